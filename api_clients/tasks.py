@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from api_clients import services
+
+
+@shared_task(name="api_clients.tasks.expire_tokens")
+def expire_tokens() -> int:
+    return services.expire_tokens()

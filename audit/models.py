@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", _("Success")
+    FAILURE = "failure", _("Failure")
+    DENIED = "denied", _("Denied")
+
+
+class AuditEvent(models.Model):
+    """One row of the append-only audit trail. Fields follow NEN 7513 and the BIO logging control:
+    who, on whose behalf, what, which object, when, from where, with what result, on what basis.
+
+    ``sequence`` orders the chain; ``hash`` covers a canonical encoding of every field and the
+    previous row's hash (``audit.chain``).
+    """
+
+    sequence = models.BigIntegerField(primary_key=True)
+    event_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    occurred_at = models.DateTimeField(db_index=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=200)
+    on_behalf_of = models.CharField(max_length=200, blank=True)
+    actor_role = models.CharField(max_length=200, blank=True)
+    client_name = models.CharField(max_length=100, blank=True)
+    environment = models.CharField(max_length=20, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    project_id = models.UUIDField(null=True, blank=True)
+    image_id = models.UUIDField(null=True, blank=True)
+    trace_uid = models.CharField(max_length=500, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    grant_id = models.BigIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["sequence"]
+        indexes = [
+            models.Index(fields=["project_id", "sequence"], name="audit_project_seq"),
+            models.Index(fields=["actor", "sequence"], name="audit_actor_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor}"
+
+
+class ChainHead(models.Model):
+    """The single row that every writer locks to append: it holds the last sequence number and hash,
+    so concurrent writers form one chain with no forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("chain head")

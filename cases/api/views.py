@@ -1,0 +1,79 @@
+"""Thin API views: validate, call one service, serialize."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api_clients.permissions import scope_or_role
+from audit.actor import Actor
+from cases import services
+from cases.api.serializers import (
+    CaseCreateInput,
+    CaseOutput,
+    DatasetCreateInput,
+    DatasetLastAccessInput,
+    DatasetOutput,
+)
+from cases.selectors import CasePurpose, case_for
+from people.roles import Role
+
+CasesWrite = scope_or_role("cases:write", Role.OPERATOR)
+
+
+class CaseCreateApi(APIView):
+    permission_classes = [CasesWrite]
+
+    @extend_schema(request=CaseCreateInput, responses={201: CaseOutput})
+    def post(self, request: Request) -> Response:
+        data = CaseCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_create(**data.validated_data, by=Actor.from_request(request))
+        return Response(CaseOutput(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(responses={200: CaseOutput})
+    def get(self, request: Request, project_id: str) -> Response:
+        case = case_for(request, project_id, CasePurpose.VIEW)
+        return Response(CaseOutput(case).data)
+
+
+class DatasetCreateApi(APIView):
+    permission_classes = [CasesWrite]
+
+    @extend_schema(request=DatasetCreateInput, responses={201: DatasetOutput})
+    def post(self, request: Request, project_id: str) -> Response:
+        case = case_for(request, project_id, CasePurpose.MANAGE_DATASETS)
+        data = DatasetCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        dataset = services.dataset_register(
+            case=case,
+            image_id=data.validated_data["image_id"],
+            description=data.validated_data["description"],
+            delivered_by=data.validated_data["delivered_by"],
+            imported_at=data.validated_data.get("imported_at"),
+            environments=data.validated_data.get("environments"),
+            by=Actor.from_request(request),
+        )
+        return Response(DatasetOutput(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class DatasetDetailApi(APIView):
+    permission_classes = [CasesWrite]
+
+    @extend_schema(request=DatasetLastAccessInput, responses={200: DatasetOutput})
+    def patch(self, request: Request, project_id: str, image_id: str) -> Response:
+        case = case_for(request, project_id, CasePurpose.MANAGE_DATASETS)
+        dataset = get_object_or_404(case.datasets.select_related("case"), image_id=image_id)
+        data = DatasetLastAccessInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.dataset_report_last_access(
+            dataset=dataset, last_accessed_at=data.validated_data["last_accessed_at"], by=Actor.from_request(request)
+        )
+        dataset.refresh_from_db()
+        return Response(DatasetOutput(dataset).data)

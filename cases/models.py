@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from hansken_governance.environments import Environment
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+    ARCHIVED = "archived", _("Archived")
+    DELETED = "deleted", _("Deleted")
+
+
+class Case(models.Model):
+    """A forensic case: one Hansken project. The case lead owns its authorisations; deputies hold
+    the object permission ``cases.manage_case_access`` (django-guardian) and may manage them too."""
+
+    project_id = models.UUIDField(_("Hansken project id"), unique=True)
+    case_number = models.CharField(_("case number"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    case_lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("case lead")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    last_accessed_at = models.DateTimeField(_("last accessed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["case_number"]
+        permissions = [("manage_case_access", _("Manage access to the case (deputy of the case lead)"))]
+
+    def __str__(self) -> str:
+        return f"{self.case_number}: {self.title}"
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """Direct foreign key instead of guardian's generic one: rows go with their case and are
+    indexed (guardian's generic rows become orphans when an object is deleted)."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class DatasetStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    DELETE_REQUESTED = "delete_requested", _("Deletion requested")
+    DELETED = "deleted", _("Deleted")
+
+
+class Dataset(models.Model):
+    """Evidence of a case: one Hansken image."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="datasets", verbose_name=_("case"))
+    image_id = models.UUIDField(_("Hansken image id"), unique=True)
+    description = models.CharField(_("description"), max_length=500)
+    delivered_by = models.CharField(_("delivered by"), max_length=200)
+    imported_at = models.DateTimeField(_("imported at"))
+    environments = models.JSONField(
+        _("environments present in"), default=list, help_text=_("Hansken environments holding a copy.")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=DatasetStatus.choices, default=DatasetStatus.ACTIVE
+    )
+    last_accessed_at = models.DateTimeField(_("last accessed at"), null=True, blank=True, db_index=True)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
+        ordering = ["imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.image_id} ({self.description})"
+
+
+ENVIRONMENT_VALUES = tuple(Environment.values)

@@ -1,0 +1,91 @@
+"""The one scoping door for cases. Every view that loads a case goes through ``cases_for``: a case
+outside the caller's scope does not exist for that caller (404, not 403)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from api_clients.models import ApiClient
+from api_clients.permissions import client_may
+from cases.models import Case, CaseUserObjectPermission
+from people.roles import REVIEWER_ROLES, Role, has_role
+
+DEPUTY_PERMISSION = "manage_case_access"
+
+
+class CasePurpose(enum.StrEnum):
+    VIEW = "view"  # see the case and its datasets
+    MANAGE_DATASETS = "manage_datasets"  # register datasets, report last access
+    MANAGE_ACCESS = "manage_access"  # grant, change and revoke access (case lead and deputies only)
+    REVIEW_AUDIT = "review_audit"  # read the case's audit trail
+
+
+def deputy_case_ids(user: Any) -> QuerySet[CaseUserObjectPermission, Any]:
+    return CaseUserObjectPermission.objects.filter(user=user, permission__codename=DEPUTY_PERMISSION).values(
+        "content_object_id"
+    )
+
+
+def _led_or_deputy(user: Any) -> Q:
+    return Q(case_lead=user) | Q(pk__in=deputy_case_ids(user))
+
+
+def _granted(user: Any) -> Q:
+    """Cases on which the person holds a grant (any, current or past): they may see the case exists.
+    Whether they may act on its data is the decision service's business, not this door's."""
+    from authz.selectors import granted_case_ids
+
+    return Q(pk__in=granted_case_ids(user))
+
+
+def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
+    cases = Case.objects.all()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return cases.none()
+    if purpose is CasePurpose.MANAGE_ACCESS:
+        # Authorisations belong to the case lead (seed measure 3): no role, not even administrator,
+        # reaches another's case here.
+        return cases.filter(_led_or_deputy(user))
+    if purpose is CasePurpose.MANAGE_DATASETS:
+        return cases if has_role(user, Role.OPERATOR) else cases.none()
+    if purpose is CasePurpose.REVIEW_AUDIT:
+        return cases if has_role(user, *REVIEWER_ROLES) else cases.filter(_led_or_deputy(user))
+    if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
+        return cases
+    return cases.filter(_led_or_deputy(user) | _granted(user)).distinct()
+
+
+def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
+    if purpose in (CasePurpose.VIEW, CasePurpose.MANAGE_DATASETS) and client_may(client, "cases:write"):
+        return Case.objects.all()
+    return Case.objects.none()
+
+
+def cases_for(request: Any, purpose: CasePurpose) -> QuerySet[Case]:
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, ApiClient):
+        return cases_for_client(auth, purpose)
+    return cases_for_person(request.user, purpose)
+
+
+def case_for(request: Any, project_id: Any, purpose: CasePurpose) -> Case:
+    return get_object_or_404(cases_for(request, purpose), project_id=project_id)
+
+
+def is_case_manager(user: Any, case: Case) -> bool:
+    """The case lead or a deputy of this case."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return case.case_lead_id == user.pk or deputy_case_ids(user).filter(content_object_id=case.pk).exists()
+
+
+def case_deputy_usernames(case: Case) -> list[str]:
+    return sorted(
+        CaseUserObjectPermission.objects.filter(
+            content_object=case, permission__codename=DEPUTY_PERMISSION
+        ).values_list("user__username", flat=True)
+    )

@@ -1,0 +1,42 @@
+"""Shared pieces of the API: strict input serializers (unknown fields are an error, not silently
+dropped) and timezone-aware datetime input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that names every field it does not know, instead of ignoring it."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        unknown_errors = {name: ["This field is not known."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **unknown_errors}) from exc
+        if unknown_errors:
+            raise serializers.ValidationError(unknown_errors)
+        return value
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset (the contract): a time without one is ambiguous and refused."""
+
+    default_error_messages = {
+        "naive": "Give the time with an offset, e.g. 2026-01-31T12:00:00Z.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and value and not _has_offset(value):
+            self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _has_offset(text: str) -> bool:
+    tail = text.strip()[10:]  # past the date part
+    return tail.endswith(("Z", "z")) or "+" in tail or "-" in tail

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HanskenGovernanceConfig(AppConfig):
+    name = "hansken_governance"
+    verbose_name = "Hansken Governance"

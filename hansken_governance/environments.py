@@ -1,0 +1,23 @@
+"""Hansken environments. Experiment is treated as production in every rule (seed measure 5); only
+production may change security settings."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", _("Production")
+    EXPERIMENT = "experiment", _("Experiment")
+    TEST = "test", _("Test")
+    DEVELOPMENT = "development", _("Development")
+
+
+# Environments whose clients may do more than ask for decisions and report usage.
+MANAGEMENT_ENVIRONMENTS = frozenset({Environment.PRODUCTION, Environment.TEST, Environment.DEVELOPMENT})
+# Scopes an experiment-environment client may hold: it authorises against us and reports usage,
+# and cannot change anything (seed measure 5).
+EXPERIMENT_SCOPES = frozenset({"authz:check", "audit:write"})
+
+
+def may_change_security_settings(environment: str) -> bool:
+    return environment == Environment.PRODUCTION

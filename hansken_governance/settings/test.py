@@ -1,0 +1,13 @@
+"""Settings for the test suite: the embedded default, or PostgreSQL and Redis when
+DATABASE_URL and REDIS_URL are set (CI runs both)."""
+
+import tempfile
+from pathlib import Path
+
+from hansken_governance.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-only-key-not-used-anywhere-else-" + "x" * 20  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+STATIC_ROOT = Path(tempfile.gettempdir()) / "hansken-governance-test-static"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LANGUAGE_CODE = "en"

@@ -1,0 +1,11 @@
+"""Browser pages. Each app adds its own pages here as it grows."""
+
+from django.urls import include, path
+
+from people import views as people_views
+
+urlpatterns = [
+    path("", people_views.home, name="home"),
+    path("accounts/", include("people.urls")),
+    path("cases/", include("cases.urls")),
+]

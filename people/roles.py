@@ -1,0 +1,44 @@
+"""The roles a person can hold. Roles are Django groups of the same name, so the admin can show
+and change them; code asks through ``has_role`` so that the lookup is cached per request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CASE_LEAD = "case_lead", _("Case lead")
+    INVESTIGATOR = "investigator", _("Investigator")
+    ENGINEER = "engineer", _("Engineer")
+    OPERATOR = "operator", _("Operator")
+    PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
+    SECURITY_MANAGER = "security_manager", _("Security manager")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+REVIEWER_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER})
+_CACHE_ATTR = "_hg_roles"
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    """The role names of a person (empty for anonymous users and machine clients)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+        return frozenset()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        valid = set(Role.values)
+        cached = frozenset(name for name in user.groups.values_list("name", flat=True) if name in valid)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def forget_roles(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PrivacyStatementConfig(AppConfig):
+    name = "privacy_statement"
+    verbose_name = _("Privacy statement")
