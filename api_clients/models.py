@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import ipaddress
 
 from django.conf import settings
@@ -52,7 +53,7 @@ class ApiClient(models.Model):
             return False
         return any(ip in ipaddress.ip_network(net, strict=False) for net in self.allowed_sources)
 
-    def is_usable(self, now: timezone.datetime | None = None) -> bool:
+    def is_usable(self, now: datetime.datetime | None = None) -> bool:
         return self.is_active and self.expires_at > (now or timezone.now())
 
 
@@ -60,7 +61,10 @@ class PersonalToken(models.Model):
     """A person's token for scripts: acts with exactly that person's rights."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens", verbose_name=_("person")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("person"),
     )
     name = models.CharField(_("name"), max_length=100, default="script")
     token_digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -77,5 +81,5 @@ class PersonalToken(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_username()}: {self.name} ({self.token_hint}…)"
 
-    def is_usable(self, now: timezone.datetime | None = None) -> bool:
+    def is_usable(self, now: datetime.datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now()) and self.user.is_active

@@ -121,7 +121,9 @@ def expire_tokens(*, now: datetime.datetime | None = None) -> int:
     an expired client is audited once, when it is deactivated."""
     now = now or timezone.now()
     count = 0
-    for client_id in ApiClient.objects.filter(is_active=True, expires_at__lte=now).values_list("pk", flat=True):
+    for client_id in ApiClient.objects.filter(is_active=True, expires_at__lte=now).values_list(
+        "pk", flat=True
+    ):
         with transaction.atomic():
             updated = ApiClient.objects.filter(pk=client_id, is_active=True).update(is_active=False)
             if updated:

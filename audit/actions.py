@@ -13,8 +13,8 @@ PERSON_SIGN_IN_FAILED = "session.sign_in_failed"
 PERSON_SIGNED_OUT = "session.signed_out"
 
 API_CLIENT_CREATED = "api_client.created"
-PERSONAL_TOKEN_CREATED = "personal_token.created"
-API_TOKEN_EXPIRED = "api_token.expired"
+PERSONAL_TOKEN_CREATED = "personal_token.created"  # noqa: S105 (an action code)
+API_TOKEN_EXPIRED = "api_token.expired"  # noqa: S105 (an action code)
 
 CASE_CREATED = "case.created"
 CASE_DEPUTY_ADDED = "case.deputy_added"

@@ -50,7 +50,9 @@ def _canonical_value(value: Any) -> Any:
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
     payload = {name: _canonical_value(fields.get(name)) for name in CHAINED_FIELDS}
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
 
 
 def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:

@@ -68,3 +68,6 @@ class ChainHead(models.Model):
 
     class Meta:
         verbose_name = _("chain head")
+
+    def __str__(self) -> str:
+        return f"head at #{self.sequence}"

@@ -23,7 +23,10 @@ class Case(models.Model):
     case_number = models.CharField(_("case number"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=300)
     case_lead = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("case lead")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+        verbose_name=_("case lead"),
     )
     status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

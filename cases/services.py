@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,9 +29,7 @@ def _require_case_lead(person: User, field: str) -> None:
 
 
 @transaction.atomic
-def case_create(
-    *, project_id: uuid.UUID, case_number: str, title: str, case_lead: User, by: Actor
-) -> Case:
+def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lead: User, by: Actor) -> Case:
     _require_case_lead(case_lead, "case_lead")
     if Case.objects.filter(project_id=project_id).exists():
         raise ValidationError({"project_id": "A case with this project id already exists."})
@@ -42,7 +41,9 @@ def case_create(
                 project_id=project_id, case_number=case_number, title=title, case_lead=case_lead
             )
     except IntegrityError as exc:  # a concurrent request created the same case first
-        raise ValidationError({"project_id": "A case with this project id or number already exists."}) from exc
+        raise ValidationError(
+            {"project_id": "A case with this project id or number already exists."}
+        ) from exc
     audit_record(
         action=actions.CASE_CREATED,
         actor=by,
@@ -135,7 +136,9 @@ def dataset_register(
 
 
 @transaction.atomic
-def dataset_report_last_access(*, dataset: Dataset, last_accessed_at: datetime.datetime, by: Actor) -> Dataset:
+def dataset_report_last_access(
+    *, dataset: Dataset, last_accessed_at: datetime.datetime, by: Actor
+) -> Dataset:
     """Hansken's own ``lastAccessedDate``. Last access only ever moves forward: an older report is
     accepted and recorded but changes nothing."""
     if dataset.status == DatasetStatus.DELETED:

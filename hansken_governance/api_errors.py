@@ -39,10 +39,7 @@ def flatten(detail: Any, field: str | None = None, index: int | None = None) -> 
     if isinstance(detail, dict):
         out: list[dict[str, Any]] = []
         for key, value in detail.items():
-            if key == NON_FIELD:
-                sub = field
-            else:
-                sub = key if field is None else f"{field}.{key}"
+            sub = field if key == NON_FIELD else (key if field is None else f"{field}.{key}")
             out.extend(flatten(value, sub, index))
         return out
     if isinstance(detail, list):

@@ -14,7 +14,11 @@ from people.roles import Role, roles_of
 NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
     ("home", _("Start"), frozenset()),
     ("case-list", _("Cases"), frozenset()),
-    ("api-docs", _("API documentation"), frozenset({Role.OPERATOR, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER})),
+    (
+        "api-docs",
+        _("API documentation"),
+        frozenset({Role.OPERATOR, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER}),
+    ),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
 ]
 

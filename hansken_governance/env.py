@@ -73,7 +73,9 @@ def env_secret(name: str) -> str | None:
             with open(path, encoding="utf-8") as handle:
                 secret = handle.read().strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points at {path!r}, which cannot be read: {exc}") from exc
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {path!r}, which cannot be read: {exc}"
+            ) from exc
         if not secret:
             raise ImproperlyConfigured(f"{name}_FILE points at {path!r}, which is empty.")
         return secret

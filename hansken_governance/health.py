@@ -52,7 +52,11 @@ def check_broker() -> dict[str, Any]:
 
 def check_siem() -> dict[str, Any]:
     if not settings.SIEM_HOST:
-        return {"ok": True, "forwarding": "off", "detail": "SIEM_HOST is not set: audit events are not forwarded."}
+        return {
+            "ok": True,
+            "forwarding": "off",
+            "detail": "SIEM_HOST is not set: audit events are not forwarded.",
+        }
     # The backlog is measured by the SIEM forwarder once it exists (SIEM issue).
     return {"ok": True, "forwarding": "on", "host": settings.SIEM_HOST, "port": settings.SIEM_PORT}
 

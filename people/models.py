@@ -15,7 +15,9 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile", verbose_name=_("user")
     )
-    employee_number = models.CharField(_("employee number"), max_length=32, unique=True, null=True, blank=True)
+    employee_number = models.CharField(
+        _("employee number"), max_length=32, unique=True, null=True, blank=True
+    )
     screening_valid_until = models.DateField(
         _("screening valid until"),
         null=True,

@@ -22,7 +22,9 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
     wanted = sorted(set(roles))
     unknown = [r for r in wanted if r not in Role.values]
     if unknown:
-        raise ValidationError({"roles": f"Unknown role(s): {', '.join(unknown)}. Known: {', '.join(Role.values)}."})
+        raise ValidationError(
+            {"roles": f"Unknown role(s): {', '.join(unknown)}. Known: {', '.join(Role.values)}."}
+        )
     if not wanted:
         raise ValidationError({"roles": "Give at least one role."})
     return wanted

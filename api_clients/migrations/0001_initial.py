@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,43 +15,93 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApiClient',
+            name="ApiClient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('environment', models.CharField(choices=[('production', 'Production'), ('experiment', 'Experiment'), ('test', 'Test'), ('development', 'Development')], max_length=20, verbose_name='environment')),
-                ('scopes', models.JSONField(default=list, verbose_name='scopes')),
-                ('token_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_hint', models.CharField(editable=False, max_length=16, verbose_name='token starts with')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('allowed_sources', models.JSONField(blank=True, default=list, help_text='Addresses or networks (CIDR) the client may call from; empty allows any.', verbose_name='allowed source addresses')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('created_by', models.CharField(blank=True, max_length=150, verbose_name='created by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "environment",
+                    models.CharField(
+                        choices=[
+                            ("production", "Production"),
+                            ("experiment", "Experiment"),
+                            ("test", "Test"),
+                            ("development", "Development"),
+                        ],
+                        max_length=20,
+                        verbose_name="environment",
+                    ),
+                ),
+                ("scopes", models.JSONField(default=list, verbose_name="scopes")),
+                ("token_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "token_hint",
+                    models.CharField(editable=False, max_length=16, verbose_name="token starts with"),
+                ),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                (
+                    "allowed_sources",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Addresses or networks (CIDR) the client may call from; empty allows any.",
+                        verbose_name="allowed source addresses",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used at")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
+                ),
+                ("created_by", models.CharField(blank=True, max_length=150, verbose_name="created by")),
             ],
             options={
-                'verbose_name': 'API client',
-                'verbose_name_plural': 'API clients',
-                'ordering': ['name'],
+                "verbose_name": "API client",
+                "verbose_name_plural": "API clients",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='PersonalToken',
+            name="PersonalToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='script', max_length=100, verbose_name='name')),
-                ('token_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_hint', models.CharField(editable=False, max_length=16, verbose_name='token starts with')),
-                ('expires_at', models.DateTimeField(verbose_name='expires at')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='api_tokens', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="script", max_length=100, verbose_name="name")),
+                ("token_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "token_hint",
+                    models.CharField(editable=False, max_length=16, verbose_name="token starts with"),
+                ),
+                ("expires_at", models.DateTimeField(verbose_name="expires at")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked at")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="last used at")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'personal token',
-                'verbose_name_plural': 'personal tokens',
+                "verbose_name": "personal token",
+                "verbose_name_plural": "personal tokens",
             },
         ),
     ]

@@ -73,7 +73,9 @@ class DatasetDetailApi(APIView):
         data = DatasetLastAccessInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.dataset_report_last_access(
-            dataset=dataset, last_accessed_at=data.validated_data["last_accessed_at"], by=Actor.from_request(request)
+            dataset=dataset,
+            last_accessed_at=data.validated_data["last_accessed_at"],
+            by=Actor.from_request(request),
         )
         dataset.refresh_from_db()
         return Response(DatasetOutput(dataset).data)

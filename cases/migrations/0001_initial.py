@@ -6,79 +6,173 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('project_id', models.UUIDField(unique=True, verbose_name='Hansken project id')),
-                ('case_number', models.CharField(max_length=64, unique=True, verbose_name='case number')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed'), ('archived', 'Archived'), ('deleted', 'Deleted')], default='open', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('last_accessed_at', models.DateTimeField(blank=True, null=True, verbose_name='last accessed at')),
-                ('case_lead', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='led_cases', to=settings.AUTH_USER_MODEL, verbose_name='case lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("project_id", models.UUIDField(unique=True, verbose_name="Hansken project id")),
+                ("case_number", models.CharField(max_length=64, unique=True, verbose_name="case number")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("closed", "Closed"),
+                            ("archived", "Archived"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="open",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed at")),
+                (
+                    "last_accessed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last accessed at"),
+                ),
+                (
+                    "case_lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="led_cases",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="case lead",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['case_number'],
-                'permissions': [('manage_case_access', 'Manage access to the case (deputy of the case lead)')],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["case_number"],
+                "permissions": [
+                    ("manage_case_access", "Manage access to the case (deputy of the case lead)")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image_id', models.UUIDField(unique=True, verbose_name='Hansken image id')),
-                ('description', models.CharField(max_length=500, verbose_name='description')),
-                ('delivered_by', models.CharField(max_length=200, verbose_name='delivered by')),
-                ('imported_at', models.DateTimeField(verbose_name='imported at')),
-                ('environments', models.JSONField(default=list, help_text='Hansken environments holding a copy.', verbose_name='environments present in')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('delete_requested', 'Deletion requested'), ('deleted', 'Deleted')], default='active', max_length=20, verbose_name='status')),
-                ('last_accessed_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='last accessed at')),
-                ('registered_at', models.DateTimeField(auto_now_add=True, verbose_name='registered at')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='datasets', to='cases.case', verbose_name='case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image_id", models.UUIDField(unique=True, verbose_name="Hansken image id")),
+                ("description", models.CharField(max_length=500, verbose_name="description")),
+                ("delivered_by", models.CharField(max_length=200, verbose_name="delivered by")),
+                ("imported_at", models.DateTimeField(verbose_name="imported at")),
+                (
+                    "environments",
+                    models.JSONField(
+                        default=list,
+                        help_text="Hansken environments holding a copy.",
+                        verbose_name="environments present in",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("delete_requested", "Deletion requested"),
+                            ("deleted", "Deleted"),
+                        ],
+                        default="active",
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "last_accessed_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="last accessed at"
+                    ),
+                ),
+                ("registered_at", models.DateTimeField(auto_now_add=True, verbose_name="registered at")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="datasets",
+                        to="cases.case",
+                        verbose_name="case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dataset',
-                'verbose_name_plural': 'datasets',
-                'ordering': ['imported_at'],
+                "verbose_name": "dataset",
+                "verbose_name_plural": "datasets",
+                "ordering": ["imported_at"],
             },
         ),
         migrations.CreateModel(
-            name='CaseGroupObjectPermission',
+            name="CaseGroupObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='cases.case')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="cases.case"),
+                ),
+                ("group", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group")),
+                (
+                    "permission",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission"),
+                ),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('group', 'permission', 'content_object')},
+                "abstract": False,
+                "unique_together": {("group", "permission", "content_object")},
             },
         ),
         migrations.CreateModel(
-            name='CaseUserObjectPermission',
+            name="CaseUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='cases.case')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="cases.case"),
+                ),
+                (
+                    "permission",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
-                'unique_together': {('user', 'permission', 'content_object')},
+                "abstract": False,
+                "unique_together": {("user", "permission", "content_object")},
             },
         ),
     ]

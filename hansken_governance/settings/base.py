@@ -84,7 +84,9 @@ def database_from_env(default_sqlite_path: Path) -> dict[str, Any]:
     """PostgreSQL from DATABASE_URL, or the embedded SQLite file in the data folder."""
     url = env_optional("DATABASE_URL")
     if url:
-        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)))
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60))
+        )
         # Persistent connections are checked before reuse, so a restarted database is not an error.
         config["CONN_HEALTH_CHECKS"] = True
         return config

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from hansken_governance.settings.base import *  # noqa: F403
 
-SECRET_KEY = "test-only-key-not-used-anywhere-else-" + "x" * 20  # noqa: S105
+SECRET_KEY = "test-only-key-not-used-anywhere-else-" + "x" * 20
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 STATIC_ROOT = Path(tempfile.gettempdir()) / "hansken-governance-test-static"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,19 +14,48 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('employee_number', models.CharField(blank=True, max_length=32, null=True, unique=True, verbose_name='employee number')),
-                ('screening_valid_until', models.DateField(blank=True, help_text="Last day on which the person's screening is valid. Without it, no access.", null=True, verbose_name='screening valid until')),
-                ('screening_reference', models.CharField(blank=True, max_length=100, verbose_name='screening reference')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='profile', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "employee_number",
+                    models.CharField(
+                        blank=True, max_length=32, null=True, unique=True, verbose_name="employee number"
+                    ),
+                ),
+                (
+                    "screening_valid_until",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last day on which the person's screening is valid. Without it, no access.",
+                        null=True,
+                        verbose_name="screening valid until",
+                    ),
+                ),
+                (
+                    "screening_reference",
+                    models.CharField(blank=True, max_length=100, verbose_name="screening reference"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="profile",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'profile',
-                'verbose_name_plural': 'profiles',
+                "verbose_name": "profile",
+                "verbose_name_plural": "profiles",
             },
         ),
     ]

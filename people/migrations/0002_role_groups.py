@@ -1,6 +1,14 @@
 from django.db import migrations
 
-ROLES = ["case_lead", "investigator", "engineer", "operator", "privacy_officer", "security_manager", "administrator"]
+ROLES = [
+    "case_lead",
+    "investigator",
+    "engineer",
+    "operator",
+    "privacy_officer",
+    "security_manager",
+    "administrator",
+]
 
 
 def create_groups(apps, schema_editor):

@@ -61,7 +61,9 @@ class Command(BaseCommand):
                     _, token = personal_token_create(person=person, by=by)
         except ValidationError as exc:
             raise as_command_error(exc) from exc
-        self.stdout.write(f"Created {person.get_username()} with roles {', '.join(sorted(options['roles']))}.")
+        self.stdout.write(
+            f"Created {person.get_username()} with roles {', '.join(sorted(options['roles']))}."
+        )
         if token:
             self.stdout.write("Personal token (shown once; only its hash is stored):")
             self.stdout.write(token)

@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Everything else is what they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp names the pyproject's digest, so a changed dependency list reinstalls.
+STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+
+.PHONY: install run test lint typecheck migrations-check pytest clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# Web (gunicorn), Celery worker and Celery beat on http://127.0.0.1:8000; Ctrl-C stops all three.
+# Embedded default (SQLite + filesystem broker in ./data) unless DATABASE_URL / REDIS_URL are set.
+run: install
+	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m hansken_governance.run_all
+
+# The whole suite plus ruff, mypy and makemigrations --check. Against DATABASE_URL / REDIS_URL when set.
+test: install lint typecheck migrations-check pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy .
+
+migrations-check: install
+	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: install
+	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
