@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -65,3 +67,11 @@ class PeopleOnly(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_person(request)
+
+
+def person_of(request: Request) -> User:
+    """The signed-in person of a request that ``PeopleOnly`` admitted."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        raise NotAuthenticated("Only people may do this, not machine clients.")
+    return user

@@ -23,9 +23,10 @@ def _head_for_update() -> ChainHead:
     return head
 
 
-@transaction.atomic
-def audit_record(
+def _fields(
     *,
+    sequence: int,
+    now: datetime.datetime,
     action: str,
     actor: Actor,
     outcome: str = Outcome.SUCCESS,
@@ -38,13 +39,9 @@ def audit_record(
     details: dict[str, Any] | None = None,
     occurred_at: datetime.datetime | None = None,
     event_id: uuid.UUID | None = None,
-) -> AuditEvent:
-    """Append one event to the chain. Must be called inside the transaction of the change it records
-    (it opens a savepoint of its own when called alone)."""
-    now = timezone.now()
-    head = _head_for_update()
-    fields: dict[str, Any] = {
-        "sequence": head.sequence + 1,
+) -> dict[str, Any]:
+    return {
+        "sequence": sequence,
         "event_id": event_id or uuid.uuid4(),
         "occurred_at": occurred_at or now,
         "recorded_at": now,
@@ -66,9 +63,36 @@ def audit_record(
         "request_id": actor.request_id,
         "details": details or {},
     }
-    digest = row_hash(head.hash, fields)
-    event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
-    head.sequence = fields["sequence"]
-    head.hash = digest
+
+
+@transaction.atomic
+def audit_record(*, action: str, actor: Actor, **event: Any) -> AuditEvent:
+    """Append one event to the chain. Must be called inside the transaction of the change it records
+    (it opens a savepoint of its own when called alone). Keyword arguments are the event's fields:
+    outcome, project_id, image_id, trace_uid, object_type, object_id, grant_id, details, occurred_at,
+    event_id."""
+    return audit_record_many([{"action": action, "actor": actor, **event}])[0]
+
+
+@transaction.atomic
+def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append several events under one chain lock (e.g. every denied decision of a batch). Each item
+    holds ``action``, ``actor`` and the fields ``audit_record`` takes."""
+    if not events:
+        return []
+    now = timezone.now()
+    head = _head_for_update()
+    rows: list[AuditEvent] = []
+    previous = head.hash
+    sequence = head.sequence
+    for event in events:
+        sequence += 1
+        fields = _fields(sequence=sequence, now=now, **event)
+        digest = row_hash(previous, fields)
+        rows.append(AuditEvent(prev_hash=previous, hash=digest, **fields))
+        previous = digest
+    AuditEvent.objects.bulk_create(rows)
+    head.sequence = sequence
+    head.hash = previous
     head.save(update_fields=["sequence", "hash"])
-    return event
+    return rows

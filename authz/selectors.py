@@ -1,14 +1,166 @@
-"""Reads about grants. The grants model arrives with the authorisations issue; until then nobody
-holds a grant, and this is the one seam the case scoping door asks."""
+"""Reads about grants: which cases a person holds grants on, which grant covered a usage event, and
+who could act on a case at a past moment (from the grant history, as it was then)."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from authz.models import Grant, GrantVersion
 from cases.models import Case
 
 
-def granted_case_ids(user: Any) -> QuerySet[Case, Any]:
-    return Case.objects.none().values("pk")
+def granted_case_ids(user: Any) -> QuerySet[Grant, Any]:
+    """Cases on which the person holds or held a grant (they may see that the case exists)."""
+    return Grant.objects.filter(grantee=user).values("case_id")
+
+
+def _version_in_force_at(at: datetime.datetime) -> Q:
+    """The version that was the grant's state at ``at`` and whose validity period included ``at``."""
+    return (
+        Q(recorded_at__lte=at)
+        & (Q(superseded_at__isnull=True) | Q(superseded_at__gt=at))
+        & Q(revoked=False, valid_from__lte=at, valid_until__gt=at)
+    )
+
+
+def grant_ids_covering(items: list[tuple[str, Any, Any, str]]) -> list[int | None]:
+    """For each (username, project_id, occurred_at, environment) of a usage event: the id of the
+    grant that covered that person on that case at that moment in that environment, as the grant
+    history says it was then; None when no grant did. One query for the whole list."""
+    if not items:
+        return []
+    usernames = {username for username, _, _, _ in items}
+    project_ids = {uuid.UUID(str(project_id)) for _, project_id, _, _ in items}
+    earliest = min(occurred_at for _, _, occurred_at, _ in items)
+    latest = max(occurred_at for _, _, occurred_at, _ in items)
+    versions = (
+        GrantVersion.objects.filter(
+            grantee__username__in=usernames,
+            case__project_id__in=project_ids,
+            revoked=False,
+            recorded_at__lte=latest,
+            valid_until__gt=earliest,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=earliest))
+        .values_list(
+            "grant_id",
+            "grantee__username",
+            "case__project_id",
+            "environments",
+            "valid_from",
+            "valid_until",
+            "recorded_at",
+            "superseded_at",
+        )
+    )
+    by_pair: dict[tuple[str, uuid.UUID], list[tuple[Any, ...]]] = defaultdict(list)
+    for grant_id, username, project_id, envs, v_from, v_until, recorded, superseded in versions:
+        by_pair[(username, project_id)].append((grant_id, envs, v_from, v_until, recorded, superseded))
+    result: list[int | None] = []
+    for username, project_id, at, environment in items:
+        found = None
+        for grant_id, envs, v_from, v_until, recorded, superseded in by_pair.get(
+            (username, uuid.UUID(str(project_id))), []
+        ):
+            in_force = recorded <= at and (superseded is None or superseded > at) and v_from <= at < v_until
+            if in_force and environment in envs:
+                found = grant_id
+                break
+        result.append(found)
+    return result
+
+
+@dataclass(frozen=True)
+class AccessAtMoment:
+    user: str
+    rights: list[str]
+    environments: list[str]
+    grant_id: int | None
+    granted_by: str | None
+    granted_at: datetime.datetime | None
+    valid_from: datetime.datetime | None
+    valid_until: datetime.datetime | None
+    reason: str
+    basis: str  # "grant", or "case_lead" for the case lead, who may always act on the case
+
+
+def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
+    """Who could act on the case at ``at``, with which rights and environments, granted by whom,
+    when and why — as the grants were at that moment, not as they are now.
+
+    The case lead is listed with every right (the lead may always act on the case). Deputies are not
+    time-versioned yet (django-guardian keeps no history); their additions and removals are in the
+    audit trail.
+    """
+    rows: list[AccessAtMoment] = []
+    if case.created_at <= at:
+        from authz.models import Action
+
+        rows.append(
+            AccessAtMoment(
+                user=case.case_lead.get_username(),
+                rights=list(Action.values),
+                environments=["production", "experiment"],
+                grant_id=None,
+                granted_by=None,
+                granted_at=None,
+                valid_from=case.created_at,
+                valid_until=None,
+                reason="case lead",
+                basis="case_lead",
+            )
+        )
+    versions = (
+        GrantVersion.objects.filter(_version_in_force_at(at), case=case)
+        .select_related("grantee", "grant__granted_by")
+        .order_by("grantee__username", "grant_id")
+    )
+    for version in versions:
+        rows.append(
+            AccessAtMoment(
+                user=version.grantee.get_username(),
+                rights=list(version.rights),
+                environments=list(version.environments),
+                grant_id=version.grant_id,
+                granted_by=version.grant.granted_by.get_username(),
+                granted_at=version.grant.granted_at,
+                valid_from=version.valid_from,
+                valid_until=version.valid_until,
+                reason=version.grant.reason,
+                basis="grant",
+            )
+        )
+    return rows
+
+
+def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, AccessAtMoment]]:
+    """The same question per person: on which cases could they act at ``at``."""
+    versions = (
+        GrantVersion.objects.filter(_version_in_force_at(at), grantee=user)
+        .select_related("case", "grant__granted_by")
+        .order_by("case__case_number")
+    )
+    return [
+        (
+            version.case,
+            AccessAtMoment(
+                user=user.get_username(),
+                rights=list(version.rights),
+                environments=list(version.environments),
+                grant_id=version.grant_id,
+                granted_by=version.grant.granted_by.get_username(),
+                granted_at=version.grant.granted_at,
+                valid_from=version.valid_from,
+                valid_until=version.valid_until,
+                reason=version.grant.reason,
+                basis="grant",
+            ),
+        )
+        for version in versions
+    ]

@@ -8,6 +8,7 @@ from hansken_governance import api_errors, health
 
 api_v1 = [
     path("", include("cases.api.urls")),
+    path("", include("authz.api.urls")),
 ]
 
 urlpatterns = [

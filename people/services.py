@@ -126,14 +126,18 @@ def person_set_screening(
 
 @transaction.atomic
 def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Deactivates a person. (Revoking every grant they hold is added by the grants issue, in this
-    same transaction.)"""
+    """Deactivates a person and revokes every grant they hold, in one transaction."""
+    from authz.cache import invalidate
+    from authz.services import grants_revoke_all_of_person
+
     User.objects.filter(pk=person.pk).update(is_active=False)
     person.is_active = False
+    revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
+    invalidate()
     audit_record(
         action=actions.PERSON_DEACTIVATED,
         actor=by,
         object_type="person",
         object_id=person.pk,
-        details={"username": person.get_username(), "reason": reason},
+        details={"username": person.get_username(), "reason": reason, "grants_revoked": revoked},
     )

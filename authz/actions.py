@@ -1,0 +1,11 @@
+"""Audit action codes of the authorisations room (part of the one vocabulary; see audit.actions)."""
+
+GRANT_CREATED = "grant.created"
+GRANT_CHANGED = "grant.changed"
+GRANT_REVOKED = "grant.revoked"
+GRANT_EXPIRED = "grant.expired"
+CASE_SIGNED_OFF = "case.person_signed_off"
+ACCESS_REQUESTED = "access_request.created"
+ACCESS_REQUEST_APPROVED = "access_request.approved"
+ACCESS_REQUEST_REJECTED = "access_request.rejected"
+DECISION_DENIED = "authz.denied"

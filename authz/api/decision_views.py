@@ -1,0 +1,391 @@
+"""The decision API that Hansken asks on every access: ``check``, ``check-batch``, ``projects`` and
+``subjects``.
+
+This is the hot path. The classes are DRF views so that the OpenAPI schema describes them, but
+``dispatch`` skips DRF's request wrapping, content negotiation and per-request token query: the
+client is found by token digest in the in-process fact cache (``authz.cache``), which one Redis GET
+per request keeps exact. Any failure on the way — a database or cache error included — answers with
+an error status, never ``allowed: true``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import uuid
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from api_clients.authentication import LAST_USED_RESOLUTION, BearerTokenAuthentication
+from api_clients.models import ApiClient
+from api_clients.permissions import client_may
+from api_clients.tokens import CLIENT_PREFIX, token_digest
+from audit.actor import Actor
+from audit.models import Outcome
+from audit.services import audit_record_many
+from authz import actions
+from authz.cache import fact_cache
+from authz.decisions import Decision, decide, image_of_trace
+from authz.models import Action, Grant
+from cases.models import Case, CaseUserObjectPermission
+from cases.selectors import DEPUTY_PERMISSION
+from hansken_governance.request_context import client_address
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+SCOPE = "authz:check"
+ACTIONS = frozenset(Action.values)
+
+
+class RequestProblem(Exception):
+    def __init__(self, status: int, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors)
+        self.status = status
+        self.errors = errors
+
+
+def problem(status: int, message: str, field: str | None = None, index: int | None = None) -> RequestProblem:
+    item: dict[str, Any] = {"field": field, "message": message}
+    if index is not None:
+        item["index"] = index
+    return RequestProblem(status, [item])
+
+
+def authenticate(request: HttpRequest, use_cache: bool, now: datetime.datetime) -> ApiClient:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise problem(401, "Send the client's token as 'Authorization: Bearer <token>'.")
+    if not token.startswith(CLIENT_PREFIX):
+        raise problem(403, "Decisions are asked by Hansken's machine clients, not with a personal token.")
+    client: ApiClient | None = fact_cache.client(token_digest(token), use_cache)
+    if client is None or not client.is_usable(now):
+        raise problem(401, "The token is not valid, has expired or was revoked.")
+    if not client.accepts_source(client_address(request)):
+        raise problem(401, "This client may not call from this address.")
+    if not client_may(client, SCOPE):
+        raise problem(403, f"This client lacks the scope {SCOPE}.")
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+    return client
+
+
+def parse_json_object(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise problem(415, "Send the body as application/json.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise problem(400, f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(body, dict):
+        raise problem(400, "The body must be a JSON object.")
+    return body
+
+
+CHECK_FIELDS = frozenset({"user", "project_id", "action", "trace_uid"})
+BATCH_ITEM_FIELDS = CHECK_FIELDS | {"correlation_id"}
+
+
+class Check:
+    __slots__ = ("action", "correlation_id", "image_id", "project_id", "trace_uid", "user")
+
+    def __init__(
+        self,
+        user: str,
+        project_id: uuid.UUID,
+        action: str,
+        trace_uid: str,
+        image_id: uuid.UUID | None,
+        correlation_id: str,
+    ) -> None:
+        self.user = user
+        self.project_id = project_id
+        self.action = action
+        self.trace_uid = trace_uid
+        self.image_id = image_id
+        self.correlation_id = correlation_id
+
+
+def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) -> Check:
+    if not isinstance(item, dict):
+        raise problem(400, "Each check must be a JSON object.", None, index)
+    unknown = sorted(set(item) - allowed_fields)
+    if unknown:
+        raise problem(400, "This field is not known.", unknown[0], index)
+    user = item.get("user")
+    if not isinstance(user, str) or not user or len(user) > 150:
+        raise problem(400, "Give the username (text, at most 150 characters).", "user", index)
+    try:
+        project_id = uuid.UUID(str(item.get("project_id")))
+    except ValueError as exc:
+        raise problem(400, "Give the Hansken project id as a UUID.", "project_id", index) from exc
+    action = item.get("action")
+    if action not in ACTIONS:
+        raise problem(400, f"Unknown action; known: {', '.join(sorted(ACTIONS))}.", "action", index)
+    trace_uid = item.get("trace_uid") or ""
+    image_id = None
+    if trace_uid:
+        if not isinstance(trace_uid, str) or len(trace_uid) > 500:
+            raise problem(400, "A trace uid is text of at most 500 characters.", "trace_uid", index)
+        try:
+            image_id = image_of_trace(trace_uid)
+        except ValueError as exc:
+            raise problem(
+                400,
+                str(exc) if "{imageId}" in str(exc) else "The trace uid does not start with an image UUID.",
+                "trace_uid",
+                index,
+            ) from exc
+    correlation_id = item.get("correlation_id", "")
+    if "correlation_id" in allowed_fields and (
+        not isinstance(correlation_id, str) or len(correlation_id) > 200
+    ):
+        raise problem(400, "Give a correlation id (text, at most 200 characters).", "correlation_id", index)
+    return Check(user, project_id, str(action), trace_uid, image_id, correlation_id)
+
+
+def decide_all(checks: list[Check], client: ApiClient, use_cache: bool) -> list[Decision]:
+    people, cases = fact_cache.people_and_cases(
+        {c.user for c in checks}, {c.project_id for c in checks}, use_cache
+    )
+    now = timezone.now()
+    today = timezone.localdate(now)
+    return [
+        decide(
+            people.get(c.user), cases.get(c.project_id), c.action, client.environment, now, today, c.image_id
+        )
+        for c in checks
+    ]
+
+
+def record_denials(
+    request: HttpRequest, client: ApiClient, checks: list[Check], decisions: list[Decision]
+) -> list[uuid.UUID]:
+    """Every denied decision becomes an audit event (one chain lock for the whole batch). The
+    decision id of a deny is its audit event id; allows are not stored here: the usage event that
+    follows records the access itself."""
+    ids = [uuid.uuid4() for _ in checks]
+    events = []
+    for check, decision, decision_id in zip(checks, decisions, ids, strict=True):
+        if decision.allowed:
+            continue
+        actor = Actor(
+            username=check.user,
+            client_name=client.name,
+            environment=client.environment,
+            source_address=client_address(request),
+            request_id=getattr(request, "request_id", ""),
+            channel="api",
+        )
+        details = {"requested_action": check.action, "reason": decision.reason}
+        if check.correlation_id:
+            details["correlation_id"] = check.correlation_id
+        events.append(
+            {
+                "action": actions.DECISION_DENIED,
+                "actor": actor,
+                "outcome": Outcome.DENIED,
+                "project_id": check.project_id,
+                "image_id": check.image_id,
+                "trace_uid": check.trace_uid,
+                "grant_id": decision.grant_id,
+                "details": details,
+                "event_id": decision_id,
+            }
+        )
+    if events:
+        audit_record_many(events)
+    return ids
+
+
+def decision_body(decision: Decision, decision_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "allowed": decision.allowed,
+        "reason": decision.reason,
+        "grant_id": decision.grant_id,
+        "valid_until": decision.valid_until.isoformat().replace("+00:00", "Z")
+        if decision.valid_until
+        else None,
+        "decision_id": str(decision_id),
+    }
+
+
+class FastDecisionView(APIView):
+    """Plain Django underneath (see the module docstring); DRF only describes it."""
+
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes: list[Any] = []
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        handler = getattr(self, request.method.lower(), None) if request.method in ("GET", "POST") else None
+        if handler is None:
+            return JsonResponse({"errors": [{"field": None, "message": "Method not allowed."}]}, status=405)
+        try:
+            use_cache = fact_cache.sync()
+            client = authenticate(request, use_cache, timezone.now())
+            response: HttpResponse = handler(request, client, use_cache)
+            return response
+        except RequestProblem as exc:
+            return JsonResponse({"errors": exc.errors}, status=exc.status)
+        except DatabaseError:
+            log.exception("Decision failed: database unavailable")
+            return JsonResponse(
+                {
+                    "errors": [
+                        {
+                            "field": None,
+                            "message": "The decision service cannot reach its database; no decision.",
+                        }
+                    ]
+                },
+                status=503,
+            )
+
+
+DECISION_SCHEMA = inline_serializer(
+    "Decision",
+    {
+        "allowed": serializers.BooleanField(),
+        "reason": serializers.CharField(),
+        "grant_id": serializers.IntegerField(allow_null=True),
+        "valid_until": serializers.DateTimeField(allow_null=True),
+        "decision_id": serializers.UUIDField(),
+    },
+)
+CHECK_SCHEMA = inline_serializer(
+    "DecisionCheck",
+    {
+        "user": serializers.CharField(),
+        "project_id": serializers.UUIDField(),
+        "action": serializers.ChoiceField(choices=Action.choices),
+        "trace_uid": serializers.CharField(required=False),
+    },
+)
+
+
+class CheckApi(FastDecisionView):
+    @extend_schema(request=CHECK_SCHEMA, responses={200: DECISION_SCHEMA}, operation_id="authz_check")
+    def post(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
+        check = parse_check(parse_json_object(request), None, CHECK_FIELDS)
+        decisions = decide_all([check], client, use_cache)
+        ids = record_denials(request, client, [check], decisions)
+        return JsonResponse(decision_body(decisions[0], ids[0]))
+
+
+class CheckBatchApi(FastDecisionView):
+    @extend_schema(
+        request=inline_serializer(
+            "DecisionCheckBatch",
+            {"checks": serializers.ListField(child=serializers.DictField(), max_length=MAX_BATCH)},
+        ),
+        responses={
+            200: inline_serializer(
+                "DecisionBatch", {"results": serializers.ListField(child=serializers.DictField())}
+            )
+        },
+        operation_id="authz_check_batch",
+    )
+    def post(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
+        body = parse_json_object(request)
+        unknown = sorted(set(body) - {"checks"})
+        if unknown:
+            raise problem(400, "This field is not known.", unknown[0])
+        items = body.get("checks")
+        if not isinstance(items, list) or not items:
+            raise problem(400, "Give 'checks': a list of 1 to 1,000 checks.", "checks")
+        if len(items) > MAX_BATCH:
+            raise problem(400, f"At most {MAX_BATCH} checks per request; split the batch.", "checks")
+        checks = [parse_check(item, index, BATCH_ITEM_FIELDS) for index, item in enumerate(items)]
+        decisions = decide_all(checks, client, use_cache)
+        ids = record_denials(request, client, checks, decisions)
+        results = []
+        for check, decision, decision_id in zip(checks, decisions, ids, strict=True):
+            body_item = decision_body(decision, decision_id)
+            body_item["correlation_id"] = check.correlation_id
+            results.append(body_item)
+        return JsonResponse({"results": results})
+
+
+def query_action(request: HttpRequest) -> str:
+    action = request.GET.get("action", "")
+    if action not in ACTIONS:
+        raise problem(400, f"Give action, one of: {', '.join(sorted(ACTIONS))}.", "action")
+    return action
+
+
+class ProjectsApi(FastDecisionView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("user", str, required=True),
+            OpenApiParameter("action", str, required=True),
+        ],
+        responses={
+            200: inline_serializer(
+                "AllowedProjects", {"project_ids": serializers.ListField(child=serializers.UUIDField())}
+            )
+        },
+        operation_id="authz_projects",
+    )
+    def get(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
+        user = request.GET.get("user", "")
+        if not user:
+            raise problem(400, "Give user, a username.", "user")
+        action = query_action(request)
+        people, _ = fact_cache.people_and_cases([user], [], use_cache)
+        person = people.get(user)
+        if person is None:
+            return JsonResponse({"project_ids": []})
+        # Candidates: every case the person manages or holds a grant on; the rule then decides each,
+        # so this list agrees with `check` by construction.
+        case_ids = set(person.managed_case_ids) | set(person.grants_by_case)
+        project_ids = list(Case.objects.filter(pk__in=case_ids).values_list("project_id", flat=True))
+        checks = [Check(user, pid, action, "", None, "") for pid in project_ids]
+        decisions = decide_all(checks, client, use_cache)
+        allowed = sorted(str(c.project_id) for c, d in zip(checks, decisions, strict=True) if d.allowed)
+        return JsonResponse({"project_ids": allowed})
+
+
+class SubjectsApi(FastDecisionView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project_id", uuid.UUID, required=True),
+            OpenApiParameter("action", str, required=True),
+        ],
+        responses={
+            200: inline_serializer(
+                "AllowedSubjects", {"users": serializers.ListField(child=serializers.CharField())}
+            )
+        },
+        operation_id="authz_subjects",
+    )
+    def get(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
+        try:
+            project_id = uuid.UUID(request.GET.get("project_id", ""))
+        except ValueError as exc:
+            raise problem(400, "Give project_id, a UUID.", "project_id") from exc
+        action = query_action(request)
+        case = Case.objects.filter(project_id=project_id).values_list("pk", "case_lead__username").first()
+        if case is None:
+            return JsonResponse({"users": []})
+        case_pk, lead = case
+        candidates = {lead}
+        candidates.update(
+            CaseUserObjectPermission.objects.filter(
+                content_object_id=case_pk, permission__codename=DEPUTY_PERMISSION
+            ).values_list("user__username", flat=True)
+        )
+        candidates.update(Grant.objects.filter(case_id=case_pk).values_list("grantee__username", flat=True))
+        checks = [Check(username, project_id, action, "", None, "") for username in candidates]
+        decisions = decide_all(checks, client, use_cache)
+        allowed = sorted(c.user for c, d in zip(checks, decisions, strict=True) if d.allowed)
+        return JsonResponse({"users": allowed})

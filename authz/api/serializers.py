@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from authz.models import AccessRequest, Action, Grant, GrantVersion
+from cases.api.serializers import UsernameField
+from hansken_governance.api_base import AwareDateTimeField, StrictSerializer
+from hansken_governance.environments import Environment
+
+
+def grant_status(grant: Grant) -> str:
+    now = timezone.now()
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.valid_until <= now:
+        return "expired"
+    if grant.valid_from > now:
+        return "not_yet_valid"
+    return "active"
+
+
+class RightsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=Action.choices)
+
+
+class EnvironmentsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=Environment.choices)
+
+
+class GrantCreateInput(StrictSerializer):
+    grantee = UsernameField()
+    rights = RightsField(allow_empty=False)
+    environments = EnvironmentsField(allow_empty=False, required=False)
+    valid_from = AwareDateTimeField(required=False)
+    valid_until = AwareDateTimeField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class GrantChangeInput(StrictSerializer):
+    rights = RightsField(allow_empty=False, required=False)
+    environments = EnvironmentsField(allow_empty=False, required=False)
+    valid_until = AwareDateTimeField(required=False)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReasonInput(StrictSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SignOffInput(StrictSerializer):
+    person = UsernameField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class AccessRequestInput(StrictSerializer):
+    rights = RightsField(allow_empty=False)
+    environments = EnvironmentsField(allow_empty=False, required=False)
+    valid_from = AwareDateTimeField(required=False)
+    valid_until = AwareDateTimeField()
+    reason = serializers.CharField(max_length=2000)
+
+
+class ApproveInput(StrictSerializer):
+    rights = RightsField(allow_empty=False, required=False)
+    environments = EnvironmentsField(allow_empty=False, required=False)
+    valid_until = AwareDateTimeField(required=False)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class RejectInput(StrictSerializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class GrantVersionOutput(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by_label")
+
+    class Meta:
+        model = GrantVersion
+        fields = [
+            "version",
+            "kind",
+            "rights",
+            "environments",
+            "valid_from",
+            "valid_until",
+            "revoked",
+            "changed_by",
+            "reason",
+            "recorded_at",
+            "superseded_at",
+        ]
+
+
+class GrantOutput(serializers.ModelSerializer):
+    project_id = serializers.UUIDField(source="case.project_id")
+    grantee = serializers.CharField(source="grantee.username")
+    granted_by = serializers.CharField(source="granted_by.username")
+    revoked_by = serializers.CharField(source="revoked_by_label")
+    status = serializers.SerializerMethodField()
+    history = GrantVersionOutput(source="versions", many=True)
+
+    class Meta:
+        model = Grant
+        fields = [
+            "id",
+            "project_id",
+            "grantee",
+            "rights",
+            "environments",
+            "valid_from",
+            "valid_until",
+            "reason",
+            "granted_by",
+            "granted_at",
+            "changed_at",
+            "revoked_at",
+            "revoked_by",
+            "revoke_reason",
+            "status",
+            "version",
+            "history",
+        ]
+
+    def get_status(self, grant: Grant) -> str:
+        return grant_status(grant)
+
+
+class AccessRequestOutput(serializers.ModelSerializer):
+    project_id = serializers.UUIDField(source="case.project_id")
+    case_number = serializers.CharField(source="case.case_number")
+    requester = serializers.CharField(source="requester.username")
+    answered_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "project_id",
+            "case_number",
+            "requester",
+            "rights",
+            "environments",
+            "valid_from",
+            "valid_until",
+            "reason",
+            "status",
+            "created_at",
+            "answered_at",
+            "answered_by",
+            "answer_note",
+        ]
+
+    def get_answered_by(self, request: AccessRequest) -> str | None:
+        return request.answered_by.username if request.answered_by else None
+
+
+def with_warnings(data: Any, warnings: list[str]) -> Any:
+    data = dict(data)
+    data["warnings"] = warnings
+    return data

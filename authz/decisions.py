@@ -1,0 +1,137 @@
+"""The decision rule, as a pure function over facts loaded from the database.
+
+Allow only if the person exists, is active, is screened today, the case is open, the trace (if any)
+is not in a removed dataset, and either the person is the case lead or a deputy, or an unrevoked
+grant in force now covers the action and the calling environment. Every deny names its reason.
+
+``decide`` does no I/O, so the single check, the batch check, ``projects`` and ``subjects`` all use
+the very same rule and cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from cases.models import CaseStatus
+
+
+class Reason:
+    GRANT = "grant"
+    CASE_LEAD = "case_lead"
+    NO_GRANT = "no_grant"
+    RIGHT_MISSING = "right_missing"
+    GRANT_EXPIRED = "grant_expired"
+    GRANT_REVOKED = "grant_revoked"
+    GRANT_NOT_YET_VALID = "grant_not_yet_valid"
+    ENVIRONMENT_NOT_COVERED = "environment_not_covered"
+    SCREENING_EXPIRED = "screening_expired"
+    USER_INACTIVE = "user_inactive"
+    UNKNOWN_USER = "unknown_user"
+    UNKNOWN_PROJECT = "unknown_project"
+    CASE_CLOSED = "case_closed"
+    DATASET_DELETED = "dataset_deleted"
+    WITHHELD_PRIVILEGED = "withheld_privileged"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    grant_id: int
+    rights: frozenset[str]
+    environments: frozenset[str]
+    valid_from: datetime.datetime
+    valid_until: datetime.datetime
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    user_id: int
+    username: str
+    active: bool
+    screened_until: datetime.date | None
+    managed_case_ids: frozenset[int]  # led or deputy
+    grants_by_case: dict[int, tuple[GrantFacts, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    case_id: int
+    project_id: uuid.UUID
+    status: str
+    removed_image_ids: frozenset[uuid.UUID]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+    grant_id: int | None = None
+    valid_until: datetime.datetime | None = None
+
+
+def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
+    return Decision(False, reason, grant.grant_id if grant else None, None)
+
+
+def image_of_trace(trace_uid: str) -> uuid.UUID:
+    """A trace uid is ``{imageId}:{id}``; raises ValueError when it is not."""
+    image, sep, trace_id = trace_uid.partition(":")
+    if not sep or not trace_id or not all(step.isdigit() for step in trace_id.split("-")):
+        raise ValueError(
+            "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
+        )
+    return uuid.UUID(image)
+
+
+def decide(
+    person: PersonFacts | None,
+    case: CaseFacts | None,
+    action: str,
+    environment: str,
+    now: datetime.datetime,
+    today: datetime.date,
+    trace_image_id: uuid.UUID | None = None,
+) -> Decision:
+    if person is None:
+        return _deny(Reason.UNKNOWN_USER)
+    if not person.active:
+        return _deny(Reason.USER_INACTIVE)
+    if person.screened_until is None or person.screened_until < today:
+        return _deny(Reason.SCREENING_EXPIRED)
+    if case is None:
+        return _deny(Reason.UNKNOWN_PROJECT)
+    if case.status != CaseStatus.OPEN:
+        return _deny(Reason.CASE_CLOSED)
+    if trace_image_id is not None and trace_image_id in case.removed_image_ids:
+        return _deny(Reason.DATASET_DELETED)
+    if case.case_id in person.managed_case_ids:
+        return Decision(True, Reason.CASE_LEAD)
+    grants = person.grants_by_case.get(case.case_id, ())
+    if not grants:
+        return _deny(Reason.NO_GRANT)
+
+    in_force = [g for g in grants if not g.revoked and g.valid_from <= now < g.valid_until]
+    covering = [g for g in in_force if action in g.rights and environment in g.environments]
+    if covering:
+        best = max(covering, key=lambda g: g.valid_until)
+        return Decision(True, Reason.GRANT, best.grant_id, best.valid_until)
+    with_right = [g for g in in_force if action in g.rights]
+    if with_right:
+        return _deny(Reason.ENVIRONMENT_NOT_COVERED, with_right[0])
+    if in_force:
+        return _deny(Reason.RIGHT_MISSING, in_force[0])
+    # Nothing in force now: say why, preferring what the person most likely needs to hear. A revoked
+    # grant that would otherwise still run is "revoked"; then a grant that has not started yet; then
+    # one that has run out.
+    revoked_now = [g for g in grants if g.revoked and g.valid_until > now]
+    if revoked_now:
+        return _deny(Reason.GRANT_REVOKED, revoked_now[0])
+    future = [g for g in grants if not g.revoked and g.valid_from > now]
+    if future:
+        return _deny(Reason.GRANT_NOT_YET_VALID, min(future, key=lambda g: g.valid_from))
+    expired = [g for g in grants if not g.revoked and g.valid_until <= now]
+    if expired:
+        return _deny(Reason.GRANT_EXPIRED, max(expired, key=lambda g: g.valid_until))
+    return _deny(Reason.GRANT_REVOKED, grants[0])

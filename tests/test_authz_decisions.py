@@ -1,0 +1,203 @@
+"""The decision rule through the real API: one case per reason code, and fail-closed behaviour."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import OperationalError
+from django.test import override_settings
+from django.utils import timezone
+
+from audit.actor import Actor
+from audit.models import AuditEvent
+from authz.services import grant_change, grant_revoke
+from cases.models import Case, Dataset, DatasetStatus
+from people.models import Profile
+from people.services import person_deactivate
+from tests.authz_helpers import check, grant
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
+
+LEAD = Actor(username="case_lead", channel="test")
+
+
+def test_it_allows_on_a_covering_grant_and_names_it(cast: Cast):
+    g = grant(cast)
+    body = check(cast)
+    assert body["allowed"] is True
+    assert body["reason"] == "grant"
+    assert body["grant_id"] == g.pk
+    assert body["valid_until"].startswith(g.valid_until.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M"))
+    uuid.UUID(body["decision_id"])
+
+
+def test_it_allows_the_case_lead_and_deputy_without_a_grant(cast: Cast):
+    assert check(cast, user="case_lead", action="export")["reason"] == "case_lead"
+    assert check(cast, user="deputy", action="review_privileged")["allowed"] is True
+
+
+@pytest.mark.parametrize(
+    ("setup", "user", "action", "project", "reason"),
+    [
+        ("none", "nobody-at-all", "read", CASE_PROJECT_ID, "unknown_user"),
+        ("none", "investigator", "read", uuid.UUID(int=5), "unknown_project"),
+        ("none", "investigator", "read", CASE_PROJECT_ID, "no_grant"),
+        ("grant", "investigator", "export", CASE_PROJECT_ID, "right_missing"),
+        ("grant", "investigator", "read", OTHER_PROJECT_ID, "no_grant"),
+        ("experiment_only", "investigator", "read", CASE_PROJECT_ID, "environment_not_covered"),
+        ("future", "investigator", "read", CASE_PROJECT_ID, "grant_not_yet_valid"),
+        ("inactive", "investigator", "read", CASE_PROJECT_ID, "user_inactive"),
+        ("unscreened", "investigator", "read", CASE_PROJECT_ID, "screening_expired"),
+        ("closed", "investigator", "read", CASE_PROJECT_ID, "case_closed"),
+        ("revoked", "investigator", "read", CASE_PROJECT_ID, "grant_revoked"),
+    ],
+)
+def test_it_denies_with_the_right_reason(cast: Cast, setup, user, action, project, reason):
+    if setup == "grant":
+        grant(cast)
+    elif setup == "experiment_only":
+        grant(cast, environments=["experiment"])
+    elif setup == "future":
+        grant(cast, valid_from=timezone.now() + datetime.timedelta(days=2))
+    elif setup == "inactive":
+        grant(cast)
+        User.objects.filter(username="investigator").update(is_active=False)
+    elif setup == "unscreened":
+        grant(cast)
+        Profile.objects.filter(user__username="investigator").update(
+            screening_valid_until=timezone.localdate() - datetime.timedelta(days=1)
+        )
+    elif setup == "closed":
+        grant(cast)
+        Case.objects.filter(pk=cast.case.pk).update(status="closed")
+    elif setup == "revoked":
+        g = grant(cast)
+        grant_revoke(grant=g, reason="Left the team", revoked_by=cast["case_lead"], by=LEAD)
+    before = AuditEvent.objects.filter(action="authz.denied").count()
+    body = check(cast, user=user, action=action, project_id=project)
+    assert body["allowed"] is False
+    assert body["reason"] == reason
+    assert body["valid_until"] is None
+    # Every denied decision is an audit event whose id is the decision id.
+    event = AuditEvent.objects.get(event_id=body["decision_id"])
+    assert event.outcome == "denied"
+    assert event.details["reason"] == reason
+    assert event.actor == user
+    assert event.client_name == "hansken_production"
+    assert AuditEvent.objects.filter(action="authz.denied").count() == before + 1
+
+
+def test_it_denies_an_expired_grant(cast: Cast):
+    g = grant(cast)
+    from authz.models import Grant
+
+    Grant.objects.filter(pk=g.pk).update(
+        valid_from=timezone.now() - datetime.timedelta(days=10), valid_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert check(cast)["reason"] == "grant_expired"
+
+
+def test_it_denies_traces_in_a_removed_dataset(cast: Cast):
+    grant(cast)
+    trace = f"{IMAGE_ID}:0-3-1"
+    assert check(cast, trace_uid=trace)["allowed"] is True
+    Dataset.objects.filter(image_id=IMAGE_ID).update(status=DatasetStatus.DELETED)
+    from authz.cache import invalidate
+
+    invalidate()
+    assert check(cast, trace_uid=trace)["reason"] == "dataset_deleted"
+    # The rest of the case stays available.
+    assert check(cast)["allowed"] is True
+
+
+def test_the_experiment_client_needs_an_explicit_experiment_grant(cast: Cast):
+    grant(cast, environments=["production"])
+    assert check(cast, client="hansken_experiment")["reason"] == "environment_not_covered"
+    grant(cast, environments=["production", "experiment"])
+    assert check(cast, client="hansken_experiment")["allowed"] is True
+
+
+@pytest.fixture(params=["no-redis", "redis", "redis-down"])
+def cache_mode(request, settings):
+    from authz.cache import fact_cache
+
+    fact_cache.clear()
+    if request.param == "no-redis":
+        settings.REDIS_URL = None
+    elif request.param == "redis":
+        settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    else:
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: connection refused
+    yield request.param
+    fact_cache.clear()
+
+
+def test_a_revoke_is_honoured_by_the_very_next_decision(cast: Cast, cache_mode):
+    g = grant(cast)
+    assert check(cast)["allowed"] is True
+    assert check(cast)["allowed"] is True  # now cached, where a cache is in use
+    grant_revoke(grant=g, reason="Done", revoked_by=cast["case_lead"], by=LEAD)
+    assert check(cast)["reason"] == "grant_revoked"
+
+
+def test_narrowing_and_deactivation_are_honoured_at_once(cast: Cast, cache_mode):
+    g = grant(cast, rights=["read", "export"])
+    assert check(cast, action="export")["allowed"] is True
+    grant_change(grant=g, rights=["read"], reason="No export needed", changed_by=cast["case_lead"], by=LEAD)
+    assert check(cast, action="export")["reason"] == "right_missing"
+    assert check(cast, action="read")["allowed"] is True
+    person_deactivate(person=cast["investigator"], reason="Left the institute", by=LEAD)
+    assert check(cast, action="read")["reason"] == "user_inactive"
+
+
+def test_a_lapsed_screening_is_honoured_without_any_write(cast: Cast, cache_mode, monkeypatch):
+    Profile.objects.filter(user__username="investigator").update(
+        screening_valid_until=timezone.localdate() + datetime.timedelta(days=10)
+    )
+    grant(cast, days=60)
+    assert check(cast)["allowed"] is True
+    # Move the clock past the screening date: no write happens, yet the next decision denies.
+    later = timezone.now() + datetime.timedelta(days=11)
+    monkeypatch.setattr("authz.api.decision_views.timezone.now", lambda: later)
+    monkeypatch.setattr("authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date())
+    assert check(cast)["reason"] == "screening_expired"
+
+
+def test_database_trouble_is_an_error_never_an_allow(cast: Cast, monkeypatch):
+    grant(cast)
+    from authz.cache import fact_cache
+
+    fact_cache.clear()
+
+    def broken(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("authz.cache.load_people", broken)
+    with override_settings(REDIS_URL=None):
+        response = cast.api("hansken_production").post(
+            "/api/v1/authz/check",
+            {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"},
+            format="json",
+        )
+    assert response.status_code == 503
+    assert "allowed" not in response.json()
+    assert response.json()["errors"][0]["message"]
+
+
+def test_the_cache_is_really_used_and_only_invalidation_refreshes_it(cast: Cast, settings):
+    """Shows the cache is in play with Redis: a write that bypasses the services (and so sends no
+    invalidation) is not seen until the generation changes. Services always invalidate."""
+    from authz.cache import fact_cache, invalidate
+    from authz.models import Grant
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    fact_cache.clear()
+    g = grant(cast)
+    assert check(cast)["allowed"] is True
+    Grant.objects.filter(pk=g.pk).update(revoked_at=timezone.now())  # no signal, no invalidation
+    assert check(cast)["allowed"] is True
+    invalidate()
+    assert check(cast)["reason"] == "grant_revoked"
+    fact_cache.clear()
