@@ -138,11 +138,11 @@ def grant_create(
     case: Case,
     grantee: User,
     rights: Iterable[str],
-    environments: Iterable[str] | None,
     valid_until: datetime.datetime,
     reason: str,
     granted_by: User,
     by: Actor,
+    environments: Iterable[str] | None = None,
     valid_from: datetime.datetime | None = None,
     request: AccessRequest | None = None,
 ) -> tuple[Grant, list[str]]:
@@ -381,10 +381,10 @@ def access_request_create(
     case: Case,
     requester: User,
     rights: Iterable[str],
-    environments: Iterable[str] | None,
     valid_until: datetime.datetime,
     reason: str,
     by: Actor,
+    environments: Iterable[str] | None = None,
     valid_from: datetime.datetime | None = None,
 ) -> AccessRequest:
     now = timezone.now()

@@ -39,7 +39,12 @@ def flatten(detail: Any, field: str | None = None, index: int | None = None) -> 
     if isinstance(detail, dict):
         out: list[dict[str, Any]] = []
         for key, value in detail.items():
-            sub = field if key == NON_FIELD else (key if field is None else f"{field}.{key}")
+            if key == NON_FIELD:
+                sub = field
+            elif isinstance(key, int):  # an item of a list field: rights[1]
+                sub = f"{field}[{key}]"
+            else:
+                sub = key if field is None else f"{field}.{key}"
             out.extend(flatten(value, sub, index))
         return out
     if isinstance(detail, list):

@@ -94,7 +94,8 @@ def test_it_denies_an_expired_grant(cast: Cast):
     from authz.models import Grant
 
     Grant.objects.filter(pk=g.pk).update(
-        valid_from=timezone.now() - datetime.timedelta(days=10), valid_until=timezone.now() - datetime.timedelta(seconds=1)
+        valid_from=timezone.now() - datetime.timedelta(days=10),
+        valid_until=timezone.now() - datetime.timedelta(seconds=1),
     )
     assert check(cast)["reason"] == "grant_expired"
 
@@ -161,7 +162,9 @@ def test_a_lapsed_screening_is_honoured_without_any_write(cast: Cast, cache_mode
     # Move the clock past the screening date: no write happens, yet the next decision denies.
     later = timezone.now() + datetime.timedelta(days=11)
     monkeypatch.setattr("authz.api.decision_views.timezone.now", lambda: later)
-    monkeypatch.setattr("authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date())
+    monkeypatch.setattr(
+        "authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date()
+    )
     assert check(cast)["reason"] == "screening_expired"
 
 

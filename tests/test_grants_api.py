@@ -1,0 +1,272 @@
+"""Grant management through the API: who may, what is stored, what the history says."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from authz.models import AccessRequest, Grant, GrantVersion
+from authz.selectors import access_at
+from tests.authz_helpers import check, grant
+from tests.personas import CASE_PROJECT_ID, PERSONAS, Cast
+
+GRANTS_URL = f"/api/v1/cases/{CASE_PROJECT_ID}/grants"
+
+
+def iso(delta_days: float) -> str:
+    return (timezone.now() + datetime.timedelta(days=delta_days)).isoformat()
+
+
+def grant_body(**overrides):
+    body = {
+        "grantee": "investigator",
+        "rights": ["read", "search"],
+        "environments": ["production"],
+        "valid_until": iso(30),
+        "reason": "Analysis of the laptop",
+    }
+    body.update(overrides)
+    return body
+
+
+# Who may create a grant on the cast's case: the case lead and the deputy (201); a person for whom
+# the case is outside the door gets 404; machine clients and anonymous callers never.
+CREATE_MATRIX = {
+    "case_lead": 201,
+    "deputy": 201,
+    "other_case_lead": 404,
+    "investigator": 404,
+    "engineer": 404,
+    "operator": 404,
+    "privacy_officer": 404,
+    "security_manager": 404,
+    "administrator": 404,
+    "hansken_production": 403,
+    "hansken_experiment": 403,
+    None: 401,
+}
+
+
+@pytest.mark.parametrize(("persona", "expected"), CREATE_MATRIX.items())
+def test_grant_create_matrix(cast: Cast, persona, expected):
+    grantee = "engineer" if persona == "investigator" else "investigator"
+    before_events = AuditEvent.objects.count()
+    response = cast.api(persona).post(GRANTS_URL, grant_body(grantee=grantee), format="json")
+    assert response.status_code == expected, response.content
+    if expected == 201:
+        body = response.json()
+        stored = Grant.objects.get(pk=body["id"])
+        assert stored.grantee.username == grantee
+        assert stored.granted_by.username == persona
+        assert stored.rights == ["read", "search"]
+        assert body["history"][0]["kind"] == "created"
+        assert AuditEvent.objects.filter(action="grant.created", grant_id=stored.pk).count() == 1
+    else:
+        assert Grant.objects.count() == 0
+        assert AuditEvent.objects.count() == before_events
+        assert "errors" in response.json()
+
+
+LIST_MATRIX = {
+    "case_lead": 200,
+    "deputy": 200,
+    "privacy_officer": 200,
+    "security_manager": 200,
+    "other_case_lead": 404,
+    "investigator": 404,
+    "engineer": 404,
+    "operator": 404,
+    "administrator": 404,
+    "hansken_production": 403,
+    "hansken_experiment": 403,
+    None: 401,
+}
+
+
+def test_the_list_matrix_covers_every_persona():
+    assert set(LIST_MATRIX) == {*PERSONAS, None}
+    assert set(CREATE_MATRIX) == {*PERSONAS, None}
+
+
+@pytest.mark.parametrize(("persona", "expected"), LIST_MATRIX.items())
+def test_grant_list_matrix(cast: Cast, persona, expected):
+    grant(cast)
+    response = cast.api(persona).get(GRANTS_URL)
+    assert response.status_code == expected
+    if expected == 200:
+        assert [g["grantee"] for g in response.json()["results"]] == ["investigator"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"grantee": "case_lead"}, "grantee"),  # himself
+        ({"grantee": "nobody"}, "grantee"),
+        ({"rights": []}, "rights"),
+        ({"rights": ["fly"]}, "rights"),
+        ({"environments": ["moon"]}, "environments"),
+        ({"valid_until": iso(-1)}, "valid_until"),
+        ({"valid_until": iso(400)}, "valid_until"),  # longer than the one-year maximum
+        ({"valid_until": "2030-01-01T00:00:00"}, "valid_until"),  # no offset
+        ({"reason": ""}, "reason"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_bad_grants_are_refused_with_the_field_named_and_nothing_stored(cast: Cast, overrides, field):
+    before = AuditEvent.objects.count()
+    response = cast.api("case_lead").post(GRANTS_URL, grant_body(**overrides), format="json")
+    assert response.status_code == 400, response.content
+    assert any(e["field"].startswith(field) for e in response.json()["errors"])
+    assert Grant.objects.count() == 0
+    assert GrantVersion.objects.count() == 0
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_unscreened_or_inactive_grantee_is_refused(cast: Cast):
+    from people.models import Profile
+
+    Profile.objects.filter(user__username="investigator").update(screening_valid_until=None)
+    response = cast.api("case_lead").post(GRANTS_URL, grant_body(), format="json")
+    assert response.status_code == 400
+    assert "screening" in response.json()["errors"][0]["message"]
+
+
+def test_a_grant_beyond_the_screening_is_allowed_with_a_warning(cast: Cast):
+    from people.models import Profile
+
+    Profile.objects.filter(user__username="investigator").update(
+        screening_valid_until=timezone.localdate() + datetime.timedelta(days=10)
+    )
+    response = cast.api("case_lead").post(GRANTS_URL, grant_body(valid_until=iso(60)), format="json")
+    assert response.status_code == 201
+    assert "screening" in response.json()["warnings"][0]
+
+
+def test_revoke_via_api_keeps_history_and_the_past_stays_answerable(cast: Cast):
+    created = cast.api("case_lead").post(GRANTS_URL, grant_body(), format="json").json()
+    moment_granted = timezone.now()
+    # Deputy narrows, then the case lead revokes.
+    narrowed = cast.api("deputy").patch(
+        f"/api/v1/grants/{created['id']}", {"rights": ["read"], "reason": "Search not needed"}, format="json"
+    )
+    assert narrowed.status_code == 200
+    assert narrowed.json()["history"][-1]["kind"] == "narrowed"
+    moment_narrowed = timezone.now()
+    revoked = cast.api("case_lead").post(
+        f"/api/v1/grants/{created['id']}/revoke", {"reason": "Investigation finished"}, format="json"
+    )
+    assert revoked.status_code == 200
+    body = revoked.json()
+    assert body["status"] == "revoked"
+    assert body["revoked_by"] == "case_lead"
+    assert [v["kind"] for v in body["history"]] == ["created", "narrowed", "revoked"]
+    assert check(cast)["reason"] == "grant_revoked"
+    # The history answers for each past moment what the grant was then.
+    then = {a.user: a for a in access_at(cast.case, moment_granted)}
+    assert then["investigator"].rights == ["read", "search"]
+    assert then["investigator"].granted_by == "case_lead"
+    assert {a.user: a for a in access_at(cast.case, moment_narrowed)}["investigator"].rights == ["read"]
+    assert "investigator" not in {a.user for a in access_at(cast.case, timezone.now())}
+    # Revoking twice is refused, stores nothing more.
+    again = cast.api("case_lead").post(
+        f"/api/v1/grants/{created['id']}/revoke", {"reason": "again"}, format="json"
+    )
+    assert again.status_code == 400
+    assert GrantVersion.objects.filter(grant_id=created["id"]).count() == 3
+
+
+def test_only_managers_of_the_case_may_revoke(cast: Cast):
+    g = grant(cast)
+    for persona, expected in [
+        ("other_case_lead", 404),
+        ("privacy_officer", 404),
+        ("investigator", 404),
+        ("hansken_production", 403),
+    ]:
+        response = cast.api(persona).post(f"/api/v1/grants/{g.pk}/revoke", {"reason": "x"}, format="json")
+        assert response.status_code == expected, persona
+    g.refresh_from_db()
+    assert g.revoked_at is None
+
+
+def test_sign_off_revokes_every_grant_of_the_person_on_the_case(cast: Cast):
+    grant(cast, rights=["read"])
+    grant(cast, rights=["export"])
+    response = cast.api("case_lead").post(
+        f"/api/v1/cases/{CASE_PROJECT_ID}/sign-off",
+        {"person": "investigator", "reason": "Left the team"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json() == {"revoked": 2}
+    assert not Grant.objects.filter(revoked_at__isnull=True).exists()
+    assert check(cast)["reason"] == "grant_revoked"
+
+
+def test_access_request_approved_narrowed_and_seen_by_the_requester(cast: Cast):
+    asked = cast.api("investigator").post(
+        f"/api/v1/cases/{CASE_PROJECT_ID}/access-requests",
+        {"rights": ["read", "export"], "valid_until": iso(20), "reason": "Need the chats"},
+        format="json",
+    )
+    assert asked.status_code == 201, asked.content
+    request_id = asked.json()["id"]
+    pending = cast.api("case_lead").get("/api/v1/access-requests").json()["results"]
+    assert [r["id"] for r in pending] == [request_id]
+    # Approving with more than asked is refused.
+    wider = cast.api("case_lead").post(
+        f"/api/v1/access-requests/{request_id}/approve",
+        {"rights": ["read", "export", "search"]},
+        format="json",
+    )
+    assert wider.status_code == 400
+    approved = cast.api("case_lead").post(
+        f"/api/v1/access-requests/{request_id}/approve",
+        {"rights": ["read"], "note": "Read only"},
+        format="json",
+    )
+    assert approved.status_code == 201, approved.content
+    assert approved.json()["rights"] == ["read"]
+    mine = cast.api("investigator").get("/api/v1/access-requests").json()["results"]
+    assert mine[0]["status"] == "approved"
+    assert check(cast, action="read")["allowed"] is True
+    assert check(cast, action="export")["reason"] == "right_missing"
+
+
+def test_access_request_rejected_needs_a_note(cast: Cast):
+    asked = (
+        cast.api("investigator")
+        .post(
+            f"/api/v1/cases/{CASE_PROJECT_ID}/access-requests",
+            {"rights": ["read"], "valid_until": iso(20), "reason": "Need it"},
+            format="json",
+        )
+        .json()
+    )
+    assert (
+        cast.api("case_lead")
+        .post(f"/api/v1/access-requests/{asked['id']}/reject", {}, format="json")
+        .status_code
+        == 400
+    )
+    rejected = cast.api("case_lead").post(
+        f"/api/v1/access-requests/{asked['id']}/reject", {"note": "Not on this team"}, format="json"
+    )
+    assert rejected.status_code == 200
+    assert AccessRequest.objects.get(pk=asked["id"]).status == "rejected"
+    assert (
+        cast.api("other_case_lead")
+        .post(f"/api/v1/access-requests/{asked['id']}/approve", {}, format="json")
+        .status_code
+        == 404
+    )
+
+
+def test_my_grants_lists_only_my_own(cast: Cast):
+    grant(cast)
+    grant(cast, grantee="engineer")
+    mine = cast.api("investigator").get("/api/v1/me/grants").json()["results"]
+    assert [g["grantee"] for g in mine] == ["investigator"]
