@@ -428,6 +428,21 @@ def access_request_create(
             "reason": access_request.reason,
         },
     )
+    from notifications.services import notify
+
+    notify(
+        recipient=case.case_lead,
+        kind="access_requested",
+        params={
+            "requester": requester.get_username(),
+            "case": case.case_number,
+            "rights": _rights_text(terms.rights),
+            "until": timezone.localtime(terms.valid_until).strftime("%Y-%m-%d"),
+            "reason": access_request.reason,
+        },
+        dedup_key=f"access-requested:{access_request.pk}",
+        link=f"/cases/{case.project_id}/",
+    )
     return access_request
 
 
@@ -518,4 +533,68 @@ def access_request_reject(
         object_id=locked.pk,
         details={"note": locked.answer_note},
     )
+    _notify_answer(locked, "rejected")
     return locked
+
+
+def _notify_answer(access_request: AccessRequest, outcome: str) -> None:
+    from notifications.services import notify
+
+    notify(
+        recipient=access_request.requester,
+        kind="request_answered",
+        params={
+            "case": access_request.case.case_number,
+            "outcome": outcome,
+            "note": access_request.answer_note,
+        },
+        dedup_key=f"request-answered:{access_request.pk}",
+        link="/",
+    )
+
+
+# Notifications ------------------------------------------------------------------------------------
+
+ENDING_SOON = datetime.timedelta(days=14)
+
+
+def _rights_text(rights: list[str]) -> str:
+    return ", ".join(rights)
+
+
+def grants_notify_ending_soon(*, now: datetime.datetime | None = None) -> int:
+    """Sweep: the grantee and the case lead hear of every grant that ends within 14 days. Keyed
+    on the end date, so a second run sends nothing twice and an extended grant is announced anew."""
+    from notifications.services import notify
+
+    now = now or timezone.now()
+    sent = 0
+    ending = Grant.objects.filter(
+        revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now, valid_until__lte=now + ENDING_SOON
+    ).select_related("case__case_lead", "grantee")
+    for grant in ending.iterator(chunk_size=500):
+        params = {
+            "case": grant.case.case_number,
+            "grantee": grant.grantee.get_username(),
+            "rights": _rights_text(grant.rights),
+            "until": timezone.localtime(grant.valid_until).strftime("%Y-%m-%d %H:%M"),
+            "project_id": str(grant.case.project_id),
+            "grant_id": grant.pk,
+        }
+        key = f"grant-ending:{grant.pk}:{grant.valid_until.isoformat()}"
+        link = f"/cases/{grant.case.project_id}/"
+        sent += notify(
+            recipient=grant.grantee,
+            kind="grant_ending_grantee",
+            params=params,
+            dedup_key=f"{key}:grantee",
+            link=link,
+        )
+        sent += notify(
+            recipient=grant.case.case_lead,
+            kind="grant_ending_lead",
+            params=params,
+            dedup_key=f"{key}:lead",
+            link=link,
+        )
+    return sent
