@@ -24,6 +24,16 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a JSON string, as the contract says. DRF's own field also takes a JSON number
+    and reads 5 as 00000000-0000-0000-0000-000000000005: a different project than the caller meant."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset (the contract): a time without one is ambiguous and refused."""
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from people.roles import Role, roles_of
 
 # (url name, label, roles that see it; empty = everyone signed in)
-NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
+NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
     ("home", _("Start"), frozenset()),
     ("case-list", _("Cases"), frozenset()),
     (
@@ -23,15 +24,26 @@ NAVIGATION: list[tuple[str, Any, frozenset[str]]] = [
 ]
 
 
+def _current(path: str, url: str) -> str | None:
+    """The aria-current value: "page" on the page itself, "true" inside its section (a case's page
+    belongs to Cases); the start page "/" is nobody's section."""
+    if path == url:
+        return "page"
+    if url != "/" and path.startswith(url):
+        return "true"
+    return None
+
+
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": [], "person_roles": []}
     roles = roles_of(user)
-    items = [
-        {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
-        for name, label, allowed in NAVIGATION
-        if not allowed or roles & allowed
-    ]
-    role_labels = [Role(role).label for role in sorted(roles)]
+    items = []
+    for name, label, allowed in NAVIGATION:
+        if allowed and not roles & allowed:
+            continue
+        url = reverse(name)
+        items.append({"url": url, "label": label, "current": _current(request.path, url)})
+    role_labels = [label for value, label in Role.choices if value in roles]
     return {"navigation": items, "person_roles": role_labels}

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class PeopleConfig(AppConfig):
     name = "people"
     verbose_name = _("People")
+
+    def ready(self) -> None:
+        # Sign-in, failed sign-in and sign-out each write an audit event (people.signals).
+        from people import signals
+
+        signals.connect()

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-from people.roles import roles_of
+from people.roles import Role, roles_of
 
 
 class SignInView(auth_views.LoginView):
@@ -23,6 +28,110 @@ class SignOutView(auth_views.LogoutView):
     pass
 
 
+@dataclass(frozen=True)
+class StartTask:
+    """One thing a role comes here to do, as shown on the start page."""
+
+    key: str
+    title: Promise
+    description: Promise
+    url_name: str
+    link_label: Promise
+
+
+_MY_CASES = StartTask(
+    "my-cases",
+    _("My cases"),
+    _(
+        "The cases you lead or deputise on: their datasets, deputies and status. You decide who gets "
+        "access to the case data, and until when."
+    ),
+    "case-list",
+    _("Open my cases"),
+)
+_MY_ACCESS = StartTask(
+    "my-access",
+    _("My access"),
+    _(
+        "The cases on which a case lead granted you access. Every grant has an end date; ask the case "
+        "lead when you need more time or more rights."
+    ),
+    "case-list",
+    _("Show my access"),
+)
+_REVIEW = StartTask(
+    "review",
+    _("Review"),
+    _(
+        "Review the audit trail and the authorisation history of any case: who had access, with which "
+        "rights, who granted it and what they did with it."
+    ),
+    "case-list",
+    _("Review cases"),
+)
+_DATASETS = StartTask(
+    "datasets",
+    _("Datasets"),
+    _(
+        "Register imported datasets, upload the hashtotals of delivered data and record deletions. "
+        "Authorisations are not yours to manage."
+    ),
+    "case-list",
+    _("Open the cases and their datasets"),
+)
+_API = StartTask(
+    "api",
+    _("API documentation"),
+    _("The interface that Hansken and operators' scripts use, with every endpoint described."),
+    "api-docs",
+    _("Read the API documentation"),
+)
+_ADMIN = StartTask(
+    "admin",
+    _("Administration"),
+    _(
+        "Manage people, their screening and the API clients. Administrators cannot grant themselves "
+        "access to case data."
+    ),
+    "admin:index",
+    _("Open the administration"),
+)
+
+# What each role comes here to do, in the order it is shown on the start page.
+START_TASKS: dict[str, list[StartTask]] = {
+    Role.CASE_LEAD: [_MY_CASES],
+    Role.INVESTIGATOR: [_MY_ACCESS],
+    Role.ENGINEER: [_MY_ACCESS],
+    Role.OPERATOR: [_DATASETS, _API],
+    Role.PRIVACY_OFFICER: [_REVIEW, _API],
+    Role.SECURITY_MANAGER: [_REVIEW],
+    Role.ADMINISTRATOR: [_ADMIN, _API],
+}
+
+
+def start_tasks(roles: frozenset[str]) -> list[dict[str, object]]:
+    """The start page's tasks for a person holding ``roles``, each shown once."""
+    seen: set[str] = set()
+    tasks: list[dict[str, object]] = []
+    for role in Role.values:  # the roles' own order, so the page is stable
+        if role not in roles:
+            continue
+        for task in START_TASKS.get(role, []):
+            if task.key in seen:
+                continue
+            seen.add(task.key)
+            tasks.append(
+                {
+                    "key": task.key,
+                    "title": task.title,
+                    "description": task.description,
+                    "url": reverse(task.url_name),
+                    "link_label": task.link_label,
+                }
+            )
+    return tasks
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"roles": sorted(roles_of(request.user))})
+    return render(request, "home.html", {"tasks": start_tasks(roles_of(request.user))})

@@ -45,7 +45,9 @@ def check(
     **extra: Any,
 ) -> dict[str, Any]:
     response = cast.api(client).post(
-        "/api/v1/authz/check", {"user": user, "project_id": str(project_id), "action": action, **extra}, format="json"
+        "/api/v1/authz/check",
+        {"user": user, "project_id": str(project_id), "action": action, **extra},
+        format="json",
     )
     assert response.status_code == 200, response.content
     return response.json()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.utils import timezone
@@ -59,12 +59,12 @@ IMAGE_ID = uuid.UUID("33333333-3333-4333-8333-333333333333")
 
 @dataclass
 class Cast:
-    people: dict[str, User] = field(default_factory=dict)
-    clients: dict[str, ApiClient] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
-    case: Case | None = None
-    other_case: Case | None = None
-    dataset: Dataset | None = None
+    people: dict[str, User]
+    clients: dict[str, ApiClient]
+    tokens: dict[str, str]
+    case: Case
+    other_case: Case
+    dataset: Dataset
 
     def __getitem__(self, name: str) -> User:
         return self.people[name]
@@ -78,35 +78,37 @@ class Cast:
 
 def build_cast() -> Cast:
     setup = Actor.command("tests")
-    cast = Cast()
+    people: dict[str, User] = {}
+    clients: dict[str, ApiClient] = {}
+    tokens: dict[str, str] = {}
     screened_until = timezone.localdate() + datetime.timedelta(days=365)
     for username, roles in PEOPLE.items():
         person = person_create(
             username=username, roles=roles, screened_until=screened_until, password=PASSWORD, by=setup
         )
-        cast.people[username] = person
-        _, cast.tokens[username] = personal_token_create(person=person, by=setup)
+        people[username] = person
+        _, tokens[username] = personal_token_create(person=person, by=setup)
     for name, (environment, scopes) in CLIENTS.items():
-        cast.clients[name], cast.tokens[name] = api_client_create(
+        clients[name], tokens[name] = api_client_create(
             name=name, environment=environment, scopes=scopes, by=setup
         )
-    cast.case = case_create(
+    case = case_create(
         project_id=CASE_PROJECT_ID,
         case_number="NFI-2026-0001",
         title="Operation Heron",
-        case_lead=cast.people["case_lead"],
+        case_lead=people["case_lead"],
         by=setup,
     )
-    case_add_deputy(case=cast.case, deputy=cast.people["deputy"], by=setup)
-    cast.other_case = case_create(
+    case_add_deputy(case=case, deputy=people["deputy"], by=setup)
+    other_case = case_create(
         project_id=OTHER_PROJECT_ID,
         case_number="NFI-2026-0002",
         title="Operation Kestrel",
-        case_lead=cast.people["other_case_lead"],
+        case_lead=people["other_case_lead"],
         by=setup,
     )
-    cast.dataset = dataset_register(
-        case=cast.case,
+    dataset = dataset_register(
+        case=case,
         image_id=IMAGE_ID,
         description="Laptop image",
         delivered_by="Police unit East",
@@ -114,4 +116,4 @@ def build_cast() -> Cast:
         environments=["production"],
         by=setup,
     )
-    return cast
+    return Cast(people, clients, tokens, case, other_case, dataset)

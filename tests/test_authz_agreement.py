@@ -194,9 +194,8 @@ def test_decision_endpoints_admit_only_clients_with_authz_check(cast: Cast):
         name="ci", environment="test", scopes=["reports:write"], by=Actor(username="t", channel="test")
     )
     for method, url in DECISION_ENDPOINTS:
-        body = {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"}
-        if "batch" in url:
-            body = {"checks": [{"correlation_id": "1", **body}]}
+        one = {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"}
+        body: dict = {"checks": [{"correlation_id": "1", **one}]} if "batch" in url else one
         for persona, expected in [
             ("hansken_production", 200),
             ("hansken_experiment", 200),

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from cases.models import Case, Dataset
 from cases.selectors import case_deputy_usernames
-from hansken_governance.api_base import AwareDateTimeField, StrictSerializer
+from hansken_governance.api_base import AwareDateTimeField, StrictSerializer, StrictUUIDField
 from hansken_governance.environments import Environment
 
 
@@ -22,14 +22,14 @@ class UsernameField(serializers.SlugRelatedField):
 
 
 class CaseCreateInput(StrictSerializer):
-    project_id = serializers.UUIDField()
+    project_id = StrictUUIDField()
     case_number = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=300)
     case_lead = UsernameField()
 
 
 class DatasetCreateInput(StrictSerializer):
-    image_id = serializers.UUIDField()
+    image_id = StrictUUIDField()
     description = serializers.CharField(max_length=500)
     delivered_by = serializers.CharField(max_length=200)
     imported_at = AwareDateTimeField(required=False)

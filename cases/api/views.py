@@ -23,6 +23,9 @@ from cases.selectors import CasePurpose, case_for
 from people.roles import Role
 
 CasesWrite = scope_or_role("cases:write", Role.OPERATOR)
+# Any person may ask (the scoping door then decides which cases exist for them); a client only with
+# cases:write, so an experiment client is refused (403), not told the case does not exist (404).
+CasesRead = scope_or_role("cases:write")
 
 
 class CaseCreateApi(APIView):
@@ -37,6 +40,8 @@ class CaseCreateApi(APIView):
 
 
 class CaseDetailApi(APIView):
+    permission_classes = [CasesRead]
+
     @extend_schema(responses={200: CaseOutput})
     def get(self, request: Request, project_id: str) -> Response:
         case = case_for(request, project_id, CasePurpose.VIEW)

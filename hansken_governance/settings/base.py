@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from hansken_governance.env import env_bool, env_int, env_list, env_optional, env_secret, env_str
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "audit",
     "retention",
     "privacy_statement",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -140,8 +142,19 @@ OIDC_OP_JWKS_ENDPOINT = env_optional("OIDC_OP_JWKS_ENDPOINT")
 OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
 OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_OP_ISSUER = env_optional("OIDC_OP_ISSUER")  # when set, the ID token's iss must equal it
+# People come from HR / identity sync: single sign-on signs in existing, active people only (people.oidc).
+OIDC_CREATE_USER = False
+OIDC_CALLBACK_CLASS = "people.oidc.PeopleOIDCCallbackView"
+OIDC_AUTHENTICATE_CLASS = "people.oidc.PeopleOIDCAuthenticationRequestView"
 OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID and OIDC_OP_AUTHORIZATION_ENDPOINT and OIDC_OP_TOKEN_ENDPOINT)
 if OIDC_ENABLED:
+    # Without a key to check signatures the backend raises on every authenticate(), password
+    # sign-in included: refuse to start instead.
+    if OIDC_RP_SIGN_ALGO.startswith(("RS", "ES")) and not OIDC_OP_JWKS_ENDPOINT:
+        raise ImproperlyConfigured(f"OIDC_OP_JWKS_ENDPOINT is required with {OIDC_RP_SIGN_ALGO}.")
+    if OIDC_RP_SIGN_ALGO.startswith("HS") and not OIDC_RP_CLIENT_SECRET:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_SECRET is required with {OIDC_RP_SIGN_ALGO}.")
     AUTHENTICATION_BACKENDS.insert(0, "people.oidc.PeopleOIDCBackend")
 
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "nl")
@@ -189,6 +202,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
         "data_folder_in": str(DATA_DIR / "broker" / "queue"),
         "data_folder_out": str(DATA_DIR / "broker" / "queue"),
         "processed_folder": str(DATA_DIR / "broker" / "processed"),
+        # Exchange tables (worker remote control); kombu's default is a folder in the working directory.
+        "control_folder": str(DATA_DIR / "broker" / "control"),
         "store_processed": False,
     }
 )
