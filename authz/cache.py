@@ -99,7 +99,7 @@ class FactCache:
         self.generation: str | None = None
         self.loaded_at = 0.0
         self.people: dict[str, PersonFacts | None] = {}
-        self.cases: dict[uuid.UUID, CaseFacts | None] = {}
+        self.cases: dict[str, CaseFacts | None] = {}
         self.clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -152,8 +152,8 @@ class FactCache:
         return self._get_many(self.clients, [digest], load, use)[digest]
 
     def people_and_cases(
-        self, usernames: Iterable[str], project_ids: Iterable[uuid.UUID], use: bool
-    ) -> tuple[dict[str, PersonFacts | None], dict[uuid.UUID, CaseFacts | None]]:
+        self, usernames: Iterable[str], project_ids: Iterable[str], use: bool
+    ) -> tuple[dict[str, PersonFacts | None], dict[str, CaseFacts | None]]:
         people = self._get_many(self.people, usernames, load_people, use)
         cases = self._get_many(self.cases, project_ids, load_cases, use)
         return people, cases

@@ -58,9 +58,9 @@ class PersonFacts:
 @dataclass(frozen=True, slots=True)
 class CaseFacts:
     case_id: int
-    project_id: uuid.UUID
+    project_id: str  # canonical text form: the hot path keys on strings, not UUID objects
     status: str
-    removed_image_ids: frozenset[uuid.UUID]
+    removed_image_ids: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +75,14 @@ def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
     return Decision(False, reason, grant.grant_id if grant else None, None)
 
 
-def image_of_trace(trace_uid: str) -> uuid.UUID:
-    """A trace uid is ``{imageId}:{id}``; raises ValueError when it is not."""
+def image_of_trace(trace_uid: str) -> str:
+    """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
     if not sep or not trace_id or not all(step.isdigit() for step in trace_id.split("-")):
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
         )
-    return uuid.UUID(image)
+    return str(uuid.UUID(image))
 
 
 def decide(
@@ -92,7 +92,7 @@ def decide(
     environment: str,
     now: datetime.datetime,
     today: datetime.date,
-    trace_image_id: uuid.UUID | None = None,
+    trace_image_id: str | None = None,
 ) -> Decision:
     if person is None:
         return _deny(Reason.UNKNOWN_USER)
@@ -112,26 +112,46 @@ def decide(
     if not grants:
         return _deny(Reason.NO_GRANT)
 
-    in_force = [g for g in grants if not g.revoked and g.valid_from <= now < g.valid_until]
-    covering = [g for g in in_force if action in g.rights and environment in g.environments]
-    if covering:
-        best = max(covering, key=lambda g: g.valid_until)
+    # One pass over the person's grants on this case (usually one or two).
+    best: GrantFacts | None = None
+    with_right: GrantFacts | None = None
+    any_in_force: GrantFacts | None = None
+    revoked_now: GrantFacts | None = None
+    future: GrantFacts | None = None
+    expired: GrantFacts | None = None
+    for g in grants:
+        if g.revoked:
+            if g.valid_until > now and revoked_now is None:
+                revoked_now = g
+            continue
+        if g.valid_from > now:
+            if future is None or g.valid_from < future.valid_from:
+                future = g
+            continue
+        if g.valid_until <= now:
+            if expired is None or g.valid_until > expired.valid_until:
+                expired = g
+            continue
+        any_in_force = any_in_force or g
+        if action in g.rights:
+            if environment in g.environments:
+                if best is None or g.valid_until > best.valid_until:
+                    best = g
+            elif with_right is None:
+                with_right = g
+    if best is not None:
         return Decision(True, Reason.GRANT, best.grant_id, best.valid_until)
-    with_right = [g for g in in_force if action in g.rights]
-    if with_right:
-        return _deny(Reason.ENVIRONMENT_NOT_COVERED, with_right[0])
-    if in_force:
-        return _deny(Reason.RIGHT_MISSING, in_force[0])
+    if with_right is not None:
+        return _deny(Reason.ENVIRONMENT_NOT_COVERED, with_right)
+    if any_in_force is not None:
+        return _deny(Reason.RIGHT_MISSING, any_in_force)
     # Nothing in force now: say why, preferring what the person most likely needs to hear. A revoked
     # grant that would otherwise still run is "revoked"; then a grant that has not started yet; then
     # one that has run out.
-    revoked_now = [g for g in grants if g.revoked and g.valid_until > now]
-    if revoked_now:
-        return _deny(Reason.GRANT_REVOKED, revoked_now[0])
-    future = [g for g in grants if not g.revoked and g.valid_from > now]
-    if future:
-        return _deny(Reason.GRANT_NOT_YET_VALID, min(future, key=lambda g: g.valid_from))
-    expired = [g for g in grants if not g.revoked and g.valid_until <= now]
-    if expired:
-        return _deny(Reason.GRANT_EXPIRED, max(expired, key=lambda g: g.valid_until))
+    if revoked_now is not None:
+        return _deny(Reason.GRANT_REVOKED, revoked_now)
+    if future is not None:
+        return _deny(Reason.GRANT_NOT_YET_VALID, future)
+    if expired is not None:
+        return _deny(Reason.GRANT_EXPIRED, expired)
     return _deny(Reason.GRANT_REVOKED, grants[0])

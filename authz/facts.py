@@ -3,7 +3,6 @@ cases (four for people, two for cases), so a batch of 1,000 checks costs six que
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -54,17 +53,17 @@ def load_people(usernames: Iterable[str]) -> dict[str, PersonFacts]:
     }
 
 
-def load_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, CaseFacts]:
+def load_cases(project_ids: Iterable[str]) -> dict[str, CaseFacts]:
     wanted = set(project_ids)
     if not wanted:
         return {}
     cases = list(Case.objects.filter(project_id__in=wanted).values_list("pk", "project_id", "status"))
-    removed: dict[int, set[uuid.UUID]] = defaultdict(set)
+    removed: dict[int, set[str]] = defaultdict(set)
     for case_id, image_id in Dataset.objects.filter(
         case_id__in=[pk for pk, _, _ in cases], status=DatasetStatus.DELETED
     ).values_list("case_id", "image_id"):
-        removed[case_id].add(image_id)
+        removed[case_id].add(str(image_id))
     return {
-        project_id: CaseFacts(pk, project_id, status, frozenset(removed.get(pk, ())))
+        str(project_id): CaseFacts(pk, str(project_id), status, frozenset(removed.get(pk, ())))
         for pk, project_id, status in cases
     }
