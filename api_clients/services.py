@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,6 +20,7 @@ from api_clients.tokens import CLIENT_PREFIX, PERSONAL_PREFIX, new_token, token_
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
+from authz.cache import invalidate
 from hansken_governance.environments import EXPERIMENT_SCOPES, Environment
 
 
@@ -26,16 +28,23 @@ def _default_expiry() -> datetime.datetime:
     return timezone.now() + datetime.timedelta(days=settings.HG_API_TOKEN_DEFAULT_DAYS)
 
 
-@transaction.atomic
-def api_client_create(
+@dataclass(frozen=True)
+class ClientTerms:
+    scopes: list[str]
+    allowed_sources: list[str]
+    expires_at: datetime.datetime
+
+
+def api_client_clean_terms(
     *,
     name: str,
     environment: str,
     scopes: Iterable[str],
-    by: Actor,
     expires_at: datetime.datetime | None = None,
     allowed_sources: Iterable[str] = (),
-) -> tuple[ApiClient, str]:
+) -> ClientTerms:
+    """Every check ``api_client_create`` makes, without writing: forms (the admin) call it to show
+    the refusal on the field it concerns. Raises ValidationError keyed by field name."""
     if environment not in Environment.values:
         raise ValidationError({"environment": f"Unknown environment {environment}."})
     clean_scopes = sorted(set(scopes))
@@ -63,6 +72,27 @@ def api_client_create(
     expiry = expires_at or _default_expiry()
     if expiry <= timezone.now():
         raise ValidationError({"expires_at": "The expiry lies in the past."})
+    return ClientTerms(scopes=clean_scopes, allowed_sources=sources, expires_at=expiry)
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    name: str,
+    environment: str,
+    scopes: Iterable[str],
+    by: Actor,
+    expires_at: datetime.datetime | None = None,
+    allowed_sources: Iterable[str] = (),
+) -> tuple[ApiClient, str]:
+    terms = api_client_clean_terms(
+        name=name,
+        environment=environment,
+        scopes=scopes,
+        expires_at=expires_at,
+        allowed_sources=allowed_sources,
+    )
+    clean_scopes, sources, expiry = terms.scopes, terms.allowed_sources, terms.expires_at
     token = new_token(CLIENT_PREFIX)
     client = ApiClient.objects.create(
         name=name,
@@ -137,3 +167,46 @@ def expire_tokens(*, now: datetime.datetime | None = None) -> int:
                 )
                 count += 1
     return count
+
+
+@transaction.atomic
+def api_client_deactivate(*, client: ApiClient, by: Actor, reason: str = "") -> bool:
+    """Switch a client off: its token fails from the very next request (authentication reads the
+    active flag on every request). Returns False, writing nothing, if it was already inactive."""
+    updated = ApiClient.objects.filter(pk=client.pk, is_active=True).update(is_active=False)
+    if not updated:
+        return False
+    client.is_active = False
+    invalidate()
+    audit_record(
+        action=actions.API_CLIENT_DEACTIVATED,
+        actor=by,
+        object_type="api_client",
+        object_id=client.pk,
+        details={"name": client.name, "environment": client.environment, "reason": reason},
+    )
+    return True
+
+
+@transaction.atomic
+def personal_token_revoke(*, token: PersonalToken, by: Actor, reason: str = "") -> bool:
+    """Revoke a person's token at once. Returns False, writing nothing, if it was already revoked."""
+    now = timezone.now()
+    updated = PersonalToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    if not updated:
+        return False
+    token.revoked_at = now
+    invalidate()
+    audit_record(
+        action=actions.PERSONAL_TOKEN_REVOKED,
+        actor=by,
+        object_type="personal_token",
+        object_id=token.pk,
+        details={
+            "person": token.user.get_username(),
+            "name": token.name,
+            "token_hint": token.token_hint,
+            "reason": reason,
+        },
+    )
+    return True

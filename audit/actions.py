@@ -8,12 +8,17 @@ PERSON_CREATED = "person.created"
 PERSON_ROLES_CHANGED = "person.roles_changed"
 PERSON_SCREENING_CHANGED = "person.screening_changed"
 PERSON_DEACTIVATED = "person.deactivated"
+PERSON_REACTIVATED = "person.reactivated"
+PERSON_DETAILS_CHANGED = "person.details_changed"
+PERSON_PASSWORD_CHANGED = "person.password_changed"  # noqa: S105 (an action code)
 PERSON_SIGNED_IN = "session.signed_in"
 PERSON_SIGN_IN_FAILED = "session.sign_in_failed"
 PERSON_SIGNED_OUT = "session.signed_out"
 
 API_CLIENT_CREATED = "api_client.created"
+API_CLIENT_DEACTIVATED = "api_client.deactivated"
 PERSONAL_TOKEN_CREATED = "personal_token.created"  # noqa: S105 (an action code)
+PERSONAL_TOKEN_REVOKED = "personal_token.revoked"  # noqa: S105 (an action code)
 API_TOKEN_EXPIRED = "api_token.expired"  # noqa: S105 (an action code)
 
 CASE_CREATED = "case.created"
@@ -23,3 +28,6 @@ DATASET_REGISTERED = "dataset.registered"
 DATASET_LAST_ACCESS_REPORTED = "dataset.last_access_reported"
 
 MODEL_CHANGED = "model.changed"  # field diffs from django-auditlog
+
+AUDIT_VIEWED = "audit.viewed"  # every opening of the trail (review API and pages), with its filters
+AUDIT_VERIFICATION_FAILED = "audit.verification_failed"  # audit_verify or a checkpoint found the chain broken

@@ -1,7 +1,28 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _rearm_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Every ``migrate`` re-creates the append-only triggers: on SQLite, a migration that rebuilds
+    the audit table would otherwise leave it without them (see ``audit.triggers``)."""
+    from django.db import connections
+
+    from audit import triggers
+
+    connection = connections[using]
+    if set(triggers.APPEND_ONLY_TABLES) <= set(connection.introspection.table_names()):
+        triggers.install(connection)
 
 
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self) -> None:
+        from audit import model_changes
+
+        model_changes.register()
+        post_migrate.connect(_rearm_triggers, sender=self, dispatch_uid="audit-rearm-triggers")

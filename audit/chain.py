@@ -35,24 +35,160 @@ CHAINED_FIELDS = (
     "object_type",
     "object_id",
     "grant_id",
+    "basis",
     "request_id",
     "details",
 )
 
 
+_encode_text = json.encoder.encode_basestring  # what the encoder uses for text with ensure_ascii=False
+_UTC = datetime.UTC
+_DATETIME = datetime.datetime
+_UUID = uuid.UUID
+# One encoder for every row: json.dumps with options builds a new encoder on each call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _canonical_value(value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, uuid.UUID):
+    """Times as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UUIDs as text, the rest as it is."""
+    if isinstance(value, _DATETIME):
+        if value.tzinfo is not _UTC:
+            value = value.astimezone(_UTC)
+        if value.year < 1000:  # isoformat pads the year, strftime does not: keep the original encoding
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
+    if isinstance(value, _UUID):
         return str(value)
     return value
 
 
+# Fields added to the trail after its first rows were written. They are part of the encoding only
+# when they hold a value, so rows written before they existed still verify; setting or clearing one
+# later still changes the encoding, so it is still caught.
+LATER_FIELDS = frozenset({"basis"})
+_TYPED_FIELDS = ("event_id", "occurred_at", "recorded_at", "project_id", "image_id")
+_FIRST_FIELDS = tuple(name for name in CHAINED_FIELDS if name not in LATER_FIELDS)
+
+
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    payload = {name: _canonical_value(fields.get(name)) for name in CHAINED_FIELDS}
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
+    """The canonical encoding: JSON of every chained field, keys sorted, no whitespace. This runs
+    once per stored row (ingest) and once per verified row, so it avoids per-call set-up."""
+    get = fields.get
+    payload = {name: get(name) for name in _FIRST_FIELDS}
+    # Only these columns hold times and UUIDs; every other value is encoded as it is.
+    for name in _TYPED_FIELDS:
+        value = payload[name]
+        if value is not None:
+            payload[name] = _canonical_value(value)
+    for name in LATER_FIELDS:
+        value = get(name)
+        if value:
+            payload[name] = _canonical_value(value)
+    return _ENCODER.encode(payload).encode()
+
+
+_SEQUENCE_SLOT = b'"sequence":null'
+
+
+def canonical_parts(fields: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The canonical encoding split around the sequence number:
+    ``canonical_bytes({**fields, "sequence": n}) == before + str(n).encode() + after`` for every n.
+
+    Bulk writers encode their rows before they take the chain lock (the encoding is most of the
+    cost) and splice the sequence in under it. The top-level ``sequence`` key is the last match:
+    after it in sorted order come only ``source_address`` and ``trace_uid``, whose text is escaped
+    and so cannot hold the pattern, while ``details`` (which may) comes before it."""
+    encoded = canonical_bytes({**fields, "sequence": None})
+    at = encoded.rindex(_SEQUENCE_SLOT) + len(_SEQUENCE_SLOT) - len(b"null")
+    return encoded[:at], encoded[at + len(b"null") :]
+
+
+class RowEncoder:
+    """``canonical_parts`` for the many rows of one bulk write (Hansken's usage events), which share
+    most of their fields, several times faster: the shared fields are encoded once, the sorted-key
+    layout is a prepared template, and values that repeat within the request (people, cases,
+    images) are encoded once each. Gives exactly the bytes of ``canonical_parts``; the tests compare
+    the two on generated rows."""
+
+    VARYING = (
+        "action",
+        "actor",
+        "actor_role",
+        "basis",
+        "details",
+        "event_id",
+        "grant_id",
+        "image_id",
+        "occurred_at",
+        "outcome",
+        "project_id",
+        "trace_uid",
+    )
+
+    def __init__(self, shared: dict[str, Any]) -> None:
+        expected = set(CHAINED_FIELDS) - set(self.VARYING) - {"sequence"}
+        if set(shared) != expected:
+            raise ValueError(f"Shared fields must be exactly {sorted(expected)}.")
+        before: list[str] = []
+        after: list[str] = []
+        target = before
+        for name in sorted(CHAINED_FIELDS):
+            if name == "sequence":
+                target.append('"sequence":')
+                target = after
+                continue
+            if name in shared:
+                text = _ENCODER.encode(_canonical_value(shared[name])).replace("%", "%%")
+                target.append(f'"{name}":{text}')
+            else:
+                target.append(f'"{name}":%s')
+        self._before = "{" + ",".join(before[:-1]) + "," + before[-1]
+        self._after = "," + ",".join(after) + "}"
+        self._text: dict[str, str] = {}
+        self._uuid: dict[Any, str] = {}
+
+    def _str(self, value: str) -> str:
+        encoded = self._text.get(value)
+        if encoded is None:
+            encoded = self._text[value] = _encode_text(value)
+        return encoded
+
+    def _id(self, value: Any) -> str:
+        if value is None:
+            return "null"
+        encoded = self._uuid.get(value)
+        if encoded is None:
+            encoded = self._uuid[value] = f'"{value}"'
+        return encoded
+
+    def parts(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
+        if not row["basis"]:  # a later field, left out of the encoding when empty: the general path
+            raise ValueError("RowEncoder needs a basis.")
+        text, ident = self._str, self._id
+        grant_id = row["grant_id"]
+        before = self._before % (
+            text(row["action"]),
+            text(row["actor"]),
+            text(row["actor_role"]),
+            text(row["basis"]),
+            _ENCODER.encode(row["details"]),
+            f'"{row["event_id"]}"',
+            "null" if grant_id is None else str(int(grant_id)),
+            ident(row["image_id"]),
+            f'"{_canonical_value(row["occurred_at"])}"',
+            text(row["outcome"]),
+            ident(row["project_id"]),
+        )
+        return before.encode(), (self._after % text(row["trace_uid"])).encode()
+
+
+def row_hash_parts(prev_hash: str, before: bytes, sequence: int, after: bytes) -> str:
+    """``row_hash`` for a row encoded by ``canonical_parts``."""
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(before)
+    digest.update(str(sequence).encode("ascii"))
+    digest.update(after)
+    return digest.hexdigest()
 
 
 def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:

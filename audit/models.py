@@ -40,6 +40,11 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=100, blank=True)
     grant_id = models.BigIntegerField(null=True, blank=True)
+    # On what basis the access happened, for Hansken's usage events (empty for governance events):
+    # ``grant`` (grant_id names it), ``case_lead`` (the case lead or a deputy), ``no_grant``,
+    # ``unknown_user`` or ``unknown_project``. A column rather than a flag in ``details``, so the
+    # review can filter on it and Hansken's own details stay exactly as sent.
+    basis = models.CharField(max_length=20, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -58,6 +63,14 @@ class AuditEvent(models.Model):
         return f"#{self.sequence} {self.action} by {self.actor}"
 
 
+class Basis(models.TextChoices):
+    GRANT = "grant", _("Grant")
+    CASE_LEAD = "case_lead", _("Case lead or deputy")
+    NO_GRANT = "no_grant", _("No grant")
+    UNKNOWN_USER = "unknown_user", _("Unknown user")
+    UNKNOWN_PROJECT = "unknown_project", _("Unknown project")
+
+
 class ChainHead(models.Model):
     """The single row that every writer locks to append: it holds the last sequence number and hash,
     so concurrent writers form one chain with no forks."""
@@ -71,3 +84,23 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head at #{self.sequence}"
+
+
+class ChainCheckpoint(models.Model):
+    """The chain's head (sequence and hash) at a moment, written periodically by
+    ``audit.tasks.write_checkpoint`` here and to an append-only file outside the database
+    (``AUDIT_CHECKPOINT_FILE``). ``audit_verify`` checks the chain against both: a row changed or
+    removed before a checkpoint, or a tail cut off after one, no longer matches it. Append-only,
+    like the trail (the same triggers)."""
+
+    sequence = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("chain checkpoint")
+        verbose_name_plural = _("chain checkpoints")
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"checkpoint at #{self.sequence}"

@@ -115,7 +115,7 @@ class FactCache:
         generation = current_generation()
         if generation is None:
             return False
-        max_age = getattr(settings, "HG_AUTHZ_CACHE_MAX_AGE", 30)
+        max_age = settings.HG_AUTHZ_CACHE_MAX_AGE
         now = time.monotonic()
         if generation != self.generation or now - self.loaded_at > max_age:
             with self._lock:

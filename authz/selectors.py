@@ -4,11 +4,13 @@ who could act on a case at a past moment (from the grant history, as it was then
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from authz.models import Grant, GrantVersion
@@ -35,14 +37,61 @@ def grant_ids_covering(items: list[tuple[str, Any, Any, str]]) -> list[int | Non
     history says it was then; None when no grant did. One query for the whole list."""
     if not items:
         return []
-    usernames = {username for username, _, _, _ in items}
-    project_ids = {uuid.UUID(str(project_id)) for _, project_id, _, _ in items}
     earliest = min(occurred_at for _, _, occurred_at, _ in items)
     latest = max(occurred_at for _, _, occurred_at, _ in items)
-    versions = (
+    pairs = sorted({(username, uuid.UUID(str(project_id))) for username, project_id, _, _ in items})
+    by_pair: dict[tuple[str, uuid.UUID], list[tuple[Any, ...]]] = defaultdict(list)
+    for grant_id, username, project_id, envs, v_from, v_until, recorded, superseded in _versions_for_pairs(
+        pairs, earliest, latest
+    ):
+        by_pair[(username, project_id)].append((grant_id, envs, v_from, v_until, recorded, superseded))
+    result: list[int | None] = []
+    for username, project_id, at, environment in items:
+        found = None
+        for grant_id, envs, v_from, v_until, recorded, superseded in by_pair.get(
+            (username, uuid.UUID(str(project_id))), []
+        ):
+            in_force = recorded <= at and (superseded is None or superseded > at) and v_from <= at < v_until
+            if in_force and environment in envs:
+                found = grant_id
+                break
+        result.append(found)
+    return result
+
+
+_PAIR_VERSIONS_SQL = """
+SELECT v.grant_id, u.username, c.project_id, v.environments, v.valid_from, v.valid_until,
+       v.recorded_at, v.superseded_at
+FROM unnest(%s::text[], %s::uuid[]) AS p(username, project_id)
+JOIN auth_user u ON u.username = p.username
+JOIN cases_case c ON c.project_id = p.project_id
+JOIN authz_grantversion v ON v.grantee_id = u.id AND v.case_id = c.id
+WHERE NOT v.revoked AND v.recorded_at <= %s AND v.valid_until > %s
+  AND (v.superseded_at IS NULL OR v.superseded_at > %s)
+"""
+
+
+def _versions_for_pairs(
+    pairs: list[tuple[str, uuid.UUID]], earliest: datetime.datetime, latest: datetime.datetime
+) -> list[tuple[Any, ...]]:
+    """Grant versions that may have been in force for exactly these (person, case) pairs in the
+    period. On PostgreSQL one join against the unnested pairs, so the cost follows the pairs asked
+    about, not the cross product of their people and cases."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PAIR_VERSIONS_SQL,
+                [[u for u, _ in pairs], [p for _, p in pairs], latest, earliest, earliest],
+            )
+            return [
+                (gid, user, pid, json.loads(envs) if isinstance(envs, str) else envs, vf, vu, rec, sup)
+                for gid, user, pid, envs, vf, vu, rec, sup in cursor.fetchall()
+            ]
+    wanted = set(pairs)
+    rows = (
         GrantVersion.objects.filter(
-            grantee__username__in=usernames,
-            case__project_id__in=project_ids,
+            grantee__username__in={u for u, _ in pairs},
+            case__project_id__in={p for _, p in pairs},
             revoked=False,
             recorded_at__lte=latest,
             valid_until__gt=earliest,
@@ -59,21 +108,7 @@ def grant_ids_covering(items: list[tuple[str, Any, Any, str]]) -> list[int | Non
             "superseded_at",
         )
     )
-    by_pair: dict[tuple[str, uuid.UUID], list[tuple[Any, ...]]] = defaultdict(list)
-    for grant_id, username, project_id, envs, v_from, v_until, recorded, superseded in versions:
-        by_pair[(username, project_id)].append((grant_id, envs, v_from, v_until, recorded, superseded))
-    result: list[int | None] = []
-    for username, project_id, at, environment in items:
-        found = None
-        for grant_id, envs, v_from, v_until, recorded, superseded in by_pair.get(
-            (username, uuid.UUID(str(project_id))), []
-        ):
-            in_force = recorded <= at and (superseded is None or superseded > at) and v_from <= at < v_until
-            if in_force and environment in envs:
-                found = grant_id
-                break
-        result.append(found)
-    return result
+    return [row for row in rows if (row[1], row[2]) in wanted]
 
 
 @dataclass(frozen=True)

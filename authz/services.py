@@ -437,7 +437,7 @@ def access_request_create(
             "requester": requester.get_username(),
             "case": case.case_number,
             "rights": _rights_text(terms.rights),
-            "until": timezone.localtime(terms.valid_until).strftime("%Y-%m-%d"),
+            "until": _last_moment(terms.valid_until),
             "reason": access_request.reason,
         },
         dedup_key=f"access-requested:{access_request.pk}",
@@ -510,6 +510,7 @@ def access_request_approve(
             "narrowed": final_rights != locked.rights or final_envs != locked.environments,
         },
     )
+    _notify_answer(locked, "approved")
     return grant, warnings
 
 
@@ -562,6 +563,11 @@ def _rights_text(rights: list[str]) -> str:
     return ", ".join(rights)
 
 
+def _last_moment(end: datetime.datetime) -> str:
+    """The last minute an exclusive end still includes, in local time, for people to read."""
+    return timezone.localtime(end - datetime.timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M")
+
+
 def grants_notify_ending_soon(*, now: datetime.datetime | None = None) -> int:
     """Sweep: the grantee and the case lead hear of every grant that ends within 14 days. Keyed
     on the end date, so a second run sends nothing twice and an extended grant is announced anew."""
@@ -577,7 +583,8 @@ def grants_notify_ending_soon(*, now: datetime.datetime | None = None) -> int:
             "case": grant.case.case_number,
             "grantee": grant.grantee.get_username(),
             "rights": _rights_text(grant.rights),
-            "until": timezone.localtime(grant.valid_until).strftime("%Y-%m-%d %H:%M"),
+            # The last moment included (an end "until 6 January" is stored as 7 January 00:00).
+            "until": _last_moment(grant.valid_until),
             "project_id": str(grant.case.project_id),
             "grant_id": grant.pk,
         }

@@ -15,11 +15,17 @@ from people.roles import Role, roles_of
 NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
     ("home", _("Start"), frozenset()),
     ("case-list", _("Cases"), frozenset()),
+    ("my-cases", _("My cases"), frozenset({Role.CASE_LEAD})),
+    ("my-access", _("My access"), frozenset({Role.INVESTIGATOR, Role.ENGINEER})),
     (
         "api-docs",
         _("API documentation"),
         frozenset({Role.OPERATOR, Role.ADMINISTRATOR, Role.PRIVACY_OFFICER}),
     ),
+    ("retention-notices", _("Retention notices"), frozenset({Role.CASE_LEAD})),
+    ("retention-removals", _("Removals"), frozenset({Role.OPERATOR})),
+    ("retention-dashboard", _("Retention"), frozenset({Role.PRIVACY_OFFICER})),
+    ("monitoring", _("Monitoring"), frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER})),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,13 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+log = logging.getLogger(__name__)
+
+
+def _public_error(exc: Exception) -> str:
+    """/readyz is public: name the kind of failure, keep host names and credentials in the log."""
+    return f"{type(exc).__name__} (details in the application log)"
 
 
 @require_GET
@@ -25,7 +33,8 @@ def check_database() -> dict[str, Any]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        log.warning("readyz: database check failed", exc_info=True)
+        return {"ok": False, "error": _public_error(exc)}
     return {"ok": True, "vendor": connection.vendor}
 
 
@@ -38,7 +47,8 @@ def check_broker() -> dict[str, Any]:
             client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
             client.ping()
         except Exception as exc:
-            return {"ok": False, "kind": "redis", "error": f"{type(exc).__name__}: {exc}"}
+            log.warning("readyz: broker check failed", exc_info=True)
+            return {"ok": False, "kind": "redis", "error": _public_error(exc)}
         return {"ok": True, "kind": "redis"}
     folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
     try:
@@ -57,8 +67,27 @@ def check_siem() -> dict[str, Any]:
             "forwarding": "off",
             "detail": "SIEM_HOST is not set: audit events are not forwarded.",
         }
-    # The backlog is measured by the SIEM forwarder once it exists (SIEM issue).
-    return {"ok": True, "forwarding": "on", "host": settings.SIEM_HOST, "port": settings.SIEM_PORT}
+    from siem.selectors import backlog
+
+    try:
+        pending = backlog()
+    except Exception as exc:
+        log.warning("readyz: SIEM backlog check failed", exc_info=True)
+        return {"ok": False, "forwarding": "on", "error": _public_error(exc)}
+    # Not ready when the oldest undelivered event waits longer than SIEM_BACKLOG_MAX_AGE_MINUTES:
+    # the SIEM is then missing events it should have had (the forwarder runs every minute).
+    return {
+        "ok": not pending.too_old,
+        "forwarding": "on",
+        "host": settings.SIEM_HOST,
+        "port": settings.SIEM_PORT,
+        "backlog": pending.count,
+        "oldest_undelivered_age_seconds": round(pending.age_seconds, 1)
+        if pending.age_seconds is not None
+        else None,
+        "max_age_minutes": settings.SIEM_BACKLOG_MAX_AGE_MINUTES,
+        "delivered_up_to": pending.delivered_up_to,
+    }
 
 
 @require_GET

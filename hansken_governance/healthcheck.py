@@ -29,12 +29,12 @@ def _probe_host() -> str:
 
 def check_web() -> tuple[bool, str]:
     port = int(os.environ.get("HG_PORT", "8000"))
-    request = urllib.request.Request(  # noqa: S310 (a fixed http URL on the loopback address)
+    request = urllib.request.Request(
         f"http://127.0.0.1:{port}/healthz",
         headers={"Host": _probe_host(), "X-Forwarded-Proto": "https"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (fixed http URL)
             return response.status == 200, f"/healthz answered {response.status}"
     except urllib.error.HTTPError as exc:
         return False, f"/healthz answered {exc.code}"

@@ -1,14 +1,16 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from hansken_governance import api_errors, health
+from hansken_governance.admin_site import site as admin_site
 
 api_v1 = [
     path("", include("cases.api.urls")),
     path("", include("authz.api.urls")),
+    path("", include("audit.api.urls")),
+    path("", include("retention.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,7 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("oidc/", include("mozilla_django_oidc.urls")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site.urls),
     path("", include("hansken_governance.web_urls")),
 ]
 

@@ -8,4 +8,12 @@ urlpatterns = [
     path("", people_views.home, name="home"),
     path("accounts/", include("people.urls")),
     path("cases/", include("cases.urls")),
+    path("", include("authz.urls")),
+    path(
+        "notifications/<int:notification_id>/read/",
+        people_views.notification_read,
+        name="notification-read",
+    ),
+    path("monitoring/", include("siem.urls")),
+    path("retention/", include("retention.urls")),
 ]

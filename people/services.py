@@ -14,6 +14,7 @@ from django.db import transaction
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
+from authz.cache import invalidate
 from people.models import Profile
 from people.roles import Role, forget_roles, roles_of
 
@@ -34,6 +35,20 @@ def _set_groups(user: User, roles: list[str]) -> None:
     groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
     user.groups.set(groups)
     forget_roles(user)
+    # ``is_staff`` follows the administrator role, so Django's own notion of "may use the admin" never
+    # disagrees with ours. The admin site itself checks the role (hansken_governance.admin_site).
+    staff = Role.ADMINISTRATOR in roles
+    if user.is_staff != staff:
+        User.objects.filter(pk=user.pk).update(is_staff=staff)
+        user.is_staff = staff
+
+
+def _refuse_own(person: User, by: Actor, what: str) -> None:
+    """Nobody changes their own roles, screening or active flag: an administrator could otherwise
+    make himself e.g. an operator, or keep his own lapsed screening alive. Another administrator does
+    it, and the trail shows who."""
+    if by.user_id is not None and by.user_id == person.pk:
+        raise ValidationError({"person": f"Another administrator must change your own {what}."})
 
 
 @transaction.atomic
@@ -89,9 +104,12 @@ def person_create(
 
 @transaction.atomic
 def person_set_roles(*, person: User, roles: Iterable[str], by: Actor) -> None:
+    _refuse_own(person, by, "roles")
     clean_roles = _clean_roles(roles)
     before = sorted(roles_of(person))
     _set_groups(person, clean_roles)
+    # No cache invalidation: decisions rest on grants, case leadership, screening and the active
+    # flag, never on roles (authz.facts).
     audit_record(
         action=actions.PERSON_ROLES_CHANGED,
         actor=by,
@@ -105,11 +123,13 @@ def person_set_roles(*, person: User, roles: Iterable[str], by: Actor) -> None:
 def person_set_screening(
     *, person: User, valid_until: datetime.date | None, reference: str, by: Actor
 ) -> None:
+    _refuse_own(person, by, "screening")
     profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
     before = profile.screening_valid_until
     profile.screening_valid_until = valid_until
     profile.screening_reference = reference
     profile.save(update_fields=["screening_valid_until", "screening_reference", "updated_at"])
+    invalidate()  # a lapsed or extended screening changes decisions at once
     audit_record(
         action=actions.PERSON_SCREENING_CHANGED,
         actor=by,
@@ -127,9 +147,9 @@ def person_set_screening(
 @transaction.atomic
 def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
     """Deactivates a person and revokes every grant they hold, in one transaction."""
-    from authz.cache import invalidate
     from authz.services import grants_revoke_all_of_person
 
+    _refuse_own(person, by, "active status")
     User.objects.filter(pk=person.pk).update(is_active=False)
     person.is_active = False
     revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
@@ -140,4 +160,90 @@ def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
         object_type="person",
         object_id=person.pk,
         details={"username": person.get_username(), "reason": reason, "grants_revoked": revoked},
+    )
+
+
+@transaction.atomic
+def person_reactivate(*, person: User, reason: str, by: Actor) -> None:
+    """Lets a person sign in again. The grants revoked on deactivation stay revoked: access comes back
+    only when a case lead grants it anew."""
+    _refuse_own(person, by, "active status")
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the person is reactivated."})
+    updated = User.objects.filter(pk=person.pk, is_active=False).update(is_active=True)
+    if not updated:
+        raise ValidationError({"person": f"{person.get_username()} is already active."})
+    person.is_active = True
+    invalidate()
+    audit_record(
+        action=actions.PERSON_REACTIVATED,
+        actor=by,
+        object_type="person",
+        object_id=person.pk,
+        details={"username": person.get_username(), "reason": reason.strip()},
+    )
+
+
+@transaction.atomic
+def person_update_details(
+    *,
+    person: User,
+    by: Actor,
+    first_name: str,
+    last_name: str,
+    email: str,
+    employee_number: str | None,
+) -> list[str]:
+    """Name, e-mail and employee number. The username is not changed here: Hansken names people by it,
+    and the audit trail would lose track of who is who. Returns the names of the changed fields; with
+    none changed nothing is written and no event recorded."""
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
+    employee_number = employee_number or None
+    if (
+        employee_number
+        and Profile.objects.filter(employee_number=employee_number).exclude(pk=profile.pk).exists()
+    ):
+        raise ValidationError({"employee_number": "This employee number is already in use."})
+    wanted: dict[str, str | None] = {"first_name": first_name, "last_name": last_name, "email": email}
+    before: dict[str, str | None] = {name: getattr(person, name) for name in wanted}
+    before["employee_number"] = profile.employee_number
+    wanted["employee_number"] = employee_number
+    changed = sorted(name for name in wanted if wanted[name] != before[name])
+    if not changed:
+        return []
+    user_fields = [name for name in changed if name != "employee_number"]
+    if user_fields:
+        for name in user_fields:
+            setattr(person, name, wanted[name])
+        person.full_clean(exclude=["password", "username"])
+        User.objects.filter(pk=person.pk).update(**{name: wanted[name] for name in user_fields})
+    if "employee_number" in changed:
+        profile.employee_number = employee_number
+        profile.save(update_fields=["employee_number", "updated_at"])
+    audit_record(
+        action=actions.PERSON_DETAILS_CHANGED,
+        actor=by,
+        object_type="person",
+        object_id=person.pk,
+        details={
+            "username": person.get_username(),
+            "before": {name: before[name] for name in changed},
+            "after": {name: wanted[name] for name in changed},
+        },
+    )
+    return changed
+
+
+@transaction.atomic
+def person_set_password(*, person: User, password: str, by: Actor) -> None:
+    """A new password (the event says that it changed, never what it is)."""
+    validate_password(password, person)
+    person.set_password(password)
+    User.objects.filter(pk=person.pk).update(password=person.password)
+    audit_record(
+        action=actions.PERSON_PASSWORD_CHANGED,
+        actor=by,
+        object_type="person",
+        object_id=person.pk,
+        details={"username": person.get_username(), "by_self": by.user_id == person.pk},
     )

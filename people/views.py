@@ -5,13 +5,21 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from authz.views import open_requests_to_answer
+from notifications.messages import render as render_notification
+from notifications.models import Notification
+from notifications.services import notification_mark_read
 from people.roles import Role, roles_of
+
+UNREAD_SHOWN = 20
 
 
 class SignInView(auth_views.LoginView):
@@ -46,7 +54,7 @@ _MY_CASES = StartTask(
         "The cases you lead or deputise on: their datasets, deputies and status. You decide who gets "
         "access to the case data, and until when."
     ),
-    "case-list",
+    "my-cases",
     _("Open my cases"),
 )
 _MY_ACCESS = StartTask(
@@ -56,7 +64,7 @@ _MY_ACCESS = StartTask(
         "The cases on which a case lead granted you access. Every grant has an end date; ask the case "
         "lead when you need more time or more rights."
     ),
-    "case-list",
+    "my-access",
     _("Show my access"),
 )
 _REVIEW = StartTask(
@@ -132,6 +140,46 @@ def start_tasks(roles: frozenset[str]) -> list[dict[str, object]]:
     return tasks
 
 
+def unread_notifications(user: User) -> list[dict[str, object]]:
+    """The person's unread notifications, each rendered in the reader's language now (the text is
+    not stored, only its kind and parameters)."""
+    rows = []
+    for notification in Notification.objects.filter(recipient=user, read_at__isnull=True).order_by(
+        "-created_at"
+    )[:UNREAD_SHOWN]:
+        subject, body = render_notification(notification.kind, notification.params)
+        rows.append(
+            {
+                "id": notification.pk,
+                "subject": subject,
+                "body": body,
+                "link": notification.link,
+                "created_at": notification.created_at,
+            }
+        )
+    return rows
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"tasks": start_tasks(roles_of(request.user))})
+    user = request.user
+    assert isinstance(user, User)  # login_required lets only people through
+    return render(
+        request,
+        "home.html",
+        {
+            "tasks": start_tasks(roles_of(user)),
+            "open_requests": list(open_requests_to_answer(user)),
+            "notifications": unread_notifications(user),
+        },
+    )
+
+
+@require_POST
+@login_required
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    # Only the recipient's own notification is touched; anyone else's id changes nothing.
+    notification_mark_read(recipient=user, notification_id=notification_id)
+    return redirect(reverse("home") + "#notifications")

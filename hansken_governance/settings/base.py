@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "retention",
     "privacy_statement",
     "notifications",
+    "siem",
 ]
 
 MIDDLEWARE = [
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in person on django-auditlog's field diffs (the admin); see audit.model_changes.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hansken_governance.request_context.RequestIdMiddleware",
@@ -189,6 +192,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A grant's rights and a decision's action are the same set: one name for it in the schema.
+    "ENUM_NAME_OVERRIDES": {"ActionEnum": "authz.models.Action"},
 }
 
 # Celery: with REDIS_URL Redis is the broker; without it, a folder in the data directory is, so the
@@ -220,6 +225,21 @@ SIEM_PORT = env_int("SIEM_PORT", 6514)
 SIEM_TRANSPORT = env_str("SIEM_TRANSPORT", "tls")
 SIEM_FORMAT = env_str("SIEM_FORMAT", "cef")
 SIEM_CA_FILE = env_optional("SIEM_CA_FILE")
+if SIEM_TRANSPORT not in ("tcp", "tls"):
+    raise ImproperlyConfigured(f"SIEM_TRANSPORT must be tcp or tls, not {SIEM_TRANSPORT!r}.")
+if SIEM_FORMAT not in ("cef", "json"):
+    raise ImproperlyConfigured(f"SIEM_FORMAT must be cef or json, not {SIEM_FORMAT!r}.")
+# /readyz fails (503) and the siem_backlog rule alerts when the oldest undelivered event is older.
+SIEM_BACKLOG_MAX_AGE_MINUTES = env_int("SIEM_BACKLOG_MAX_AGE_MINUTES", 15)
+SIEM_CHUNK_SIZE = env_int("SIEM_CHUNK_SIZE", 5000)  # events per connection; the cursor moves per chunk
+SIEM_TIMEOUT_SECONDS = env_int("SIEM_TIMEOUT_SECONDS", 10)  # connect, write and close confirmation
+SIEM_MAX_MESSAGE_BYTES = env_int("SIEM_MAX_MESSAGE_BYTES", 65536)  # larger records lose their details
+SIEM_SYSLOG_HOSTNAME = env_optional("SIEM_SYSLOG_HOSTNAME")  # syslog HOSTNAME; default: the machine's
+
+# Monitoring rules over the audit trail (siem.rules; docs/siem.md).
+HG_MONITOR_DENIED_PER_HOUR = env_int("HG_MONITOR_DENIED_PER_HOUR", 20)
+HG_MONITOR_EXPORTS_PER_DAY = env_int("HG_MONITOR_EXPORTS_PER_DAY", 50)
+HG_MONITOR_EXPORT_ACTIONS = env_list("HG_MONITOR_EXPORT_ACTIONS", ["hansken.export"])
 
 # Mail: off unless a host is set (notifications then also go by e-mail).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
@@ -236,7 +256,12 @@ EMAIL_BACKEND = (
 
 # Governance rules.
 HG_GRANT_MAX_DAYS = env_int("HG_GRANT_MAX_DAYS", 365)
+# Upper bound on how long a worker keeps cached decision facts even without an invalidation (see
+# authz/cache.py: it only matters if Redis is reachable for readers but not for a writer).
+HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 30)
 HG_API_TOKEN_DEFAULT_DAYS = env_int("HG_API_TOKEN_DEFAULT_DAYS", 365)
+# How long audit rows stay in the trail before the weekly purge removes them (retention.purge).
+HG_AUDIT_RETENTION_DAYS = env_int("HG_AUDIT_RETENTION_DAYS", 7 * 365)
 
 # django-auditlog: field diffs are copied into our chained trail (audit app); it must never try to
 # resolve the client address from X-Forwarded-For, which it would trust blindly.

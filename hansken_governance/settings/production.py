@@ -22,6 +22,13 @@ if not env_optional("DATABASE_URL") and not env_bool("HG_ALLOW_SQLITE_IN_PRODUCT
     raise MissingSetting("DATABASE_URL is required in production.")
 DATABASES = {"default": database_from_env(DATA_DIR / "db.sqlite3")}
 
+# Web, worker and beat run in separate containers: without a shared broker they would never see each
+# other's messages (and decisions would have no shared cache generation). Fail closed instead.
+if not env_optional("REDIS_URL"):
+    from hansken_governance.env import MissingSetting
+
+    raise MissingSetting("REDIS_URL is required in production (broker, cache and decision-cache generation).")
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 # Health probes come over plain HTTP from inside the cluster.

@@ -35,7 +35,8 @@ def test_it_signs_in_shows_own_cases_and_switches_language(page: Page, live_serv
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Direct naar de inhoud")).to_be_focused()
 
-    page.get_by_role("navigation", name="Hoofdnavigatie").get_by_role("link", name="Zaken").click()
+    navigation = page.get_by_role("navigation", name="Hoofdnavigatie")
+    navigation.get_by_role("link", name="Zaken", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/cases/")
     table = page.get_by_role("table")
     expect(table).to_contain_text("NFI-2026-0001")

@@ -1,0 +1,106 @@
+"""Reads of the audit trail for review: who may see which part, and one page of events.
+
+The privacy officer and the security manager see everything (events of unknown projects too: they
+are evidence). Case leads and deputies see the events of their own cases, through the one scoping
+door ``cases.selectors.cases_for(request, CasePurpose.REVIEW_AUDIT)``. Nobody else sees any.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit.models import AuditEvent
+from cases.selectors import CasePurpose, cases_for
+from people.roles import REVIEWER_ROLES, has_role
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+_CURSOR = re.compile(r"before:([1-9][0-9]{0,18})\Z")
+
+
+@dataclass(frozen=True)
+class ReviewScope:
+    everything: bool
+    project_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+
+    def covers(self, project_id: uuid.UUID) -> bool:
+        return self.everything or project_id in self.project_ids
+
+
+def review_scope(request: Any) -> ReviewScope | None:
+    """What part of the trail the caller may review, or None: nothing at all."""
+    user = request.user
+    if has_role(user, *REVIEWER_ROLES):
+        return ReviewScope(everything=True)
+    # A case lead's cases are few: the ids are read once, so the page query filters on constants.
+    project_ids = frozenset(cases_for(request, CasePurpose.REVIEW_AUDIT).values_list("project_id", flat=True))
+    return ReviewScope(everything=False, project_ids=project_ids) if project_ids else None
+
+
+def encode_cursor(sequence: int) -> str:
+    return base64.urlsafe_b64encode(f"before:{sequence}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The sequence number a cursor continues before; ValueError for anything we did not hand out."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("not a cursor") from None
+    match = _CURSOR.match(text)
+    if not match:
+        raise ValueError("not a cursor")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    project_id: uuid.UUID | None = None
+    user: str = ""
+    action: str = ""
+    outcome: str = ""
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+
+    def as_details(self) -> dict[str, str]:
+        """The filters as recorded in the ``audit.viewed`` event."""
+        out: dict[str, str] = {}
+        for name in ("project_id", "user", "action", "outcome", "since", "until"):
+            value = getattr(self, name)
+            if value:
+                out[name] = value.isoformat() if isinstance(value, datetime.datetime) else str(value)
+        return out
+
+
+def event_page(
+    *, scope: ReviewScope, filters: EventFilters, before: int | None, limit: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Newest first, keyset-paginated on ``sequence``: one page and the sequence to continue before
+    (None on the last page). ``since`` is inclusive and ``until`` exclusive, on ``occurred_at``."""
+    events = AuditEvent.objects.all()
+    if not scope.everything:
+        events = events.filter(project_id__in=sorted(scope.project_ids))
+    if filters.project_id is not None:
+        events = events.filter(project_id=filters.project_id)
+    if filters.user:
+        events = events.filter(actor=filters.user)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.outcome:
+        events = events.filter(outcome=filters.outcome)
+    if filters.since is not None:
+        events = events.filter(occurred_at__gte=filters.since)
+    if filters.until is not None:
+        events = events.filter(occurred_at__lt=filters.until)
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    rows: list[dict[str, Any]] = [dict(row) for row in events.order_by("-sequence").values()[: limit + 1]]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["sequence"] if more and rows else None)

@@ -1,0 +1,346 @@
+"""Browser forms for grants and access requests.
+
+The forms only turn what a person typed into the services' arguments (a username into a person, a
+date into the end of that day) and say in plain words what is missing. Every rule about grants is
+the services' business: their errors come back here field by field, in the reader's language.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from authz.models import AccessRequest, Action, Grant
+from cases.models import Case, CaseStatus
+from hansken_governance.environments import Environment
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+# The environments a grant may name in the browser: production, and experiment only when ticked.
+GRANT_ENVIRONMENTS = [
+    (Environment.PRODUCTION.value, Environment.PRODUCTION.label),
+    (Environment.EXPERIMENT.value, Environment.EXPERIMENT.label),
+]
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d-%m-%Y"]
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The end of ``day`` in local time: a grant "until 31 May" covers all of 31 May, so it ends at
+    the first moment of 1 June (validity is ``valid_from <= t < valid_until``)."""
+    return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+
+
+def last_day(moment: datetime.datetime) -> datetime.date:
+    """The last local day a period ending at ``moment`` covers (the inverse of ``end_of_day``)."""
+    return timezone.localtime(moment - datetime.timedelta(microseconds=1)).date()
+
+
+def until_or_unchanged(day: datetime.date, current: datetime.datetime) -> datetime.datetime | None:
+    """None when ``day`` is the day the period already ends on, so an untouched date field changes
+    nothing (an end set through the API at noon stays at noon)."""
+    return None if day == last_day(current) else end_of_day(day)
+
+
+# --- the services' messages, in the reader's language ----------------------------------------------
+
+_NAME = r"(?P<name>.+?)"
+_SERVICE_MESSAGES: list[tuple[str, Promise]] = [
+    (r"Give at least one right\.", _("Choose at least one right.")),
+    (r"Unknown right\(s\): .*", _("Choose rights from the list.")),
+    (r"Give at least one environment\.", _("Choose at least one environment.")),
+    (r"Unknown environment\(s\): .*", _("Choose environments from the list.")),
+    (r"The end must lie after the start\.", _("The end date must lie after the start.")),
+    (r"The end lies in the past\.", _("The end date lies in the past.")),
+    (
+        r"A grant may last at most (?P<days>\d+) days; choose an earlier end\.",
+        _("Access may last at most %(days)s days; choose an earlier end date."),
+    ),
+    (
+        rf"The grant runs past {_NAME}'s screening, which is valid until (?P<date>[\d-]+); .*",
+        _(
+            "The access runs past the screening of %(name)s, which is valid until %(date)s. After that "
+            "day every decision denies access until the screening is renewed."
+        ),
+    ),
+    (r"Nobody can grant access to himself\.", _("You cannot grant access to yourself.")),
+    (r"The case lead already has access to the case\.", _("The case lead already has access to the case.")),
+    (rf"{_NAME} is not active\.", _("%(name)s is not active, so cannot be given access.")),
+    (
+        rf"{_NAME} has no valid screening; access cannot be granted\.",
+        _("%(name)s has no valid screening, so cannot be given access."),
+    ),
+    (r"Access can only be granted on an open case\.", _("Access can only be granted on an open case.")),
+    (r"Say why access is granted\.", _("Say why access is granted.")),
+    (
+        r"A revoked grant cannot be changed; grant access anew\.",
+        _("This access has been revoked and cannot be changed; grant access anew."),
+    ),
+    (r"This grant has ended; grant access anew\.", _("This access has ended; grant access anew.")),
+    (r"Say why the grant is changed\.", _("Say why the access is changed.")),
+    (r"Nobody can change his own access\.", _("You cannot change your own access.")),
+    (r"This grant has already been revoked\.", _("This access has already been revoked.")),
+    (r"Say why the grant is revoked\.", _("Say why the access is revoked.")),
+    (r"Say why the person is signed off the case\.", _("Say why the person is signed off the case.")),
+    (r"Access can only be requested on an open case\.", _("Access can only be requested on an open case.")),
+    (r"You lead this case and already have access\.", _("You lead this case and already have access.")),
+    (r"Say why you need access\.", _("Say why you need access.")),
+    (
+        r"You already have an open request for this case\.",
+        _("You already have an open request for this case."),
+    ),
+    (r"This request has already been answered \(.*\)\.", _("This request has already been answered.")),
+    (
+        r"An approval may narrow the requested rights, not add to them\.",
+        _("You may approve fewer rights than requested, not more."),
+    ),
+    (
+        r"An approval may narrow the environments, not add to them\.",
+        _("You may approve fewer environments than requested, not more."),
+    ),
+    (
+        r"An approval may end earlier than requested, not later\.",
+        _("You may approve an earlier end date than requested, not a later one."),
+    ),
+    (r"Say why the request is rejected\.", _("Say why the request is rejected.")),
+]
+_COMPILED = [(re.compile(pattern), message) for pattern, message in _SERVICE_MESSAGES]
+
+
+def plain(message: str) -> str:
+    """A service's message in the active language; one we do not know is shown as it is, because an
+    English sentence is better than none."""
+    for pattern, translated in _COMPILED:
+        match = pattern.fullmatch(message)
+        if match:
+            params = match.groupdict()
+            return str(translated) % params if params else str(translated)
+    return message
+
+
+def service_errors(error: ValidationError) -> dict[str | None, list[str]]:
+    """A service's ValidationError as plain messages by field (None: about the form as a whole)."""
+    if hasattr(error, "error_dict"):
+        return {field: [plain(m) for m in messages] for field, messages in error.message_dict.items()}
+    return {None: [plain(m) for m in error.messages]}
+
+
+class ServiceForm(forms.Form):
+    """A form that shows its own errors and those a service raised next to the field they are about.
+
+    The browser's own checks are off (no ``required`` attribute): every error is said in our words.
+    """
+
+    use_required_attribute = False
+    # Service field names that this form shows under another field.
+    service_fields: dict[str, str] = {}
+
+    def add_service_error(self, error: ValidationError) -> None:
+        for field, messages in service_errors(error).items():
+            target = self.service_fields.get(field or "", field)
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)
+
+
+def _rights_field(
+    choices: Iterable[tuple[str, Any]] | None = None, **kwargs: Any
+) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=_("Rights"),
+        choices=list(choices) if choices is not None else Action.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one right.")},
+        **kwargs,
+    )
+
+
+def _environments_field(
+    choices: Iterable[tuple[str, Any]] | None = None, **kwargs: Any
+) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=_("Environments"),
+        choices=list(choices) if choices is not None else GRANT_ENVIRONMENTS,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one environment.")},
+        **kwargs,
+    )
+
+
+def _until_field(**kwargs: Any) -> forms.DateField:
+    return forms.DateField(
+        label=_("Valid until"),
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Access ends at the end of this day."),
+        error_messages={
+            "required": _("Give the last day of access."),
+            "invalid": _("Give the date as day-month-year, for example 31-12-2026."),
+        },
+        **kwargs,
+    )
+
+
+def _reason_field(label: StrPromise, required_message: StrPromise, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": required_message},
+    )
+
+
+def _not_in_the_past(day: datetime.date | None) -> None:
+    if day is not None and day < timezone.localdate():
+        raise ValidationError(_("The end date lies in the past."), code="past")
+
+
+class GrantForm(ServiceForm):
+    grantee = forms.CharField(
+        label=_("Person (username)"),
+        max_length=150,
+        error_messages={"required": _("Give the username of the person who gets access.")},
+    )
+    rights = _rights_field()
+    environments = _environments_field(
+        initial=[Environment.PRODUCTION.value],
+        help_text=_("The experiment environment only when you tick it."),
+    )
+    valid_until = _until_field()
+    reason = _reason_field(_("Reason"), _("Say why access is granted."))
+
+    def clean_grantee(self) -> User:
+        username = self.cleaned_data["grantee"].strip()
+        person = User.objects.filter(username=username).first()
+        if person is None:
+            raise ValidationError(
+                _("There is nobody with the username %(username)s."), params={"username": username}
+            )
+        return person
+
+    def clean_valid_until(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["valid_until"]
+        _not_in_the_past(day)
+        return day
+
+
+class GrantChangeForm(ServiceForm):
+    rights = _rights_field()
+    environments = _environments_field()
+    valid_until = _until_field()
+    reason = _reason_field(_("Reason for the change"), _("Say why the access is changed."))
+
+    def __init__(self, *args: Any, grant: Grant, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "rights": grant.rights,
+                "environments": grant.environments,
+                "valid_until": last_day(grant.valid_until),
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean_valid_until(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["valid_until"]
+        _not_in_the_past(day)
+        return day
+
+
+class RevokeForm(ServiceForm):
+    reason = _reason_field(_("Reason for revoking"), _("Say why the access is revoked."))
+
+
+class SignOffForm(ServiceForm):
+    person = forms.ChoiceField(
+        label=_("Person"), error_messages={"required": _("Choose the person who leaves the case.")}
+    )
+    reason = _reason_field(_("Reason"), _("Say why the person is signed off the case."))
+
+    def __init__(self, *args: Any, usernames: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["person"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose a person")), *[(name, name) for name in usernames]]
+        field.error_messages["invalid_choice"] = _("Choose one of the people who have access.")
+
+
+class ApproveForm(ServiceForm):
+    """Approve, possibly narrowed: only the requested rights and environments are offered, and the
+    end date may be moved earlier."""
+
+    rights = _rights_field()
+    environments = _environments_field()
+    valid_until = _until_field()
+    note = _reason_field(_("Note to the requester (optional)"), _("Write a note."), required=False)
+
+    def __init__(self, *args: Any, access_request: AccessRequest, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "rights": access_request.rights,
+                "environments": access_request.environments,
+                "valid_until": last_day(access_request.valid_until),
+            },
+        )
+        kwargs.setdefault("prefix", "approve")
+        super().__init__(*args, **kwargs)
+        rights = self.fields["rights"]
+        environments = self.fields["environments"]
+        assert isinstance(rights, forms.MultipleChoiceField)
+        assert isinstance(environments, forms.MultipleChoiceField)
+        rights.choices = [(value, label) for value, label in Action.choices if value in access_request.rights]
+        environments.choices = [
+            (value, label) for value, label in Environment.choices if value in access_request.environments
+        ]
+
+
+class RejectForm(ServiceForm):
+    note = _reason_field(_("Why do you reject the request?"), _("Say why the request is rejected."))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "reject")
+        super().__init__(*args, **kwargs)
+
+
+class AccessRequestForm(ServiceForm):
+    case_number = forms.CharField(
+        label=_("Case number"),
+        max_length=64,
+        help_text=_("As the case lead gave it to you, for example NFI-2026-0001."),
+        error_messages={"required": _("Give the number of the case.")},
+    )
+    rights = _rights_field()
+    environments = _environments_field(
+        initial=[Environment.PRODUCTION.value],
+        help_text=_("The experiment environment only when you tick it."),
+    )
+    valid_until = _until_field()
+    reason = _reason_field(_("Reason"), _("Say why you need access."))
+    service_fields = {"case": "case_number"}
+
+    def clean_case_number(self) -> Case:
+        number = self.cleaned_data["case_number"].strip()
+        # The same words whether the case does not exist or is closed: the form tells nobody which
+        # case numbers exist.
+        case = Case.objects.filter(case_number__iexact=number, status=CaseStatus.OPEN).first()
+        if case is None:
+            raise ValidationError(
+                _("There is no open case with the number %(number)s. Check the number with the case lead."),
+                params={"number": number},
+            )
+        return case
+
+    def clean_valid_until(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["valid_until"]
+        _not_in_the_past(day)
+        return day

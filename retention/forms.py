@@ -1,0 +1,66 @@
+"""Browser forms. They check the shape of the input; the services check the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+from retention.services import MAX_DAYS
+
+
+def apply_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+class KeepForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the data must stay"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    keep_until = forms.DateField(label=_("Keep until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    prefix = "keep"  # two forms on one page: their fields must not share ids
+
+
+class DeleteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the data may go"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    prefix = "delete"
+
+
+class ConfirmRemovalForm(forms.Form):
+    removed_at = forms.DateTimeField(
+        label=_("Removed at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    reference = forms.CharField(label=_("Reference (optional)"), max_length=200, required=False)
+
+
+def _days(label: Any) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=1, max_value=MAX_DAYS)
+
+
+class PolicyForm(forms.Form):
+    inactivity_days = _days(_("Inactivity threshold (days)"))
+    reminder_days = _days(_("Reminder interval (days)"))
+    escalation_days = _days(_("Escalation to the privacy officer after (days)"))
+    closure_limit_days = _days(_("Longest stay after the case is closed (days)"))
+
+
+class OverrideForm(PolicyForm):
+    case = forms.ModelChoiceField(
+        label=_("Case"), queryset=Case.objects.order_by("case_number"), to_field_name="case_number"
+    )
+
+    field_order = ["case", "inactivity_days", "reminder_days", "escalation_days", "closure_limit_days"]

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SiemConfig(AppConfig):
+    name = "siem"
+    verbose_name = _("SIEM forwarding and monitoring")
+
+    def ready(self) -> None:
+        from siem import messages
+
+        messages.register()

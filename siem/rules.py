@@ -1,0 +1,344 @@
+"""Monitoring rules over the audit trail.
+
+``sweep`` looks at the audit events after its own cursor (``MonitorCursor``), in chunks; each chunk's
+alerts and the cursor move commit together, so a repeated or lost run neither double-counts nor
+skips. Each rule turns matching events into sightings of (rule, person and/or case, window); an
+alert is stored once per rule, subject and window (``siem.services.alert_record``).
+
+The rules and their thresholds (settings, documented in docs/siem.md):
+
+- ``no_grant_usage``: Hansken usage by a person who had no grant covering that case, moment and
+  environment (the ingest marks it ``basis`` = no_grant, unknown_user or unknown_project); per
+  person, case and day. In the experiment environment a missing grant is ``experiment_without_grant``.
+- ``denied_burst``: more than ``HG_MONITOR_DENIED_PER_HOUR`` denied decisions (``authz.denied``) for
+  one person in one clock hour.
+- ``export_burst``: more than ``HG_MONITOR_EXPORTS_PER_DAY`` exports (``HG_MONITOR_EXPORT_ACTIONS``)
+  by one person in one day.
+- ``screening_lapsed``: usage by a person whose screening was not valid on that day, as the
+  screening history in the trail says it was then.
+- ``experiment_without_grant``: usage in the experiment environment on a case on which the person
+  had no grant covering the experiment environment (the case lead excepted).
+- ``chain_verification_failed``: the audit chain failed verification (``audit.verification_failed``).
+- ``siem_backlog``: the oldest event not yet delivered to the SIEM is older than
+  ``SIEM_BACKLOG_MAX_AGE_MINUTES``; per day while it lasts.
+
+Days are calendar days in ``TIME_ZONE``; hours are clock hours.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Min, TextChoices
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit import actions as audit_actions
+from audit.models import AuditEvent, Basis
+from audit.usage import HANSKEN_ACTION_PREFIX
+from authz import actions as authz_actions
+from siem.models import MonitorCursor, Severity
+from siem.selectors import backlog
+from siem.services import AlertSighting, alert_record
+
+
+class Rule(TextChoices):
+    NO_GRANT_USAGE = "no_grant_usage", _("Use of case data without a grant")
+    DENIED_BURST = "denied_burst", _("Many denied decisions")
+    EXPORT_BURST = "export_burst", _("Many exports")
+    SCREENING_LAPSED = "screening_lapsed", _("Use after the screening lapsed")
+    EXPERIMENT_WITHOUT_GRANT = (
+        "experiment_without_grant",
+        _("Experiment environment without an experiment grant"),
+    )
+    CHAIN_VERIFICATION_FAILED = "chain_verification_failed", _("Audit chain verification failed")
+    SIEM_BACKLOG = "siem_backlog", _("SIEM backlog too old")
+
+
+SEVERITY = {
+    Rule.NO_GRANT_USAGE: Severity.HIGH,
+    Rule.DENIED_BURST: Severity.MEDIUM,
+    Rule.EXPORT_BURST: Severity.MEDIUM,
+    Rule.SCREENING_LAPSED: Severity.HIGH,
+    Rule.EXPERIMENT_WITHOUT_GRANT: Severity.HIGH,
+    Rule.CHAIN_VERIFICATION_FAILED: Severity.CRITICAL,
+    Rule.SIEM_BACKLOG: Severity.HIGH,
+}
+
+EXPERIMENT = "experiment"
+NO_GRANT_BASES = frozenset({Basis.NO_GRANT, Basis.UNKNOWN_USER, Basis.UNKNOWN_PROJECT})
+CHUNK = 5000
+_FIELDS = ("sequence", "occurred_at", "actor", "environment", "action", "project_id", "basis")
+
+
+@dataclass(frozen=True)
+class Row:
+    sequence: int
+    occurred_at: datetime.datetime
+    actor: str
+    environment: str
+    action: str
+    project_id: uuid.UUID | None
+    basis: str
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    events_seen: int
+    alerts_raised: int
+    alerts_updated: int
+
+
+def day_window(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    day = timezone.localtime(moment).date()
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
+    return start, end
+
+
+def hour_window(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    start = moment.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(hours=1)
+
+
+def _group(
+    rule: Rule, rows: Iterable[Row], key: Any, window: Any, details: dict[str, Any] | None = None
+) -> list[AlertSighting]:
+    """One sighting per (person, case, window) of the rows; ``key`` gives (person, case)."""
+    groups: dict[tuple[str, uuid.UUID | None, datetime.datetime], list[Row]] = defaultdict(list)
+    windows: dict[datetime.datetime, datetime.datetime] = {}
+    for row in rows:
+        person, project = key(row)
+        start, end = window(row.occurred_at)
+        windows[start] = end
+        groups[(person, project, start)].append(row)
+    return [
+        AlertSighting(
+            rule=rule,
+            severity=SEVERITY[rule],
+            person=person,
+            project_id=project,
+            window_start=start,
+            window_end=windows[start],
+            first_seen=min(r.occurred_at for r in matched),
+            last_seen=max(r.occurred_at for r in matched),
+            count=len(matched),
+            first_sequence=min(r.sequence for r in matched),
+            last_sequence=max(r.sequence for r in matched),
+            details=dict(details or {}),
+        )
+        for (person, project, start), matched in groups.items()
+    ]
+
+
+def _threshold(
+    rule: Rule,
+    rows: list[Row],
+    action_codes: list[str],
+    limit: int,
+    window: Any,
+    up_to: int,
+) -> list[AlertSighting]:
+    """Count the trail itself per person and window (up to this chunk), so the count spans sweeps."""
+    candidates = {(row.actor, window(row.occurred_at)) for row in rows if row.action in action_codes}
+    sightings = []
+    for person, (start, end) in sorted(candidates):
+        stats = AuditEvent.objects.filter(
+            action__in=action_codes,
+            actor=person,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            sequence__lte=up_to,
+        ).aggregate(
+            count=Count("sequence"),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+            first_seq=Min("sequence"),
+            last_seq=Max("sequence"),
+        )
+        if stats["count"] <= limit:
+            continue
+        sightings.append(
+            AlertSighting(
+                rule=rule,
+                severity=SEVERITY[rule],
+                person=person,
+                project_id=None,
+                window_start=start,
+                window_end=end,
+                first_seen=stats["first"],
+                last_seen=stats["last"],
+                count=stats["count"],
+                first_sequence=stats["first_seq"],
+                last_sequence=stats["last_seq"],
+                details={"threshold": limit},
+                exact=True,
+            )
+        )
+    return sightings
+
+
+def _screening_history(usernames: set[str]) -> dict[str, list[tuple[datetime.datetime, Any, Any]]]:
+    """Per person, every screening change in the trail: (when, valid until before, after)."""
+    history: dict[str, list[tuple[datetime.datetime, Any, Any]]] = defaultdict(list)
+    changes = (
+        AuditEvent.objects.filter(
+            action=audit_actions.PERSON_SCREENING_CHANGED, details__username__in=sorted(usernames)
+        )
+        .order_by("sequence")
+        .values_list("occurred_at", "details")
+    )
+    for moment, details in changes:
+        history[details.get("username", "")].append((moment, details.get("before"), details.get("after")))
+    return history
+
+
+def _screened_until(
+    username: str,
+    at: datetime.datetime,
+    history: dict[str, list[tuple[datetime.datetime, Any, Any]]],
+    current: dict[str, datetime.date | None],
+) -> datetime.date | None:
+    """The person's screening end date as it stood at ``at``: the last change before it, else the
+    value the first later change replaced, else today's value."""
+    changes = history.get(username, [])
+    before = [after for moment, _, after in changes if moment <= at]
+    if before:
+        value = before[-1]
+    else:
+        later = [old for moment, old, _ in changes if moment > at]
+        if not later:
+            return current.get(username)
+        value = later[0]
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
+    from people.models import Profile
+
+    usage = [row for row in rows if row.basis in (Basis.GRANT, Basis.CASE_LEAD)]
+    if not usage:
+        return []
+    usernames = {row.actor for row in usage}
+    current = dict(
+        Profile.objects.filter(user__username__in=usernames).values_list(
+            "user__username", "screening_valid_until"
+        )
+    )
+    history = _screening_history(usernames)
+    lapsed = []
+    for row in usage:
+        until = _screened_until(row.actor, row.occurred_at, history, current)
+        if until is None or until < timezone.localtime(row.occurred_at).date():
+            lapsed.append(row)
+    return _group(Rule.SCREENING_LAPSED, lapsed, lambda r: (r.actor, None), day_window)
+
+
+def evaluate(rows: list[Row]) -> list[AlertSighting]:
+    """Every sighting in these events (consecutive in sequence order)."""
+    if not rows:
+        return []
+    up_to = rows[-1].sequence
+    usage = [row for row in rows if row.action.startswith(HANSKEN_ACTION_PREFIX)]
+    no_grant = [row for row in usage if row.basis in NO_GRANT_BASES]
+    experiment = [row for row in no_grant if row.environment == EXPERIMENT and row.basis == Basis.NO_GRANT]
+    elsewhere = [
+        row for row in no_grant if not (row.environment == EXPERIMENT and row.basis == Basis.NO_GRANT)
+    ]
+    per_person_case = lambda r: (r.actor, r.project_id)  # noqa: E731
+    sightings = _group(Rule.NO_GRANT_USAGE, elsewhere, per_person_case, day_window)
+    sightings += _group(Rule.EXPERIMENT_WITHOUT_GRANT, experiment, per_person_case, day_window)
+    sightings += _screening_lapsed(usage)
+    sightings += _threshold(
+        Rule.DENIED_BURST,
+        rows,
+        [authz_actions.DECISION_DENIED],
+        settings.HG_MONITOR_DENIED_PER_HOUR,
+        hour_window,
+        up_to,
+    )
+    sightings += _threshold(
+        Rule.EXPORT_BURST,
+        rows,
+        list(settings.HG_MONITOR_EXPORT_ACTIONS),
+        settings.HG_MONITOR_EXPORTS_PER_DAY,
+        day_window,
+        up_to,
+    )
+    broken = [row for row in rows if row.action == audit_actions.AUDIT_VERIFICATION_FAILED]
+    sightings += _group(Rule.CHAIN_VERIFICATION_FAILED, broken, lambda r: ("", None), day_window)
+    return sightings
+
+
+def _cursor_for_update() -> MonitorCursor:
+    MonitorCursor.objects.get_or_create(pk=1)
+    return MonitorCursor.objects.select_for_update().get(pk=1)
+
+
+def sweep(*, now: datetime.datetime | None = None, chunk: int = CHUNK) -> SweepResult:
+    """Evaluate every rule over the events after the monitoring cursor, then the SIEM backlog."""
+    now = now or timezone.now()
+    seen = raised = updated = 0
+    while True:
+        with transaction.atomic():
+            cursor = _cursor_for_update()
+            rows = [
+                Row(*values)
+                for values in AuditEvent.objects.filter(sequence__gt=cursor.last_sequence)
+                .order_by("sequence")
+                .values_list(*_FIELDS)[:chunk]
+            ]
+            for sighting in evaluate(rows):
+                _, new = alert_record(sighting=sighting)
+                raised += new
+                updated += not new
+            if rows:
+                cursor.last_sequence = rows[-1].sequence
+            cursor.last_run_at = now
+            cursor.save(update_fields=["last_sequence", "last_run_at"])
+        seen += len(rows)
+        if len(rows) < chunk:
+            break
+    backlog_alert = _check_backlog(now)
+    if backlog_alert is not None:
+        raised += backlog_alert
+        updated += not backlog_alert
+    return SweepResult(events_seen=seen, alerts_raised=raised, alerts_updated=updated)
+
+
+def _check_backlog(now: datetime.datetime) -> bool | None:
+    """None when the backlog is fine (or forwarding is off); else whether the alert was new."""
+    if not settings.SIEM_HOST:
+        return None
+    pending = backlog(now)
+    if not pending.too_old or pending.oldest_recorded_at is None:
+        return None
+    start, end = day_window(now)
+    _, new = alert_record(
+        sighting=AlertSighting(
+            rule=Rule.SIEM_BACKLOG,
+            severity=SEVERITY[Rule.SIEM_BACKLOG],
+            person="",
+            project_id=None,
+            window_start=start,
+            window_end=end,
+            first_seen=now,
+            last_seen=now,
+            count=1,
+            first_sequence=pending.delivered_up_to + 1,
+            last_sequence=None,
+            details={
+                "backlog": pending.count,
+                "oldest_age_minutes": round((pending.age_seconds or 0) / 60, 1),
+                "threshold_minutes": settings.SIEM_BACKLOG_MAX_AGE_MINUTES,
+            },
+        )
+    )
+    return new

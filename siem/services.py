@@ -1,0 +1,157 @@
+"""The only writers of alerts. Each alert is stored once per rule, subject and window; raising it
+writes an audit event (which the forwarder sends to the SIEM with a high severity) and notifies the
+privacy officers and security managers (by mail where mail is configured). Acknowledging it, with a
+note, is audited too."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.actor import Actor
+from audit.models import Outcome
+from audit.services import audit_record
+from notifications.services import notify
+from people.roles import REVIEWER_ROLES, has_role
+from siem import actions
+from siem.models import Alert, AlertStatus
+
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class AlertSighting:
+    """What a rule saw for one subject in one window. ``count`` is added to the alert's count, or,
+    with ``exact``, is the window's whole count (rules that count the trail itself)."""
+
+    rule: str
+    severity: str
+    person: str
+    project_id: uuid.UUID | None
+    window_start: datetime.datetime
+    window_end: datetime.datetime
+    first_seen: datetime.datetime
+    last_seen: datetime.datetime
+    count: int
+    first_sequence: int | None
+    last_sequence: int | None
+    details: dict[str, Any]
+    exact: bool = False
+
+    @property
+    def dedup_key(self) -> str:
+        window = self.window_start.astimezone(datetime.UTC).isoformat()
+        return f"{self.rule}|{self.person}|{self.project_id or ''}|{window}"
+
+
+def _reviewers() -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, groups__name__in=list(REVIEWER_ROLES)).distinct().order_by("pk")
+    )
+
+
+@transaction.atomic
+def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
+    """Create the alert for this rule, subject and window, or update its count and last sighting.
+    True when it was new (then it is audited and the reviewers are notified, once)."""
+    alert = Alert.objects.select_for_update().filter(dedup_key=sighting.dedup_key).first()
+    if alert is not None:
+        alert.count = sighting.count if sighting.exact else alert.count + sighting.count
+        alert.last_seen = max(alert.last_seen, sighting.last_seen)
+        alert.first_seen = min(alert.first_seen, sighting.first_seen)
+        if sighting.last_sequence is not None:
+            alert.last_sequence = max(alert.last_sequence or 0, sighting.last_sequence)
+        alert.save(update_fields=["count", "last_seen", "first_seen", "last_sequence"])
+        return alert, False
+    alert = Alert.objects.create(
+        rule=sighting.rule,
+        severity=sighting.severity,
+        subject_person=sighting.person,
+        subject_project_id=sighting.project_id,
+        window_start=sighting.window_start,
+        window_end=sighting.window_end,
+        dedup_key=sighting.dedup_key,
+        first_seen=sighting.first_seen,
+        last_seen=sighting.last_seen,
+        count=sighting.count,
+        first_sequence=sighting.first_sequence,
+        last_sequence=sighting.last_sequence,
+        details=sighting.details,
+    )
+    audit_record(
+        action=actions.ALERT_RAISED,
+        actor=Actor.system("monitoring"),
+        outcome=Outcome.SUCCESS,
+        project_id=sighting.project_id,
+        object_type="alert",
+        object_id=alert.pk,
+        details={
+            "rule": alert.rule,
+            "severity": alert.severity,
+            "person": alert.subject_person,
+            "window_start": alert.window_start.isoformat(),
+            "window_end": alert.window_end.isoformat(),
+            "count": alert.count,
+            "first_sequence": alert.first_sequence,
+            **sighting.details,
+        },
+    )
+    params = {
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "person": alert.subject_person,
+        "case": str(alert.subject_project_id or ""),
+        "count": alert.count,
+        "first_seen": timezone.localtime(alert.first_seen).strftime("%Y-%m-%d %H:%M"),
+    }
+    link = reverse("monitoring")
+    for reviewer in _reviewers():
+        notify(
+            recipient=reviewer,
+            kind="monitoring_alert",
+            params=params,
+            dedup_key=f"alert:{alert.pk}:{reviewer.pk}",
+            link=link,
+        )
+    return alert, True
+
+
+class AlertAlreadyAcknowledged(Exception):
+    pass
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert_id: int, person: User, note: str, by: Actor) -> Alert:
+    """A privacy officer or security manager acknowledges an open alert with a note."""
+    if not has_role(person, *REVIEWER_ROLES):
+        raise PermissionDenied("Only privacy officers and security managers acknowledge alerts.")
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say what was done or why no action is needed."})
+    if len(note) > MAX_NOTE:
+        raise ValidationError({"note": f"At most {MAX_NOTE} characters."})
+    alert = Alert.objects.select_for_update().get(pk=alert_id)
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        raise AlertAlreadyAcknowledged(alert_id)
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by = person
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledgement_note = note
+    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+    audit_record(
+        action=actions.ALERT_ACKNOWLEDGED,
+        actor=by,
+        project_id=alert.subject_project_id,
+        object_type="alert",
+        object_id=alert.pk,
+        details={"rule": alert.rule, "person": alert.subject_person, "note": note},
+    )
+    return alert

@@ -1,0 +1,337 @@
+"""Monitoring rules: each rule raises one alert per subject and window, idempotently; alerts are
+audited, notified (and mailed where configured) to privacy officers and security managers, shown on
+/monitoring/ to them only, and acknowledged with a note, which is audited too."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit.actor import Actor
+from audit.models import AuditEvent, Outcome
+from audit.services import audit_record, audit_record_many, verification_failed
+from audit.verify import VerificationResult
+from authz.services import grant_create
+from notifications.models import Notification
+from people.services import person_set_screening
+from siem.models import Alert, AlertStatus
+from siem.rules import sweep
+from tests.personas import CASE_PROJECT_ID, PASSWORD
+
+CASE = str(CASE_PROJECT_ID)
+
+
+def _usage(cast, client: str, user: str, *, action: str = "read", count: int = 1, occurred_at=None) -> None:
+    moment = (occurred_at or timezone.now()).astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    response = cast.api(client).post(
+        "/api/v1/audit/events",
+        {
+            "events": [
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "occurred_at": moment,
+                    "user": user,
+                    "project_id": CASE,
+                    "action": action,
+                    "outcome": "success",
+                }
+                for _ in range(count)
+            ]
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+def _alerts(rule: str) -> list[Alert]:
+    return list(Alert.objects.filter(rule=rule).order_by("pk"))
+
+
+def test_usage_without_a_grant_raises_one_alert_per_person_case_and_day(cast, settings):
+    _usage(cast, "hansken_production", "investigator", count=2)
+    _usage(cast, "hansken_production", "case_lead")  # the case lead needs no grant
+    result = sweep()
+    [alert] = _alerts("no_grant_usage")
+    assert (alert.subject_person, alert.subject_project_id, alert.count) == (
+        "investigator",
+        CASE_PROJECT_ID,
+        2,
+    )
+    assert alert.severity == "high" and alert.status == AlertStatus.OPEN
+    assert result.alerts_raised == 1
+    # Idempotent: a repeated sweep neither counts again nor raises again.
+    sweep()
+    alert.refresh_from_db()
+    assert alert.count == 2
+    # More of the same in the same window: the same alert, counted on.
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    alert.refresh_from_db()
+    assert alert.count == 3
+    assert Alert.objects.count() == 1
+    raised = AuditEvent.objects.filter(action="monitoring.alert_raised")
+    assert raised.count() == 1
+    assert raised.get().details["rule"] == "no_grant_usage"
+
+
+def test_usage_covered_by_a_grant_raises_nothing(cast):
+    now = timezone.now()
+    grant_create(
+        case=cast.case,
+        grantee=cast["investigator"],
+        rights=["read"],
+        valid_from=now - datetime.timedelta(minutes=5),
+        valid_until=now + datetime.timedelta(days=30),
+        reason="analysis",
+        granted_by=cast["case_lead"],
+        by=Actor(username="case_lead"),
+    )
+    _usage(cast, "hansken_production", "investigator", count=3)
+    assert sweep().alerts_raised == 0
+    assert Alert.objects.count() == 0
+
+
+def test_experiment_use_without_an_experiment_grant_is_its_own_rule(cast):
+    now = timezone.now()
+    grant_create(
+        case=cast.case,
+        grantee=cast["investigator"],
+        rights=["read"],
+        environments=["production"],
+        valid_from=now - datetime.timedelta(minutes=5),
+        valid_until=now + datetime.timedelta(days=30),
+        reason="analysis",
+        granted_by=cast["case_lead"],
+        by=Actor(username="case_lead"),
+    )
+    _usage(cast, "hansken_production", "investigator")  # covered in production
+    _usage(cast, "hansken_experiment", "investigator", count=2)  # not in the experiment environment
+    _usage(cast, "hansken_experiment", "case_lead")
+    sweep()
+    [alert] = _alerts("experiment_without_grant")
+    assert (alert.subject_person, alert.subject_project_id, alert.count) == (
+        "investigator",
+        CASE_PROJECT_ID,
+        2,
+    )
+    assert _alerts("no_grant_usage") == []
+
+
+def _denials(person: str, count: int) -> None:
+    audit_record_many(
+        [
+            {
+                "action": "authz.denied",
+                "actor": Actor(username=person, client_name="hansken_production", channel="api"),
+                "outcome": Outcome.DENIED,
+                "project_id": CASE_PROJECT_ID,
+                "details": {"requested_action": "read", "reason": "no_grant"},
+            }
+            for _ in range(count)
+        ]
+    )
+
+
+def test_denied_decisions_above_the_hourly_threshold_raise_an_alert_counted_across_sweeps(db, settings):
+    settings.HG_MONITOR_DENIED_PER_HOUR = 3
+    _denials("engineer", 2)
+    _denials("investigator", 3)  # at the threshold, not above it
+    sweep()
+    assert _alerts("denied_burst") == []
+    _denials("engineer", 2)
+    sweep()
+    [alert] = _alerts("denied_burst")
+    assert (alert.subject_person, alert.count, alert.severity) == ("engineer", 4, "medium")
+    assert alert.window_end - alert.window_start == datetime.timedelta(hours=1)
+    assert alert.details["threshold"] == 3
+    _denials("engineer", 1)
+    sweep()
+    alert.refresh_from_db()
+    assert alert.count == 5
+    assert Alert.objects.count() == 1
+
+
+def test_exports_above_the_daily_threshold_raise_an_alert(cast, settings):
+    settings.HG_MONITOR_EXPORTS_PER_DAY = 2
+    _usage(cast, "hansken_production", "case_lead", action="export", count=2)
+    sweep()
+    assert _alerts("export_burst") == []
+    _usage(cast, "hansken_production", "case_lead", action="export")
+    _usage(cast, "hansken_production", "case_lead", action="read", count=5)  # not exports
+    sweep()
+    [alert] = _alerts("export_burst")
+    assert (alert.subject_person, alert.count) == ("case_lead", 3)
+
+
+def test_use_after_the_screening_lapsed_raises_an_alert_judged_by_the_screening_then(cast):
+    days_ago = timezone.now() - datetime.timedelta(days=3)
+    person_set_screening(
+        person=cast["case_lead"],
+        valid_until=timezone.localdate() - datetime.timedelta(days=1),
+        reference="lapsed",
+        by=Actor(username="administrator"),
+    )
+    # Three days ago the screening was still valid (the change came later): no alert for that use.
+    _usage(cast, "hansken_production", "case_lead", occurred_at=days_ago)
+    sweep()
+    assert _alerts("screening_lapsed") == []
+    _usage(cast, "hansken_production", "case_lead")
+    sweep()
+    [alert] = _alerts("screening_lapsed")
+    assert (alert.subject_person, alert.count, alert.severity) == ("case_lead", 1, "high")
+
+
+def test_a_failed_chain_verification_raises_a_critical_alert(db):
+    verification_failed(
+        result=VerificationResult(ok=False, checked=10, broken_at=7, reason="hash mismatch"),
+        by=Actor.system("verify_chain"),
+    )
+    sweep()
+    [alert] = _alerts("chain_verification_failed")
+    assert alert.severity == "critical"
+    assert alert.subject_person == "" and alert.subject_project_id is None
+
+
+def test_an_old_siem_backlog_raises_an_alert(db, settings):
+    audit_record(action="case.created", actor=Actor(username="someone"))
+    settings.SIEM_HOST = None
+    sweep()
+    assert _alerts("siem_backlog") == []  # forwarding off: no backlog to watch
+    settings.SIEM_HOST = "127.0.0.1"
+    sweep()
+    assert _alerts("siem_backlog") == []  # younger than SIEM_BACKLOG_MAX_AGE_MINUTES
+    settings.SIEM_BACKLOG_MAX_AGE_MINUTES = 0
+    sweep()
+    sweep()
+    [alert] = _alerts("siem_backlog")
+    assert alert.count == 2  # one alert per day, seen by both sweeps
+    assert alert.details["backlog"] >= 1
+
+
+def test_a_new_alert_notifies_and_mails_privacy_officers_and_security_managers(
+    cast, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_HOST = "mail.example"
+    for name in ("privacy_officer", "security_manager", "investigator"):
+        cast[name].email = f"{name}@example.org"
+        cast[name].save(update_fields=["email"])
+    _usage(cast, "hansken_production", "investigator")
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep()
+        sweep()
+    notified = Notification.objects.filter(kind="monitoring_alert")
+    assert sorted(n.recipient.username for n in notified) == ["privacy_officer", "security_manager"]
+    assert sorted(address for message in mail.outbox for address in message.to) == [
+        "privacy_officer@example.org",
+        "security_manager@example.org",
+    ]
+    assert "investigator" in mail.outbox[0].body
+
+
+# The monitoring page and acknowledging
+
+
+def _signed_in(client, cast, name: str):
+    assert client.login(username=name, password=PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize("name", ["privacy_officer", "security_manager"])
+def test_reviewers_see_the_alerts_and_the_backlog(cast, client, name):
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    response = _signed_in(client, cast, name).get("/monitoring/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Use of case data without a grant" in page
+    assert "investigator" in page
+    assert 'id="siem-backlog"' in page
+    assert 'href="/monitoring/"' in page  # in the navigation
+
+
+@pytest.mark.parametrize("name", ["investigator", "case_lead", "operator", "administrator"])
+def test_others_may_not_see_the_monitoring_page(cast, client, name):
+    response = _signed_in(client, cast, name).get("/monitoring/")
+    assert response.status_code == 403
+    assert 'href="/monitoring/"' not in client.get("/").content.decode()
+
+
+def test_the_monitoring_page_needs_a_sign_in(db, client):
+    response = client.get("/monitoring/")
+    assert response.status_code == 302 and "/accounts/" in response["Location"]
+
+
+def test_the_monitoring_page_speaks_dutch(cast, client):
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    _signed_in(client, cast, "privacy_officer")
+    response = client.get("/monitoring/", HTTP_ACCEPT_LANGUAGE="nl")
+    page = response.content.decode()
+    assert "Gebruik van zaakgegevens zonder autorisatie" in page
+    assert "Openstaande meldingen" in page
+
+
+def test_acknowledging_with_a_note_is_stored_and_audited(cast, client):
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    alert = Alert.objects.get()
+    _signed_in(client, cast, "security_manager")
+    response = client.post(
+        f"/monitoring/alerts/{alert.pk}/acknowledge", {"note": "Checked with the case lead."}
+    )
+    assert response.status_code == 302
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    assert alert.acknowledged_by == cast["security_manager"]
+    assert alert.acknowledgement_note == "Checked with the case lead."
+    assert alert.acknowledged_at is not None
+    event = AuditEvent.objects.get(action="monitoring.alert_acknowledged")
+    assert event.actor == "security_manager"
+    assert event.object_id == str(alert.pk)
+    assert event.details["note"] == "Checked with the case lead."
+    # Twice is refused, and changes nothing.
+    client.post(f"/monitoring/alerts/{alert.pk}/acknowledge", {"note": "again"})
+    alert.refresh_from_db()
+    assert alert.acknowledgement_note == "Checked with the case lead."
+    assert AuditEvent.objects.filter(action="monitoring.alert_acknowledged").count() == 1
+
+
+def test_acknowledging_without_a_note_is_refused(cast, client):
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    alert = Alert.objects.get()
+    _signed_in(client, cast, "privacy_officer")
+    response = client.post(f"/monitoring/alerts/{alert.pk}/acknowledge", {"note": "   "}, follow=True)
+    assert "Write a note" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+    assert not AuditEvent.objects.filter(action="monitoring.alert_acknowledged").exists()
+
+
+def test_only_reviewers_may_acknowledge(cast, client):
+    _usage(cast, "hansken_production", "investigator")
+    sweep()
+    alert = Alert.objects.get()
+    _signed_in(client, cast, "investigator")
+    response = client.post(f"/monitoring/alerts/{alert.pk}/acknowledge", {"note": "mine"})
+    assert response.status_code == 403
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN
+
+
+def test_the_schedules_run_the_forwarder_and_the_rules_every_minute(db, settings):
+    from hansken_governance.schedules import BEAT_SCHEDULE
+    from siem import tasks
+
+    by_task = {entry["task"]: entry["schedule"] for entry in BEAT_SCHEDULE.values()}
+    for task in (tasks.forward_events, tasks.evaluate_rules):
+        assert by_task[task.name].minute == set(range(60))
+    settings.SIEM_HOST = None
+    verification_failed(result=VerificationResult(ok=False, checked=1, broken_at=1), by=Actor.system("t"))
+    assert tasks.forward_events() == 0  # forwarding off
+    assert tasks.evaluate_rules() == 1
+    assert tasks.evaluate_rules() == 0  # a repeated run raises nothing new
