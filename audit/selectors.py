@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import QuerySet
+
 from audit.models import AuditEvent
 from cases.selectors import CasePurpose, cases_for
 from people.roles import REVIEWER_ROLES, has_role
@@ -83,6 +85,18 @@ def event_page(
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Newest first, keyset-paginated on ``sequence``: one page and the sequence to continue before
     (None on the last page). ``since`` is inclusive and ``until`` exclusive, on ``occurred_at``."""
+    events = filtered_events(scope=scope, filters=filters)
+    if before is not None:
+        events = events.filter(sequence__lt=before)
+    rows: list[dict[str, Any]] = [dict(row) for row in events.order_by("-sequence").values()[: limit + 1]]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["sequence"] if more and rows else None)
+
+
+def filtered_events(*, scope: ReviewScope, filters: EventFilters) -> QuerySet[AuditEvent]:
+    """The events within the caller's scope that match the filters, unordered (the API and the
+    review pages each page through them by keyset)."""
     events = AuditEvent.objects.all()
     if not scope.everything:
         events = events.filter(project_id__in=sorted(scope.project_ids))
@@ -98,9 +112,4 @@ def event_page(
         events = events.filter(occurred_at__gte=filters.since)
     if filters.until is not None:
         events = events.filter(occurred_at__lt=filters.until)
-    if before is not None:
-        events = events.filter(sequence__lt=before)
-    rows: list[dict[str, Any]] = [dict(row) for row in events.order_by("-sequence").values()[: limit + 1]]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1]["sequence"] if more and rows else None)
+    return events

@@ -425,15 +425,24 @@ def usage_events_record(
 
 
 def audit_opened(
-    *, by: Actor, view: str, filters: dict[str, Any], project_id: uuid.UUID | None = None
+    *,
+    by: Actor,
+    view: str,
+    filters: dict[str, Any],
+    project_id: uuid.UUID | None = None,
+    export: bool = False,
 ) -> None:
-    """Every opening of the trail is itself in the trail (who looked at what, with which filters)."""
+    """Every opening of the trail is itself in the trail (who looked at what, with which filters);
+    a download is marked ``export``, since the rows then leave the application."""
+    details: dict[str, Any] = {"view": view, "filters": filters}
+    if export:
+        details["export"] = True
     audit_record(
         action=actions.AUDIT_VIEWED,
         actor=by,
         project_id=project_id,
         object_type="audit_trail",
-        details={"view": view, "filters": filters},
+        details=details,
     )
 
 

@@ -26,6 +26,13 @@ NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
     ("retention-removals", _("Removals"), frozenset({Role.OPERATOR})),
     ("retention-dashboard", _("Retention"), frozenset({Role.PRIVACY_OFFICER})),
     ("monitoring", _("Monitoring"), frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER})),
+    # Case leads review the trail of their own cases (the review scope narrows what they see); the
+    # audit pages link to each other (search, timeline, access at a moment).
+    (
+        "audit-search",
+        _("Audit trail"),
+        frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER, Role.CASE_LEAD}),
+    ),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
 ]
 

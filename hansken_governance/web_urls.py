@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("monitoring/", include("siem.urls")),
     path("retention/", include("retention.urls")),
+    path("audit/", include("audit.urls")),
 ]
