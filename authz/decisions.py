@@ -35,6 +35,9 @@ class Reason:
     WITHHELD_PRIVILEGED = "withheld_privileged"
 
 
+DECISION_ENVIRONMENTS = frozenset({"production", "experiment"})
+
+
 @dataclass(frozen=True, slots=True)
 class GrantFacts:
     grant_id: int
@@ -61,6 +64,7 @@ class CaseFacts:
     project_id: str  # canonical text form: the hot path keys on strings, not UUID objects
     status: str
     removed_image_ids: frozenset[str]
+    image_ids: frozenset[str] = frozenset()  # every registered image (dataset) of the case
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +108,17 @@ def decide(
         return _deny(Reason.UNKNOWN_PROJECT)
     if case.status != CaseStatus.OPEN:
         return _deny(Reason.CASE_CLOSED)
-    if trace_image_id is not None and trace_image_id in case.removed_image_ids:
-        return _deny(Reason.DATASET_DELETED)
+    if trace_image_id is not None:
+        if trace_image_id in case.removed_image_ids:
+            return _deny(Reason.DATASET_DELETED)
+        if trace_image_id not in case.image_ids:
+            # A trace in an image that is not a dataset of this case (another case's, or one never
+            # registered) is nobody's to read under this case: fail closed.
+            return _deny(Reason.NO_GRANT)
+    if environment not in DECISION_ENVIRONMENTS:
+        # Case data lives in production and in the experiment environment (treated as production);
+        # test and development clients get no decisions that allow anything.
+        return _deny(Reason.ENVIRONMENT_NOT_COVERED)
     if case.case_id in person.managed_case_ids:
         return Decision(True, Reason.CASE_LEAD)
     grants = person.grants_by_case.get(case.case_id, ())

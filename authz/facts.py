@@ -59,11 +59,16 @@ def load_cases(project_ids: Iterable[str]) -> dict[str, CaseFacts]:
         return {}
     cases = list(Case.objects.filter(project_id__in=wanted).values_list("pk", "project_id", "status"))
     removed: dict[int, set[str]] = defaultdict(set)
-    for case_id, image_id in Dataset.objects.filter(
-        case_id__in=[pk for pk, _, _ in cases], status=DatasetStatus.DELETED
-    ).values_list("case_id", "image_id"):
-        removed[case_id].add(str(image_id))
+    images: dict[int, set[str]] = defaultdict(set)
+    for case_id, image_id, status in Dataset.objects.filter(
+        case_id__in=[pk for pk, _, _ in cases]
+    ).values_list("case_id", "image_id", "status"):
+        images[case_id].add(str(image_id))
+        if status == DatasetStatus.DELETED:
+            removed[case_id].add(str(image_id))
     return {
-        str(project_id): CaseFacts(pk, str(project_id), status, frozenset(removed.get(pk, ())))
+        str(project_id): CaseFacts(
+            pk, str(project_id), status, frozenset(removed.get(pk, ())), frozenset(images.get(pk, ()))
+        )
         for pk, project_id, status in cases
     }

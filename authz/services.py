@@ -18,6 +18,7 @@ from audit.actor import Actor
 from audit.services import audit_record
 from authz import actions
 from authz.cache import invalidate
+from authz.decisions import DECISION_ENVIRONMENTS as GRANT_ENVIRONMENTS
 from authz.models import AccessRequest, Action, ChangeKind, Grant, GrantVersion, RequestStatus
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
@@ -51,11 +52,14 @@ def _clean_terms(
     elif unknown:
         errors["rights"] = f"Unknown right(s): {', '.join(unknown)}. Known: {', '.join(Action.values)}."
     clean_envs = sorted(set(environments))
-    unknown_envs = [e for e in clean_envs if e not in Environment.values]
+    # Case data is in production and the experiment environment only; grants name nothing else.
+    unknown_envs = [e for e in clean_envs if e not in GRANT_ENVIRONMENTS]
     if not clean_envs:
         errors["environments"] = "Give at least one environment."
     elif unknown_envs:
-        errors["environments"] = f"Unknown environment(s): {', '.join(unknown_envs)}."
+        errors["environments"] = (
+            f"Unknown environment(s): {', '.join(unknown_envs)}. A grant names production and/or experiment."
+        )
     start = valid_from or now
     max_days = settings.HG_GRANT_MAX_DAYS
     if valid_until <= start:

@@ -21,3 +21,10 @@ EXPERIMENT_SCOPES = frozenset({"authz:check", "audit:write"})
 
 def may_change_security_settings(environment: str) -> bool:
     return environment == Environment.PRODUCTION
+
+
+# Where case data lives and so what a grant (or an access request) may name.
+GRANT_ENVIRONMENT_CHOICES = [
+    (Environment.PRODUCTION.value, Environment.PRODUCTION.label),
+    (Environment.EXPERIMENT.value, Environment.EXPERIMENT.label),
+]

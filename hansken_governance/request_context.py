@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -21,6 +22,20 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = supplied
         return response
+
+
+class ApiInEnglishMiddleware:
+    """The API speaks English: Hansken and operators' scripts read its messages, whatever language a
+    browser session chose. (Placed after LocaleMiddleware, so it has the last word for /api/.)"""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            translation.activate("en")
+            request.LANGUAGE_CODE = "en"
+        return self.get_response(request)
 
 
 def client_address(request: HttpRequest) -> str | None:

@@ -535,3 +535,9 @@ def test_a_tampered_row_is_still_shown_as_stored(cast: Cast):
     results = cast.api("privacy_officer").get(EVENTS, {"user": "mallory"}).json()["results"]
     assert [e["sequence"] for e in results] == [target.sequence]
     assert verify_chain(against_checkpoints=False).broken_at == target.sequence
+
+
+def test_control_characters_in_review_filters_are_refused(cast):
+    response = cast.api("privacy_officer").get("/api/v1/audit/events", {"user": "a\x00b"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "user"

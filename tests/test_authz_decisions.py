@@ -204,3 +204,85 @@ def test_the_cache_is_really_used_and_only_invalidation_refreshes_it(cast: Cast,
     invalidate()
     assert check(cast)["reason"] == "grant_revoked"
     fact_cache.clear()
+
+
+def test_a_trace_outside_the_cases_datasets_is_denied(cast: Cast):
+    from audit.actor import Actor as A
+    from cases.services import dataset_register
+
+    grant(cast)
+    other_image = uuid.UUID("55555555-5555-4555-8555-555555555555")
+    dataset_register(
+        case=cast.other_case,
+        image_id=other_image,
+        description="Phone",
+        delivered_by="Police",
+        imported_at=None,
+        environments=["production"],
+        by=A(username="operator"),
+    )
+    # An image of another case, and an image registered nowhere, are nobody's to read under this case.
+    assert check(cast, trace_uid=f"{other_image}:0-1")["reason"] == "no_grant"
+    assert check(cast, trace_uid=f"{uuid.UUID(int=99)}:0-1")["reason"] == "no_grant"
+    assert check(cast, user="case_lead", trace_uid=f"{other_image}:0-1")["allowed"] is False
+    assert check(cast, trace_uid=f"{IMAGE_ID}:0-1")["allowed"] is True
+
+
+def test_test_and_development_clients_are_never_allowed(cast: Cast):
+    from api_clients.services import api_client_create
+
+    grant(cast)
+    _, token = api_client_create(
+        name="ci-test", environment="test", scopes=["authz:check"], by=Actor(username="t", channel="test")
+    )
+    api = cast.api(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    for user in ("investigator", "case_lead"):
+        body = api.post(
+            "/api/v1/authz/check",
+            {"user": user, "project_id": str(CASE_PROJECT_ID), "action": "read"},
+            format="json",
+        ).json()
+        assert (body["allowed"], body["reason"]) == (False, "environment_not_covered")
+
+
+def test_grants_name_only_production_and_experiment(cast: Cast):
+    response = cast.api("case_lead").post(
+        f"/api/v1/cases/{CASE_PROJECT_ID}/grants",
+        {
+            "grantee": "investigator",
+            "rights": ["read"],
+            "environments": ["test"],
+            "valid_until": (timezone.now() + datetime.timedelta(days=3)).isoformat(),
+            "reason": "x",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"].startswith("environments")
+
+
+def test_a_bad_token_is_401_and_a_personal_token_403_on_decisions(cast: Cast):
+    api = cast.api(None)
+    body = {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"}
+    api.credentials(HTTP_AUTHORIZATION="Bearer bogus")
+    assert api.post("/api/v1/authz/check", body, format="json").status_code == 401
+    assert cast.api("investigator").post("/api/v1/authz/check", body, format="json").status_code == 403
+
+
+def test_api_errors_are_in_english_whatever_the_browser_asks(cast: Cast):
+    response = cast.api("hansken_production").post(
+        "/api/v1/cases", {}, format="json", HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == "This field is required."
+
+
+def test_control_characters_in_the_username_are_refused(cast: Cast):
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check",
+        {"user": "inv\x00estigator", "project_id": str(CASE_PROJECT_ID), "action": "read"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "user"

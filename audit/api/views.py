@@ -106,6 +106,9 @@ def _query_text(params: Any, name: str, limit: int) -> str:
     value = params.get(name, "")
     if len(value) > limit:
         raise BadQuery(name, f"At most {limit} characters.")
+    if not str(value).isprintable():
+        # PostgreSQL refuses NUL in text; any control character here is a mistake, not a name.
+        raise BadQuery(name, "Control characters are not allowed.")
     return str(value)
 
 

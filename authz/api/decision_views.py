@@ -25,7 +25,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from api_clients.authentication import LAST_USED_RESOLUTION, BearerTokenAuthentication
-from api_clients.models import ApiClient
+from api_clients.models import ApiClient, PersonalToken
 from api_clients.permissions import client_may
 from api_clients.tokens import CLIENT_PREFIX, token_digest
 from audit.actor import Actor
@@ -67,7 +67,9 @@ def authenticate(request: HttpRequest, use_cache: bool, now: datetime.datetime) 
     if scheme.lower() != "bearer" or not token:
         raise problem(401, "Send the client's token as 'Authorization: Bearer <token>'.")
     if not token.startswith(CLIENT_PREFIX):
-        raise problem(403, "Decisions are asked by Hansken's machine clients, not with a personal token.")
+        if _is_usable_personal_token(token, now):
+            raise problem(403, "Decisions are asked by Hansken's machine clients, not with a personal token.")
+        raise problem(401, "The token is not valid, has expired or was revoked.")
     client: ApiClient | None = fact_cache.client(token_digest(token), use_cache)
     if client is None or not client.is_usable(now):
         raise problem(401, "The token is not valid, has expired or was revoked.")
@@ -79,6 +81,11 @@ def authenticate(request: HttpRequest, use_cache: bool, now: datetime.datetime) 
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
     return client
+
+
+def _is_usable_personal_token(token: str, now: datetime.datetime) -> bool:
+    personal = PersonalToken.objects.select_related("user").filter(token_digest=token_digest(token)).first()
+    return personal is not None and personal.is_usable(now)
 
 
 def parse_json_object(request: HttpRequest) -> dict[str, Any]:
@@ -130,8 +137,8 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
     if not item.keys() <= allowed_fields:
         raise problem(400, "This field is not known.", sorted(set(item) - allowed_fields)[0], index)
     user = item.get("user")
-    if not isinstance(user, str) or not user or len(user) > 150:
-        raise problem(400, "Give the username (text, at most 150 characters).", "user", index)
+    if not isinstance(user, str) or not user or len(user) > 150 or not user.isprintable():
+        raise problem(400, "Give the username (printable text, at most 150 characters).", "user", index)
     raw_project = item.get("project_id")
     try:
         if not isinstance(raw_project, str):
@@ -142,9 +149,11 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
     action = item.get("action")
     if action not in ACTIONS:
         raise problem(400, f"Unknown action; known: {', '.join(sorted(ACTIONS))}.", "action", index)
-    trace_uid = item.get("trace_uid") or ""
+    trace_uid = item.get("trace_uid")
+    if trace_uid is None:
+        trace_uid = ""
     image_id = None
-    if trace_uid:
+    if trace_uid != "":
         if not isinstance(trace_uid, str) or len(trace_uid) > 500:
             raise problem(400, "A trace uid is text of at most 500 characters.", "trace_uid", index)
         try:

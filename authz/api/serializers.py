@@ -8,7 +8,7 @@ from rest_framework import serializers
 from authz.models import AccessRequest, Action, Grant, GrantVersion
 from cases.api.serializers import UsernameField
 from hansken_governance.api_base import AwareDateTimeField, StrictSerializer
-from hansken_governance.environments import Environment
+from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
 
 
 def grant_status(grant: Grant) -> str:
@@ -27,7 +27,8 @@ class RightsField(serializers.ListField):
 
 
 class EnvironmentsField(serializers.ListField):
-    child = serializers.ChoiceField(choices=Environment.choices)
+    # Grants and requests name production and/or experiment; case data lives nowhere else.
+    child = serializers.ChoiceField(choices=GRANT_ENVIRONMENT_CHOICES)
 
 
 class GrantCreateInput(StrictSerializer):
@@ -98,7 +99,7 @@ class GrantOutput(serializers.ModelSerializer):
     project_id = serializers.UUIDField(source="case.project_id")
     grantee = serializers.CharField(source="grantee.username")
     granted_by = serializers.CharField(source="granted_by.username")
-    revoked_by = serializers.CharField(source="revoked_by_label")
+    revoked_by = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     history = GrantVersionOutput(source="versions", many=True)
 
@@ -126,6 +127,9 @@ class GrantOutput(serializers.ModelSerializer):
 
     def get_status(self, grant: Grant) -> str:
         return grant_status(grant)
+
+    def get_revoked_by(self, grant: Grant) -> str | None:
+        return grant.revoked_by_label or None
 
 
 class AccessRequestOutput(serializers.ModelSerializer):

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "hansken_governance.request_context.ApiInEnglishMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,7 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A grant's rights and a decision's action are the same set: one name for it in the schema.
-    "ENUM_NAME_OVERRIDES": {"ActionEnum": "authz.models.Action"},
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "authz.models.Action",
+        "GrantEnvironmentEnum": "hansken_governance.environments.GRANT_ENVIRONMENT_CHOICES",
+    },
 }
 
 # Celery: with REDIS_URL Redis is the broker; without it, a folder in the data directory is, so the
