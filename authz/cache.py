@@ -1,19 +1,28 @@
-"""The in-process cache of decision facts, kept honest by one shared generation token in Redis.
+"""The in-process cache of decision facts, kept exact by a change log in Redis.
 
-Every change that can alter a decision (grants, people, screening, roles, cases, deputies, datasets,
-API clients) replaces the generation token, before its transaction commits and again after. Each
-decision first reads the token (one Redis GET); a worker whose cached facts belong to another token
-throws them away. So a revoke, a deactivation or a lapsed deputyship is honoured by the very next
-decision in every worker. Expiry and lapsed screening need no invalidation at all: the facts hold the
-dates and every decision compares them with the clock.
+Each worker holds the facts of people (with all their grants and deputyships), cases (with their
+datasets) and API clients. Two things in Redis keep every worker honest:
+
+- the **epoch**, a random token: when it changes (or Redis lost it), a worker drops everything;
+- the **change log**, a list of entity keys (``p:<username>``, ``c:<project id>``): a change to one
+  person or case appends its key, and each worker drops just those entries.
+
+Every decision reads both in one round trip (a pipeline) before it looks at any fact, so a revoke, a
+deactivation or a narrowed grant is honoured by the very next decision in every worker, while a
+change to one person does not make every worker reload everyone. Writers append before their
+transaction commits and again after it (``invalidate``), so a worker that reloads in between sees the
+second entry. Expiry and lapsed screening need no invalidation: the facts hold the dates and every
+decision compares them with the clock.
+
+A worker with a fresh epoch loads all facts in one go (a handful of queries over the whole tables)
+when ``HG_AUTHZ_PRELOAD`` is on, so it never pays a cold query per person later.
 
 Failure modes, all fail-closed:
 - Redis unreachable (or not configured, as in the embedded default): no cache; facts come straight
   from the database for every decision.
 - Database unreachable: loading raises, and the caller answers with an error, never ``allowed``.
-- A change whose post-commit replacement of the token fails while Redis stays reachable for readers
-  (a partition) could leave a worker with old facts; cached facts therefore also age out after
-  ``HG_AUTHZ_CACHE_MAX_AGE`` seconds (default 30), which bounds that rare case.
+- A writer that cannot reach Redis while readers can (a partition): workers drop all facts at least
+  every ``HG_AUTHZ_CACHE_MAX_AGE`` seconds, which bounds that rare case.
 """
 
 from __future__ import annotations
@@ -33,8 +42,11 @@ from authz.facts import load_cases, load_people
 
 log = logging.getLogger(__name__)
 
-GENERATION_KEY = "hg:authz:generation"
-MAX_ENTRIES = 200_000
+EPOCH_KEY = "hg:authz:epoch"
+LOG_KEY = "hg:authz:changes"
+# The log is cut (and the epoch replaced, so every worker starts over) when it grows past this.
+LOG_LIMIT = 100_000
+MAX_ENTRIES = 500_000
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -58,45 +70,45 @@ def _redis() -> Any:
     return client
 
 
-def _replace_generation() -> None:
+def person_key(username: str) -> str:
+    return f"p:{username}"
+
+
+def case_key(project_id: Any) -> str:
+    return f"c:{project_id}"
+
+
+def _publish(keys: tuple[str, ...]) -> None:
+    # This process's own cache first, whatever Redis says.
+    fact_cache.forget(keys)
     client = _redis()
     if client is None:
         return
     try:
-        client.set(GENERATION_KEY, uuid.uuid4().hex)
+        if keys:
+            length = client.rpush(LOG_KEY, *keys)
+            if length > LOG_LIMIT:
+                client.pipeline().delete(LOG_KEY).set(EPOCH_KEY, uuid.uuid4().hex).execute()
+        else:
+            client.set(EPOCH_KEY, uuid.uuid4().hex)
     except Exception:
-        log.exception("Could not replace the authorisation cache generation in Redis")
-    # This process's own cache is dropped whatever Redis said.
-    fact_cache.clear()
+        log.exception("Could not publish an authorisation change to Redis")
 
 
-def invalidate() -> None:
-    """Call from any service (or signal) whose change can alter a decision, inside its transaction."""
-    _replace_generation()
+def invalidate(*, people: Iterable[str] = (), cases: Iterable[Any] = ()) -> None:
+    """Call from any service (or signal) whose change can alter a decision, inside its transaction.
+    Name the people (usernames) and cases (project ids) it touches; with neither, every worker drops
+    everything (for rare, broad changes)."""
+    keys = tuple([person_key(u) for u in people] + [case_key(p) for p in cases])
+    _publish(keys)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_replace_generation)
-
-
-def current_generation() -> str | None:
-    """The shared token, or None when there is no usable Redis (then: no caching)."""
-    client = _redis()
-    if client is None:
-        return None
-    try:
-        value = client.get(GENERATION_KEY)
-        if value is None:
-            # Redis restarted empty: start a fresh token, so no worker can match an old one.
-            client.set(GENERATION_KEY, uuid.uuid4().hex, nx=True)
-            value = client.get(GENERATION_KEY)
-    except Exception:
-        log.warning("Redis unreachable: authorisation facts come from the database", exc_info=True)
-        return None
-    return value.decode() if isinstance(value, bytes) else value
+        transaction.on_commit(lambda: _publish(keys))
 
 
 class FactCache:
     def __init__(self) -> None:
-        self.generation: str | None = None
+        self.epoch: str | None = None
+        self.offset = 0
         self.loaded_at = 0.0
         self.people: dict[str, PersonFacts | None] = {}
         self.cases: dict[str, CaseFacts | None] = {}
@@ -105,24 +117,57 @@ class FactCache:
 
     def clear(self) -> None:
         with self._lock:
-            self.generation = None
-            self.people = {}
-            self.cases = {}
-            self.clients = {}
+            self.epoch = None
+            self.offset = 0
+            self.people, self.cases, self.clients = {}, {}, {}
+
+    def forget(self, keys: tuple[str, ...]) -> None:
+        if not keys:
+            self.clear()
+            return
+        with self._lock:
+            for key in keys:
+                kind, _, name = key.partition(":")
+                if kind == "p":
+                    self.people.pop(name, None)
+                elif kind == "c":
+                    self.cases.pop(name, None)
 
     def sync(self) -> bool:
-        """Bring the cache in line with the shared generation; False means: do not use the cache."""
-        generation = current_generation()
-        if generation is None:
+        """Bring the cache in line with Redis; False means: do not use the cache for this request."""
+        client = _redis()
+        if client is None:
             return False
-        max_age = settings.HG_AUTHZ_CACHE_MAX_AGE
-        now = time.monotonic()
-        if generation != self.generation or now - self.loaded_at > max_age:
-            with self._lock:
-                self.people, self.cases, self.clients = {}, {}, {}
-                self.generation = generation
-                self.loaded_at = now
+        try:
+            epoch, changes, length = (
+                client.pipeline().get(EPOCH_KEY).lrange(LOG_KEY, self.offset, -1).llen(LOG_KEY).execute()
+            )
+            if epoch is None:
+                # Redis restarted empty: start a fresh epoch, so no worker can match an old one.
+                client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
+                epoch = client.get(EPOCH_KEY)
+        except Exception:
+            log.warning("Redis unreachable: authorisation facts come from the database", exc_info=True)
+            return False
+        epoch = epoch.decode() if isinstance(epoch, bytes) else epoch
+        too_old = time.monotonic() - self.loaded_at > settings.HG_AUTHZ_CACHE_MAX_AGE
+        if epoch != self.epoch or too_old or length < self.offset:
+            self._start_over(epoch, length)
+        elif changes:
+            self.forget(tuple(c.decode() if isinstance(c, bytes) else c for c in changes))
+            self.offset += len(changes)
         return True
+
+    def _start_over(self, epoch: str, offset: int) -> None:
+        people: dict[str, PersonFacts | None] = {}
+        cases: dict[str, CaseFacts | None] = {}
+        if settings.HG_AUTHZ_PRELOAD:
+            people = dict(load_people(None))
+            cases = dict(load_cases(None))
+        with self._lock:
+            self.people, self.cases, self.clients = people, cases, {}
+            self.epoch, self.offset = epoch, offset
+            self.loaded_at = time.monotonic()
 
     def _get_many(
         self, store: dict[K, V | None], keys: Iterable[K], loader: Callable[[set[K]], dict[K, V]], use: bool

@@ -14,27 +14,31 @@ from cases.models import Case, CaseUserObjectPermission, Dataset, DatasetStatus
 from cases.selectors import DEPUTY_PERMISSION
 
 
-def load_people(usernames: Iterable[str]) -> dict[str, PersonFacts]:
-    names = set(usernames)
-    if not names:
-        return {}
-    users = list(
-        User.objects.filter(username__in=names).values_list(
-            "pk", "username", "is_active", "profile__screening_valid_until"
-        )
-    )
+def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
+    """The facts of these people, or of everyone (``None``: a worker's preload)."""
+    users_qs = User.objects.all()
+    if usernames is not None:
+        names = set(usernames)
+        if not names:
+            return {}
+        users_qs = users_qs.filter(username__in=names)
+    users = list(users_qs.values_list("pk", "username", "is_active", "profile__screening_valid_until"))
     ids = [pk for pk, _, _, _ in users]
+    # For a preload, whole tables; otherwise only the rows of these people.
+    leads = Case.objects.all()
+    deputies = CaseUserObjectPermission.objects.filter(permission__codename=DEPUTY_PERMISSION)
+    grant_rows = Grant.objects.all()
+    if usernames is not None:
+        leads = leads.filter(case_lead_id__in=ids)
+        deputies = deputies.filter(user_id__in=ids)
+        grant_rows = grant_rows.filter(grantee_id__in=ids)
     managed: dict[int, set[int]] = defaultdict(set)
-    for lead_id, case_id in Case.objects.filter(case_lead_id__in=ids).values_list("case_lead_id", "pk"):
+    for lead_id, case_id in leads.values_list("case_lead_id", "pk"):
         managed[lead_id].add(case_id)
-    for user_id, case_id in CaseUserObjectPermission.objects.filter(
-        user_id__in=ids, permission__codename=DEPUTY_PERMISSION
-    ).values_list("user_id", "content_object_id"):
+    for user_id, case_id in deputies.values_list("user_id", "content_object_id"):
         managed[user_id].add(case_id)
     grants: dict[int, dict[int, list[GrantFacts]]] = defaultdict(lambda: defaultdict(list))
-    for grant_id, grantee_id, case_id, rights, envs, v_from, v_until, revoked_at in Grant.objects.filter(
-        grantee_id__in=ids
-    ).values_list(
+    for grant_id, grantee_id, case_id, rights, envs, v_from, v_until, revoked_at in grant_rows.values_list(
         "pk", "grantee_id", "case_id", "rights", "environments", "valid_from", "valid_until", "revoked_at"
     ):
         grants[grantee_id][case_id].append(
@@ -53,16 +57,21 @@ def load_people(usernames: Iterable[str]) -> dict[str, PersonFacts]:
     }
 
 
-def load_cases(project_ids: Iterable[str]) -> dict[str, CaseFacts]:
-    wanted = set(project_ids)
-    if not wanted:
-        return {}
-    cases = list(Case.objects.filter(project_id__in=wanted).values_list("pk", "project_id", "status"))
+def load_cases(project_ids: Iterable[str] | None) -> dict[str, CaseFacts]:
+    """The facts of these cases, or of every case (``None``: a worker's preload)."""
+    cases_qs = Case.objects.all()
+    if project_ids is not None:
+        wanted = set(project_ids)
+        if not wanted:
+            return {}
+        cases_qs = cases_qs.filter(project_id__in=wanted)
+    cases = list(cases_qs.values_list("pk", "project_id", "status"))
     removed: dict[int, set[str]] = defaultdict(set)
     images: dict[int, set[str]] = defaultdict(set)
-    for case_id, image_id, status in Dataset.objects.filter(
-        case_id__in=[pk for pk, _, _ in cases]
-    ).values_list("case_id", "image_id", "status"):
+    datasets = Dataset.objects.all()
+    if project_ids is not None:
+        datasets = datasets.filter(case_id__in=[pk for pk, _, _ in cases])
+    for case_id, image_id, status in datasets.values_list("case_id", "image_id", "status"):
         images[case_id].add(str(image_id))
         if status == DatasetStatus.DELETED:
             removed[case_id].add(str(image_id))

@@ -190,7 +190,7 @@ def grant_create(
         grant_id=grant.pk,
         details=_grant_details(grant, reason=grant.reason, warnings=terms.warnings),
     )
-    invalidate()
+    invalidate(people=[grantee.get_username()])
     return grant, terms.warnings
 
 
@@ -257,7 +257,7 @@ def grant_change(
         grant_id=grant.pk,
         details={"kind": kind, "before": before, "after": _grant_details(grant), "reason": reason.strip()},
     )
-    invalidate()
+    invalidate(people=[grant.grantee.get_username()])
     return grant, terms.warnings
 
 
@@ -300,7 +300,7 @@ def grant_revoke(*, grant: Grant, reason: str, revoked_by: User, by: Actor) -> G
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the grant is revoked."})
     _revoke(grant, reason=reason.strip(), by=by, person=revoked_by, now=now)
-    invalidate()
+    invalidate(people=[grant.grantee.get_username()])
     return grant
 
 
@@ -326,7 +326,7 @@ def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User,
         object_id=person.pk,
         details={"person": person.get_username(), "grants_revoked": [g.pk for g in grants], "reason": reason},
     )
-    invalidate()
+    invalidate(people=[person.get_username()])
     return len(grants)
 
 
@@ -342,7 +342,7 @@ def grants_revoke_all_of_person(*, person: User, reason: str, by: Actor) -> int:
     )
     for grant in grants:
         _revoke(grant, reason=reason, by=by, person=None, now=now)
-    invalidate()
+    invalidate(people=[person.get_username()])
     return len(grants)
 
 

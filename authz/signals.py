@@ -1,6 +1,7 @@
 """A safety net for cache invalidation: any save or delete of a model that decisions depend on
-replaces the cache generation, including changes made in the Django admin. Services that write with
-``QuerySet.update`` (which sends no signal) call ``authz.cache.invalidate`` themselves."""
+publishes the change, naming the person or case it touches where it can (see ``authz.cache``). This
+covers changes made in the Django admin too. Services that write with ``QuerySet.update`` (which sends
+no signal) call ``authz.cache.invalidate`` themselves."""
 
 from __future__ import annotations
 
@@ -16,15 +17,40 @@ from cases.models import Case, CaseUserObjectPermission, Dataset
 from people.models import Profile
 
 
-def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _username(user_id: int) -> str:
+    return User.objects.filter(pk=user_id).values_list("username", flat=True).first() or ""
+
+
+def _saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
-    # A sign-in only stamps last_login; that changes no decision.
-    if sender is User and update_fields and set(update_fields) <= {"last_login"}:
-        return
+    if sender is User:
+        # A sign-in only stamps last_login; that changes no decision.
+        if update_fields and set(update_fields) <= {"last_login"}:
+            return
+        invalidate(people=[instance.username])
+    elif sender is Profile:
+        invalidate(people=[_username(instance.user_id)])
+    elif sender is Grant:
+        invalidate(people=[_username(instance.grantee_id)])
+    elif sender is CaseUserObjectPermission:
+        invalidate(people=[_username(instance.user_id)])
+    elif sender is Dataset:
+        invalidate(
+            cases=[Case.objects.filter(pk=instance.case_id).values_list("project_id", flat=True).first()]
+        )
+    elif sender is Case and created:
+        invalidate(cases=[instance.project_id], people=[_username(instance.case_lead_id)])
+    else:
+        # A changed case (its lead may have changed), an API client or a token: rare, so every
+        # worker simply starts over.
+        invalidate()
+
+
+def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     invalidate()
 
 
 def connect() -> None:
     for model in (User, Profile, Case, Dataset, Grant, CaseUserObjectPermission, ApiClient, PersonalToken):
-        post_save.connect(_changed, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
-        post_delete.connect(_changed, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")
+        post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
+        post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

@@ -129,7 +129,7 @@ def person_set_screening(
     profile.screening_valid_until = valid_until
     profile.screening_reference = reference
     profile.save(update_fields=["screening_valid_until", "screening_reference", "updated_at"])
-    invalidate()  # a lapsed or extended screening changes decisions at once
+    invalidate(people=[person.get_username()])  # a lapsed or extended screening changes decisions at once
     audit_record(
         action=actions.PERSON_SCREENING_CHANGED,
         actor=by,
@@ -153,7 +153,7 @@ def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
     User.objects.filter(pk=person.pk).update(is_active=False)
     person.is_active = False
     revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
-    invalidate()
+    invalidate(people=[person.get_username()])
     audit_record(
         action=actions.PERSON_DEACTIVATED,
         actor=by,
@@ -174,7 +174,7 @@ def person_reactivate(*, person: User, reason: str, by: Actor) -> None:
     if not updated:
         raise ValidationError({"person": f"{person.get_username()} is already active."})
     person.is_active = True
-    invalidate()
+    invalidate(people=[person.get_username()])
     audit_record(
         action=actions.PERSON_REACTIVATED,
         actor=by,

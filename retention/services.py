@@ -196,7 +196,7 @@ def notice_decide(
     )
     dataset.status = DatasetStatus.DELETE_REQUESTED
     dataset.save(update_fields=["status"])
-    authz_cache.invalidate()
+    authz_cache.invalidate(cases=[dataset.case.project_id])
     audit_record(
         action=actions.NOTICE_DELETE_REQUESTED,
         actor=by,
@@ -277,7 +277,9 @@ def _dataset_deleted(
     notice.save(update_fields=["status"])
     dataset.status = DatasetStatus.DELETED
     dataset.save(update_fields=["status"])
-    authz_cache.invalidate()  # from the next decision on, its traces are denied (dataset_deleted)
+    authz_cache.invalidate(
+        cases=[case.project_id]
+    )  # from the next decision on, its traces are denied (dataset_deleted)
     removals = list(
         RemovalTask.objects.filter(notice=notice)
         .order_by("environment")

@@ -286,3 +286,23 @@ def test_control_characters_in_the_username_are_refused(cast: Cast):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "user"
+
+
+def test_a_change_published_by_another_worker_drops_only_that_persons_facts(cast: Cast, settings):
+    """Another worker's change reaches this one through the change log in Redis: only the named
+    person's facts are dropped; others stay cached (shown by a write that bypasses invalidation)."""
+    from authz.cache import LOG_KEY, _redis, fact_cache
+    from authz.models import Grant
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    fact_cache.clear()
+    mine = grant(cast)
+    theirs = grant(cast, grantee="engineer")
+    assert check(cast)["allowed"] is True
+    assert check(cast, user="engineer")["allowed"] is True
+    now = timezone.now()
+    Grant.objects.filter(pk__in=[mine.pk, theirs.pk]).update(revoked_at=now)  # no signal, no publish
+    _redis().rpush(LOG_KEY, "p:investigator")  # as another worker's invalidate() would
+    assert check(cast)["reason"] == "grant_revoked"
+    assert check(cast, user="engineer")["allowed"] is True  # still the cached facts: not named
+    fact_cache.clear()

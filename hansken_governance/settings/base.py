@@ -262,7 +262,10 @@ EMAIL_BACKEND = (
 HG_GRANT_MAX_DAYS = env_int("HG_GRANT_MAX_DAYS", 365)
 # Upper bound on how long a worker keeps cached decision facts even without an invalidation (see
 # authz/cache.py: it only matters if Redis is reachable for readers but not for a writer).
-HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 30)
+HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 300)
+# A worker that starts over (new epoch, or the age above) loads every person's and case's decision
+# facts at once, instead of paying a database round trip per person later.
+HG_AUTHZ_PRELOAD = env_bool("HG_AUTHZ_PRELOAD", True)
 HG_API_TOKEN_DEFAULT_DAYS = env_int("HG_API_TOKEN_DEFAULT_DAYS", 365)
 # How long audit rows stay in the trail before the weekly purge removes them (retention.purge).
 HG_AUDIT_RETENTION_DAYS = env_int("HG_AUDIT_RETENTION_DAYS", 7 * 365)
