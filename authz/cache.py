@@ -139,20 +139,25 @@ class FactCache:
         if client is None:
             return False
         try:
-            epoch, changes, length = (
-                client.pipeline().get(EPOCH_KEY).lrange(LOG_KEY, self.offset, -1).llen(LOG_KEY).execute()
+            # One round trip, no MULTI: the epoch and the part of the log this worker has not seen.
+            epoch, changes = (
+                client.pipeline(transaction=False).get(EPOCH_KEY).lrange(LOG_KEY, self.offset, -1).execute()
             )
             if epoch is None:
                 # Redis restarted empty: start a fresh epoch, so no worker can match an old one.
                 client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
                 epoch = client.get(EPOCH_KEY)
+            epoch = epoch.decode() if isinstance(epoch, bytes) else epoch
+            too_old = time.monotonic() - self.loaded_at > settings.HG_AUTHZ_CACHE_MAX_AGE
+            # The log is only ever cut together with a new epoch, so on a new epoch its length now is
+            # where this worker's reading starts. (A change published between the two reads is
+            # published again after its commit, so it cannot be missed.)
+            start_at = client.llen(LOG_KEY) if epoch != self.epoch or too_old else None
         except Exception:
             log.warning("Redis unreachable: authorisation facts come from the database", exc_info=True)
             return False
-        epoch = epoch.decode() if isinstance(epoch, bytes) else epoch
-        too_old = time.monotonic() - self.loaded_at > settings.HG_AUTHZ_CACHE_MAX_AGE
-        if epoch != self.epoch or too_old or length < self.offset:
-            self._start_over(epoch, length)
+        if start_at is not None:
+            self._start_over(epoch, start_at)
         elif changes:
             self.forget(tuple(c.decode() if isinstance(c, bytes) else c for c in changes))
             self.offset += len(changes)

@@ -69,7 +69,10 @@ def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tup
     started = time.monotonic()
     unusable = make_password(None)
     User.objects.bulk_create([User(username=f"p{i:05d}", password=unusable) for i in range(PEOPLE)])
-    users = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    # In username order, so users[i] is p{i:05d} (django-guardian adds its own AnonymousUser row first).
+    users = list(
+        User.objects.filter(username__startswith="p0").order_by("username").values_list("pk", flat=True)
+    )
     Case.objects.bulk_create(
         [
             Case(

@@ -84,7 +84,10 @@ def load(env: dict[str, str], events: int) -> tuple[str, list[str], datetime.dat
     User.objects.bulk_create(
         [User(username=f"p{i:05d}", password=unusable) for i in range(PEOPLE)], batch_size=5000
     )
-    users = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    # In username order, so users[i] is p{i:05d} (django-guardian adds its own AnonymousUser row first).
+    users = list(
+        User.objects.filter(username__startswith="p0").order_by("username").values_list("pk", flat=True)
+    )
     screened = timezone.localdate() + datetime.timedelta(days=365)
     Profile.objects.bulk_create(
         [Profile(user_id=pk, screening_valid_until=screened) for pk in users], batch_size=5000

@@ -213,3 +213,30 @@ def test_decision_endpoints_admit_only_clients_with_authz_check(cast: Cast):
         api.credentials(HTTP_AUTHORIZATION="Bearer hgc_not-a-real-token")
         response = api.post(url, body, format="json") if method == "post" else api.get(url)
         assert response.status_code == 401
+
+
+def test_the_denies_of_a_batch_extend_one_unbroken_chain(cast: Cast):
+    from audit.models import AuditEvent
+    from audit.verify import verify_chain
+
+    grant(cast, rights=["read"])
+    checks = [
+        {
+            "correlation_id": str(i),
+            "user": "investigator",
+            "project_id": str(CASE_PROJECT_ID),
+            "action": action,
+        }
+        for i, action in enumerate(["read", "export", "search", "read", "review_privileged"])
+    ]
+    before = AuditEvent.objects.filter(action="authz.denied").count()
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check-batch", {"checks": checks}, format="json"
+    )
+    denied = [r for r in response.json()["results"] if not r["allowed"]]
+    assert len(denied) == 3
+    stored = AuditEvent.objects.filter(action="authz.denied").order_by("sequence")
+    assert stored.count() == before + 3
+    assert {str(e.event_id) for e in stored} >= {r["decision_id"] for r in denied}
+    result = verify_chain(against_checkpoints=False)
+    assert result.ok, result.message
