@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from authz.models import Grant, GrantVersion
-from cases.models import Case
+from cases.models import Case, DeputyPeriod
 
 
 def granted_case_ids(user: Any) -> QuerySet[Grant, Any]:
@@ -111,6 +111,29 @@ def _versions_for_pairs(
     return [row for row in rows if (row[1], row[2]) in wanted]
 
 
+def _deputy_periods_at(at: datetime.datetime) -> QuerySet[DeputyPeriod]:
+    return DeputyPeriod.objects.filter(
+        Q(added_at__lte=at) & (Q(removed_at__isnull=True) | Q(removed_at__gt=at))
+    )
+
+
+def _deputy_row(period: DeputyPeriod) -> AccessAtMoment:
+    from authz.models import Action
+
+    return AccessAtMoment(
+        user=period.deputy.get_username(),
+        rights=list(Action.values),
+        environments=["production", "experiment"],
+        grant_id=None,
+        granted_by=period.added_by,
+        granted_at=period.added_at,
+        valid_from=period.added_at,
+        valid_until=period.removed_at,
+        reason="deputy of the case lead",
+        basis="deputy",
+    )
+
+
 @dataclass(frozen=True)
 class AccessAtMoment:
     user: str
@@ -129,9 +152,8 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
     """Who could act on the case at ``at``, with which rights and environments, granted by whom,
     when and why — as the grants were at that moment, not as they are now.
 
-    The case lead is listed with every right (the lead may always act on the case). Deputies are not
-    time-versioned yet (django-guardian keeps no history); their additions and removals are in the
-    audit trail.
+    The case lead is listed with every right (the lead may always act on the case), and so is each
+    person who was a deputy at that moment (from ``DeputyPeriod``, basis ``deputy``).
     """
     rows: list[AccessAtMoment] = []
     if case.created_at <= at:
@@ -151,6 +173,8 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
                 basis="case_lead",
             )
         )
+    for period in _deputy_periods_at(at).filter(case=case).select_related("deputy"):
+        rows.append(_deputy_row(period))
     versions = (
         GrantVersion.objects.filter(_version_in_force_at(at), case=case)
         .select_related("grantee", "grant__granted_by")
@@ -181,7 +205,11 @@ def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, Ac
         .select_related("case", "grant__granted_by")
         .order_by("case__case_number")
     )
-    return [
+    deputyships = [
+        (period.case, _deputy_row(period))
+        for period in _deputy_periods_at(at).filter(deputy=user).select_related("case", "deputy")
+    ]
+    return deputyships + [
         (
             version.case,
             AccessAtMoment(

@@ -54,6 +54,27 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 
 
+class DeputyPeriod(models.Model):
+    """When a person was a deputy of a case: django-guardian holds only the current yes/no, so the
+    history that "who could act on case X at moment T" needs is kept here, written by the same
+    services in the same transaction."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deputy_periods")
+    deputy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+    added_by = models.CharField(max_length=200)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("deputy period")
+        verbose_name_plural = _("deputy periods")
+        indexes = [models.Index(fields=["case", "added_at"], name="deputyperiod_case_added")]
+
+    def __str__(self) -> str:
+        return f"deputy {self.deputy_id} on {self.case_id} from {self.added_at:%Y-%m-%d}"
+
+
 class DatasetStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     DELETE_REQUESTED = "delete_requested", _("Deletion requested")

@@ -15,9 +15,10 @@ from guardian.shortcuts import assign_perm, remove_perm
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
-from cases.models import Case, Dataset, DatasetStatus
+from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyPeriod
 from cases.selectors import DEPUTY_PERMISSION
 from hansken_governance.environments import Environment
+from people.models import Profile
 from people.roles import Role, has_role
 
 
@@ -61,6 +62,12 @@ def case_add_deputy(*, case: Case, deputy: User, by: Actor) -> None:
         raise ValidationError({"deputy": "The case lead cannot also be the deputy of the same case."})
     if not deputy.is_active:
         raise ValidationError({"deputy": f"{deputy.get_username()} is not active."})
+    profile = Profile.objects.filter(user=deputy).first()
+    if profile is None or not profile.is_screened_on():
+        raise ValidationError({"deputy": f"{deputy.get_username()} has no valid screening."})
+    if DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).exists():
+        raise ValidationError({"deputy": f"{deputy.get_username()} is already a deputy of this case."})
+    DeputyPeriod.objects.create(case=case, deputy=deputy, added_at=timezone.now(), added_by=by.username)
     assign_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
     audit_record(
         action=actions.CASE_DEPUTY_ADDED,
@@ -74,6 +81,11 @@ def case_add_deputy(*, case: Case, deputy: User, by: Actor) -> None:
 
 @transaction.atomic
 def case_remove_deputy(*, case: Case, deputy: User, by: Actor) -> None:
+    closed = DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).update(
+        removed_at=timezone.now(), removed_by=by.username
+    )
+    if not closed:
+        raise ValidationError({"deputy": f"{deputy.get_username()} is not a deputy of this case."})
     remove_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
     audit_record(
         action=actions.CASE_DEPUTY_REMOVED,
@@ -83,6 +95,43 @@ def case_remove_deputy(*, case: Case, deputy: User, by: Actor) -> None:
         object_id=case.pk,
         details={"deputy": deputy.get_username()},
     )
+
+
+# A case moves between these by the case lead's hand; "deleted" comes only from retention.
+STATUS_CHANGES = {
+    CaseStatus.OPEN: {CaseStatus.CLOSED},
+    CaseStatus.CLOSED: {CaseStatus.OPEN, CaseStatus.ARCHIVED},
+    CaseStatus.ARCHIVED: {CaseStatus.CLOSED},
+}
+
+
+@transaction.atomic
+def case_set_status(*, case: Case, status: str, reason: str, by: Actor) -> Case:
+    """Close, reopen or archive a case. Decisions on a case that is not open deny (case_closed); the
+    closure date starts the retention's closure limit."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    allowed = STATUS_CHANGES.get(CaseStatus(case.status), set())
+    if status not in allowed:
+        choices = ", ".join(sorted(allowed)) or "none"
+        raise ValidationError({"status": f"A {case.status} case can become: {choices}."})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "Say why the status changes."})
+    before = case.status
+    case.status = status
+    if status == CaseStatus.CLOSED and before == CaseStatus.OPEN:
+        case.closed_at = timezone.now()
+    elif status == CaseStatus.OPEN:
+        case.closed_at = None
+    case.save(update_fields=["status", "closed_at"])  # post_save replaces the decision-cache epoch
+    audit_record(
+        action=actions.CASE_STATUS_CHANGED,
+        actor=by,
+        project_id=case.project_id,
+        object_type="case",
+        object_id=case.pk,
+        details={"before": before, "after": status, "reason": reason.strip()},
+    )
+    return case
 
 
 def _clean_environments(environments: list[str]) -> list[str]:

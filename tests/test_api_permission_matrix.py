@@ -86,25 +86,41 @@ ENDPOINTS: dict[str, Endpoint] = {
         f"/api/v1/cases/{CASE_PROJECT_ID}/datasets/{IMAGE_ID}",
         lambda: {"last_accessed_at": "2026-01-20T08:00:00Z"},
     ),
+    # The case lead alone names deputies and decides the case's status (a deputy manages grants).
+    "add_deputy": Endpoint(
+        "api-case-deputies",
+        "post",
+        f"/api/v1/cases/{CASE_PROJECT_ID}/deputies",
+        lambda: {"deputy": "engineer"},
+    ),
+    "remove_deputy": Endpoint(
+        "api-case-deputy", "delete", f"/api/v1/cases/{CASE_PROJECT_ID}/deputies/deputy"
+    ),
+    "close_case": Endpoint(
+        "api-case-status",
+        "post",
+        f"/api/v1/cases/{CASE_PROJECT_ID}/status",
+        lambda: {"status": "closed", "reason": "Investigation finished"},
+    ),
 }
 COLUMNS = list(ENDPOINTS)
 
 # fmt: off
 # Columns, in order: create_case, view_case, view_other_case, view_unknown_case, create_dataset,
-# create_dataset_other_case, report_last_access.
+# create_dataset_other_case, report_last_access, add_deputy, remove_deputy, close_case.
 EXPECTED: dict[str, tuple[int, ...]] = {
-    "case_lead":          (403, 200, 404, 404, 403, 403, 403),
-    "deputy":             (403, 200, 404, 404, 403, 403, 403),
-    "other_case_lead":    (403, 404, 200, 404, 403, 403, 403),
-    "investigator":       (403, 404, 404, 404, 403, 403, 403),
-    "engineer":           (403, 404, 404, 404, 403, 403, 403),
-    "operator":           (201, 200, 200, 404, 201, 201, 200),
-    "privacy_officer":    (403, 200, 200, 404, 403, 403, 403),
-    "security_manager":   (403, 200, 200, 404, 403, 403, 403),
-    "administrator":      (403, 404, 404, 404, 403, 403, 403),
-    "hansken_production": (201, 200, 200, 404, 201, 201, 200),
-    "hansken_experiment": (403, 403, 403, 403, 403, 403, 403),
-    ANONYMOUS:            (401, 401, 401, 401, 401, 401, 401),
+    "case_lead":          (403, 200, 404, 404, 403, 403, 403, 201, 200, 200),
+    "deputy":             (403, 200, 404, 404, 403, 403, 403, 403, 403, 403),
+    "other_case_lead":    (403, 404, 200, 404, 403, 403, 403, 404, 404, 404),
+    "investigator":       (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
+    "engineer":           (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
+    "operator":           (201, 200, 200, 404, 201, 201, 200, 404, 404, 404),
+    "privacy_officer":    (403, 200, 200, 404, 403, 403, 403, 404, 404, 404),
+    "security_manager":   (403, 200, 200, 404, 403, 403, 403, 404, 404, 404),
+    "administrator":      (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
+    "hansken_production": (201, 200, 200, 404, 201, 201, 200, 403, 403, 403),
+    "hansken_experiment": (403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    ANONYMOUS:            (401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
 }
 # fmt: on
 
@@ -280,6 +296,22 @@ def _check_write(
         assert event.action == "dataset.last_access_reported"
         assert event.image_id == IMAGE_ID
         assert event.details["moved_forward"] is True
+    elif endpoint == "add_deputy":
+        assert _rows() == (cases_before, datasets_before, events_before + 1)
+        assert data["deputies"] == ["deputy", "engineer"]
+        assert event.action == "case.deputy_added"
+        assert event.details == {"deputy": "engineer"}
+    elif endpoint == "remove_deputy":
+        assert _rows() == (cases_before, datasets_before, events_before + 1)
+        assert data["deputies"] == []
+        assert event.action == "case.deputy_removed"
+    elif endpoint == "close_case":
+        assert _rows() == (cases_before, datasets_before, events_before + 1)
+        case = Case.objects.get(project_id=CASE_PROJECT_ID)
+        assert case.status == "closed" and case.closed_at is not None
+        assert data["status"] == "closed"
+        assert event.action == "case.status_changed"
+        assert event.details == {"before": "open", "after": "closed", "reason": "Investigation finished"}
     else:  # pragma: no cover - the table only has the writes above
         raise AssertionError(endpoint)
 

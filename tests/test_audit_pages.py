@@ -336,7 +336,8 @@ def test_it_lists_who_could_act_then_not_now(cast: Cast):
         "/audit/access-at/",
         {"case": str(CASE_PROJECT_ID), **local_moment(timezone.now() + datetime.timedelta(minutes=2))},
     )
-    assert [row.user for row in now.context["rows"]] == ["case_lead"]
+    # The cast's deputy was named when the cast was built: listed now, not an hour ago.
+    assert [row.user for row in now.context["rows"]] == ["case_lead", "deputy"]
     event = AuditEvent.objects.order_by("-sequence").first()
     assert event is not None and event.details["view"] == "access_at"
 

@@ -270,3 +270,20 @@ def test_my_grants_lists_only_my_own(cast: Cast):
     grant(cast, grantee="engineer")
     mine = cast.api("investigator").get("/api/v1/me/grants").json()["results"]
     assert [g["grantee"] for g in mine] == ["investigator"]
+
+
+def test_access_at_lists_deputies_as_they_were_at_that_moment(cast: Cast):
+    from audit.actor import Actor
+    from cases.services import case_remove_deputy
+
+    while_deputy = timezone.now()
+    case_remove_deputy(case=cast.case, deputy=cast["deputy"], by=Actor(username="case_lead"))
+    after = timezone.now()
+    then = {a.user: a for a in access_at(cast.case, while_deputy)}
+    assert then["deputy"].basis == "deputy"
+    assert then["deputy"].valid_until is not None
+    assert "deputy" not in {a.user for a in access_at(cast.case, after)}
+    response = cast.api("privacy_officer").get(
+        "/api/v1/audit/access-at", {"project_id": str(CASE_PROJECT_ID), "at": while_deputy.isoformat()}
+    )
+    assert "deputy" in [row["user"] for row in response.json()["access"]]

@@ -82,3 +82,14 @@ class CaseOutput(serializers.ModelSerializer):
 
     def get_deputies(self, case: Case) -> list[str]:
         return case_deputy_usernames(case)
+
+
+class DeputyInput(StrictSerializer):
+    deputy = UsernameField()
+
+
+class CaseStatusInput(StrictSerializer):
+    status = serializers.ChoiceField(
+        choices=[("open", "open"), ("closed", "closed"), ("archived", "archived")]
+    )
+    reason = serializers.CharField(max_length=2000)

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api_clients.permissions import scope_or_role
+from api_clients.permissions import PeopleOnly, scope_or_role
 from audit.actor import Actor
 from cases import services
 from cases.api.serializers import (
     CaseCreateInput,
     CaseOutput,
+    CaseStatusInput,
     DatasetCreateInput,
     DatasetLastAccessInput,
     DatasetOutput,
+    DeputyInput,
 )
+from cases.models import Case
 from cases.selectors import CasePurpose, case_for
 from people.roles import Role
 
@@ -84,3 +89,54 @@ class DatasetDetailApi(APIView):
         )
         dataset.refresh_from_db()
         return Response(DatasetOutput(dataset).data)
+
+
+def _led_case(request: Request, project_id: str) -> Case:
+    """The case, for its case lead only: deputies manage grants, but the lead names the deputies
+    and decides the case's status."""
+    case = case_for(request, project_id, CasePurpose.MANAGE_ACCESS)
+    if case.case_lead_id != request.user.pk:
+        raise PermissionDenied("Only the case lead names deputies and changes the case's status.")
+    return case
+
+
+class CaseDeputiesApi(APIView):
+    permission_classes = [PeopleOnly]
+
+    @extend_schema(request=DeputyInput, responses={201: CaseOutput})
+    def post(self, request: Request, project_id: str) -> Response:
+        case = _led_case(request, project_id)
+        data = DeputyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_add_deputy(
+            case=case, deputy=data.validated_data["deputy"], by=Actor.from_request(request)
+        )
+        return Response(CaseOutput(case).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDeputyApi(APIView):
+    permission_classes = [PeopleOnly]
+
+    @extend_schema(request=None, responses={200: CaseOutput})
+    def delete(self, request: Request, project_id: str, username: str) -> Response:
+        case = _led_case(request, project_id)
+        deputy = get_object_or_404(User, username=username)
+        services.case_remove_deputy(case=case, deputy=deputy, by=Actor.from_request(request))
+        return Response(CaseOutput(case).data)
+
+
+class CaseStatusApi(APIView):
+    permission_classes = [PeopleOnly]
+
+    @extend_schema(request=CaseStatusInput, responses={200: CaseOutput})
+    def post(self, request: Request, project_id: str) -> Response:
+        case = _led_case(request, project_id)
+        data = CaseStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_set_status(
+            case=case,
+            status=data.validated_data["status"],
+            reason=data.validated_data["reason"],
+            by=Actor.from_request(request),
+        )
+        return Response(CaseOutput(case).data)
