@@ -143,9 +143,10 @@ class CaseAccessRequestsApi(APIView):
     @extend_schema(request=AccessRequestInput, responses={201: AccessRequestOutput})
     def post(self, request: Request, project_id: str) -> Response:
         # Anyone may ask for access to an open case they know the project id of; the case lead decides.
-        case = get_object_or_404(Case, project_id=project_id)
+        # The body is checked first, so a malformed request says nothing about whether the case exists.
         data = AccessRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
+        case = get_object_or_404(Case, project_id=project_id)
         access_request = services.access_request_create(
             case=case, requester=person_of(request), by=Actor.from_request(request), **data.validated_data
         )
