@@ -46,6 +46,7 @@ from authz.services import ENDING_SOON
 from authz.templatetags.grant_tags import until
 from cases.models import Case
 from cases.selectors import CasePurpose, case_deputy_usernames, cases_for_person
+from cases.views import case_management
 
 STATUS_LABELS = {
     "active": gettext_lazy("Active"),
@@ -167,6 +168,8 @@ def case_access(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
             "history_groups": [current, past],
             "open_requests": requests,
             "is_open": case.status == "open",
+            # The sections with which the case lead names deputies and changes the case's status.
+            **case_management(request.user, case),
         },
     )
 

