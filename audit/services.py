@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit import actions, checkpoints
 from audit.actor import Actor
-from audit.chain import GENESIS_HASH, RowEncoder, row_hash, row_hash_parts
+from audit.chain import CHAINED_FIELDS, GENESIS_HASH, RowEncoder, row_hash, row_hash_parts
 from audit.models import AuditEvent, Basis, ChainCheckpoint, ChainHead, Outcome
 from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
 from audit.verify import VerificationResult, verify_chain
@@ -32,32 +32,7 @@ from audit.verify import VerificationResult, verify_chain
 log = logging.getLogger(__name__)
 
 # Column order of a stored row, as ``COPY`` and ``bulk_create`` receive it.
-COLUMNS = (
-    "sequence",
-    "event_id",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "on_behalf_of",
-    "actor_role",
-    "client_name",
-    "environment",
-    "channel",
-    "source_address",
-    "action",
-    "outcome",
-    "project_id",
-    "image_id",
-    "trace_uid",
-    "object_type",
-    "object_id",
-    "grant_id",
-    "basis",
-    "request_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = (*CHAINED_FIELDS, "prev_hash", "hash")
 
 
 # The stored values of a row but its sequence number and hashes, in ``COLUMNS`` order.

@@ -20,34 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit import actions
+from audit.chain import CHAINED_FIELDS
 from siem.actions import ALERT_RAISED
 
 # Columns read from the trail for forwarding, in this order (siem.forwarder).
-COLUMNS = (
-    "sequence",
-    "event_id",
-    "occurred_at",
-    "recorded_at",
-    "actor",
-    "on_behalf_of",
-    "actor_role",
-    "client_name",
-    "environment",
-    "channel",
-    "source_address",
-    "action",
-    "outcome",
-    "project_id",
-    "image_id",
-    "trace_uid",
-    "object_type",
-    "object_id",
-    "grant_id",
-    "basis",
-    "request_id",
-    "details",
-    "hash",
-)
+COLUMNS = (*CHAINED_FIELDS, "hash")
 
 APP_NAME = "hansken-governance"
 VENDOR = "NFI"
