@@ -109,7 +109,9 @@ def test_it_lets_only_the_case_lead_post(cast: Cast, persona: str | None):
     got = {}
     for page, url in PAGES.items():
         # Anonymous people have no session yet; the sign-in page gives them a CSRF token.
-        response = post(client, url, VALID_POSTS[page], form_page=TOKEN_PAGE if persona else "/accounts/login/")
+        response = post(
+            client, url, VALID_POSTS[page], form_page=TOKEN_PAGE if persona else "/accounts/login/"
+        )
         got[page] = response.status_code
         if persona is None:
             assert response["Location"].startswith("/accounts/login/"), page
@@ -271,7 +273,12 @@ def test_closing_asks_first_then_closes_and_decisions_deny(cast: Cast):
 def test_archiving_and_the_way_back(cast: Cast):
     grant(cast, "investigator")
     client = client_for(cast, "case_lead")
-    steps = [("closed", "Finished"), ("archived", "Kept for the appeal"), ("closed", "Appeal"), ("open", "New")]
+    steps = [
+        ("closed", "Finished"),
+        ("archived", "Kept for the appeal"),
+        ("closed", "Appeal"),
+        ("open", "New"),
+    ]
     for status, reason in steps:
         response = post(client, f"{CASE}/status/{status}/", {"reason": reason}, form_page=ACCESS)
         assert response.status_code == 302, status
@@ -288,7 +295,9 @@ def test_a_status_change_without_a_reason_shows_the_error_and_stores_nothing(cas
         response = post(client, PAGES["close"], {"reason": reason})
         assert response.status_code == 400
         body = response.content.decode()
-        assert '<p class="field-error" id="id_reason_error">Say why the status of the case changes.</p>' in body
+        assert (
+            '<p class="field-error" id="id_reason_error">Say why the status of the case changes.</p>' in body
+        )
     assert case_status() == CaseStatus.OPEN
     assert changes_recorded() == events
     assert check(cast, user="case_lead")["reason"] == "case_lead"
