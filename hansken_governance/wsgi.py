@@ -1,7 +1,11 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hansken_governance.settings.production")
 
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from hansken_governance.wsgi_handler import GovernanceWSGIHandler  # noqa: E402 - needs Django set up
+
+application = GovernanceWSGIHandler()
