@@ -541,3 +541,25 @@ def test_control_characters_in_review_filters_are_refused(cast):
     response = cast.api("privacy_officer").get("/api/v1/audit/events", {"user": "a\x00b"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "user"
+
+
+def test_the_contracts_largest_batch_of_usage_events_is_accepted(cast):
+    import uuid as _uuid
+
+    events = [
+        {
+            "event_id": str(_uuid.uuid4()),
+            "occurred_at": "2026-11-01T10:00:00Z",
+            "user": "investigator",
+            "project_id": "11111111-1111-4111-8111-111111111111",
+            "image_id": "33333333-3333-4333-8333-333333333333",
+            "trace_uid": f"33333333-3333-4333-8333-333333333333:0-{i}",
+            "action": "read",
+            "outcome": "success",
+            "details": {"query": "from:someone@example.org " * 4, "hits": i},
+        }
+        for i in range(10_000)
+    ]
+    response = cast.api("hansken_production").post("/api/v1/audit/events", {"events": events}, format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert response.json() == {"accepted": 10_000, "duplicates": 0}

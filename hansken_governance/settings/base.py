@@ -172,6 +172,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# The contract allows 10,000 usage events in one request (a few MB of JSON); Django's default cap of
+# 2.5 MB would refuse them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HG_MAX_REQUEST_BYTES", 32 * 1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api_clients.authentication.BearerTokenAuthentication",
