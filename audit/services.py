@@ -117,20 +117,24 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
     rows: list[AuditEvent] = []
     previous = head.hash
     sequence = head.sequence
-    copy_rows: list[tuple[Any, ...]] = []
     for event in events:
         sequence += 1
         fields = _fields(sequence=sequence, now=now, **event)
         digest = row_hash(previous, fields)
         rows.append(AuditEvent(prev_hash=previous, hash=digest, **fields))
-        stored = {**fields, "prev_hash": previous, "hash": digest}
-        stored["details"] = json.dumps(fields.get("details") or {})
-        copy_rows.append(tuple(stored[column] for column in COLUMNS))
         previous = digest
-    if len(rows) > 1:
-        # Several rows at once (the denies of a decision batch): COPY on PostgreSQL, which is many
-        # times faster than an INSERT per row while the chain lock is held.
-        _insert_rows(copy_rows)
+    if len(rows) > 1 and connection.vendor == "postgresql":
+        # Several rows at once (the denies of a decision batch): COPY, many times faster than an
+        # INSERT per row while the chain lock is held.
+        _insert_rows(
+            [
+                tuple(
+                    json.dumps(row.details) if column == "details" else getattr(row, column)
+                    for column in COLUMNS
+                )
+                for row in rows
+            ]
+        )
     else:
         AuditEvent.objects.bulk_create(rows)
     _advance(head, sequence, previous)
