@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from cases.models import CaseStatus
+from hansken_governance.environments import GRANT_ENVIRONMENTS
 
 
 class Reason:
@@ -33,9 +34,6 @@ class Reason:
     CASE_CLOSED = "case_closed"
     DATASET_DELETED = "dataset_deleted"
     WITHHELD_PRIVILEGED = "withheld_privileged"
-
-
-DECISION_ENVIRONMENTS = frozenset({"production", "experiment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +113,7 @@ def decide(
             # A trace in an image that is not a dataset of this case (another case's, or one never
             # registered) is nobody's to read under this case: fail closed.
             return _deny(Reason.NO_GRANT)
-    if environment not in DECISION_ENVIRONMENTS:
+    if environment not in GRANT_ENVIRONMENTS:
         # Case data lives in production and in the experiment environment (treated as production);
         # test and development clients get no decisions that allow anything.
         return _deny(Reason.ENVIRONMENT_NOT_COVERED)

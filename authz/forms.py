@@ -21,16 +21,11 @@ from django.utils.translation import gettext_lazy as _
 
 from authz.models import AccessRequest, Action, Grant
 from cases.models import Case, CaseStatus
-from hansken_governance.environments import Environment
+from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES, Environment
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-# The environments a grant may name in the browser: production, and experiment only when ticked.
-GRANT_ENVIRONMENTS = [
-    (Environment.PRODUCTION.value, Environment.PRODUCTION.label),
-    (Environment.EXPERIMENT.value, Environment.EXPERIMENT.label),
-]
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d-%m-%Y"]
 
 
@@ -168,7 +163,8 @@ def _environments_field(
 ) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=_("Environments"),
-        choices=list(choices) if choices is not None else GRANT_ENVIRONMENTS,
+        # Production, and experiment only when ticked.
+        choices=list(choices) if choices is not None else GRANT_ENVIRONMENT_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one environment.")},
         **kwargs,

@@ -18,11 +18,10 @@ from audit.actor import Actor
 from audit.services import audit_record
 from authz import actions
 from authz.cache import invalidate
-from authz.decisions import DECISION_ENVIRONMENTS as GRANT_ENVIRONMENTS
 from authz.models import AccessRequest, Action, ChangeKind, Grant, GrantVersion, RequestStatus
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
-from hansken_governance.environments import Environment
+from hansken_governance.environments import GRANT_ENVIRONMENTS, Environment
 from people.models import Profile
 
 

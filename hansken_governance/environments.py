@@ -23,7 +23,9 @@ def may_change_security_settings(environment: str) -> bool:
     return environment == Environment.PRODUCTION
 
 
-# Where case data lives and so what a grant (or an access request) may name.
+# Where case data lives: what a grant (or an access request) may name, and the only environments in
+# which a decision can allow anything.
+GRANT_ENVIRONMENTS = frozenset({Environment.PRODUCTION.value, Environment.EXPERIMENT.value})
 GRANT_ENVIRONMENT_CHOICES = [
     (Environment.PRODUCTION.value, Environment.PRODUCTION.label),
     (Environment.EXPERIMENT.value, Environment.EXPERIMENT.label),
