@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import transaction
 
-from authz.decisions import CaseFacts, PersonFacts
+from authz.decisions import Answers, CaseFacts, PersonFacts
 from authz.facts import load_cases, load_people
 
 log = logging.getLogger(__name__)
@@ -113,19 +113,29 @@ class FactCache:
         self.people: dict[str, PersonFacts | None] = {}
         self.cases: dict[str, CaseFacts | None] = {}
         self.clients: dict[str, Any] = {}
+        # Decisions already worked out, by environment (see ``decide_many``): emptied whenever any
+        # person or case is dropped or reloaded, so an answer never outlives the facts behind it.
+        self.answers: dict[str, Answers] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
             self.epoch = None
             self.offset = 0
-            self.people, self.cases, self.clients = {}, {}, {}
+            self.people, self.cases, self.clients, self.answers = {}, {}, {}, {}
+
+    def answers_for(self, environment: str) -> Answers:
+        answers = self.answers.get(environment)
+        if answers is None:
+            answers = self.answers[environment] = {}
+        return answers
 
     def forget(self, keys: tuple[str, ...]) -> None:
         if not keys:
             self.clear()
             return
         with self._lock:
+            self.answers = {}
             for key in keys:
                 kind, _, name = key.partition(":")
                 if kind == "p":
@@ -170,7 +180,7 @@ class FactCache:
             people = dict(load_people(None))
             cases = dict(load_cases(None))
         with self._lock:
-            self.people, self.cases, self.clients = people, cases, {}
+            self.people, self.cases, self.clients, self.answers = people, cases, {}, {}
             self.epoch, self.offset = epoch, offset
             self.loaded_at = time.monotonic()
 
@@ -186,6 +196,7 @@ class FactCache:
             loaded = loader(missing)
             if len(store) + len(missing) > MAX_ENTRIES:
                 store.clear()
+                self.answers = {}
             for key in missing:
                 store[key] = loaded.get(key)  # None is cached too: "no such person" is a fact
         return {key: store[key] for key in wanted}

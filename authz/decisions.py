@@ -11,8 +11,13 @@ the very same rule and cannot disagree.
 from __future__ import annotations
 
 import datetime
+import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
 
 from cases.models import CaseStatus
 from hansken_governance.environments import GRANT_ENVIRONMENTS
@@ -71,10 +76,35 @@ class Decision:
     reason: str
     grant_id: int | None = None
     valid_until: datetime.datetime | None = None
+    # The decision as the API states it (times in UTC with "Z"), made once: remembered decisions
+    # are given out many times over, and a batch answers a thousand at a time. ``as_batch_json``
+    # has the places for the batch's correlation id and the decision id already, so that filling
+    # in a copy does not grow it.
+    as_json: dict[str, Any] = field(init=False, compare=False, repr=False)
+    as_batch_json: dict[str, Any] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        valid_until = self.valid_until
+        as_json = {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "grant_id": self.grant_id,
+            "valid_until": valid_until.isoformat().replace("+00:00", "Z") if valid_until else None,
+        }
+        object.__setattr__(self, "as_json", as_json)
+        object.__setattr__(self, "as_batch_json", {"correlation_id": "", **as_json, "decision_id": ""})
+
+
+# Denials that name no grant are the same every time: made once.
+_DENIALS = {
+    reason: Decision(False, reason) for name, reason in vars(Reason).items() if not name.startswith("_")
+}
 
 
 def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
-    return Decision(False, reason, grant.grant_id if grant else None, None)
+    if grant is None:
+        return _DENIALS[reason]
+    return Decision(False, reason, grant.grant_id, None)
 
 
 def image_of_trace(trace_uid: str) -> str:
@@ -96,6 +126,83 @@ def decide(
     today: datetime.date,
     trace_image_id: str | None = None,
 ) -> Decision:
+    gate = _gate(person, case, today)
+    if gate is not None:
+        return gate
+    assert person is not None and case is not None  # the gate denies when either is unknown
+    if trace_image_id is not None:
+        trace = _trace_gate(case, trace_image_id)
+        if trace is not None:
+            return trace
+    return _by_grants(person, case, action, environment, now)
+
+
+# One question asked of the rule: (username, project id, action, trace uid, the trace's image id or
+# None, correlation id). A plain tuple: a batch brings a thousand of them per request.
+Check = tuple[str, str, str, str, str | None, str]
+
+# What ``decide_many`` remembers of an earlier answer, by (username, project id, action): the decision
+# without a trace, and the span of time [since, until) in which it cannot change (POSIX timestamps).
+Answers = dict[tuple[str, str, str], tuple["Decision", float, float]]
+# The reasons that come from the person or the case alone: they come before a trace's image is looked at.
+GATE_REASONS = frozenset(
+    {
+        Reason.UNKNOWN_USER,
+        Reason.USER_INACTIVE,
+        Reason.SCREENING_EXPIRED,
+        Reason.UNKNOWN_PROJECT,
+        Reason.CASE_CLOSED,
+    }
+)
+ANSWERS_LIMIT = 200_000
+
+
+def decide_many(
+    people: Mapping[str, PersonFacts | None],
+    cases: Mapping[str, CaseFacts | None],
+    checks: list[Check],
+    environment: str,
+    now: datetime.datetime,
+    today: datetime.date,
+    answers: Answers,
+) -> list[Decision]:
+    """``decide`` for each check, in order, at one moment, for a client of ``environment``.
+
+    ``people`` and ``cases`` hold the facts of every person and project the checks name (``None``:
+    no such person or case; a missing key raises KeyError). ``answers`` remembers decisions already
+    worked out for this environment; its owner must empty it whenever any fact changes (the fact
+    cache does). A remembered decision is given again only within the span in which it cannot
+    change: ``decide`` reads the clock only where a date of the facts lies (a grant's start and end,
+    the day after the screening date), so between two such moments every decision is the same. The
+    property test in tests/test_authz_answers.py checks that this gives exactly what ``decide``
+    gives. (Why remember at all: a batch of a thousand checks would otherwise walk the grants of a
+    thousand people, and Hansken asks about the same people and cases over and over.)"""
+    now_timestamp = now.timestamp()
+    decisions: list[Decision] = []
+    append = decisions.append
+    for user, project_id, action, _, image_id, _ in checks:
+        key = (user, project_id, action)
+        known = answers.get(key)
+        if known is not None and known[1] <= now_timestamp < known[2]:
+            decision = known[0]
+        else:
+            person = people[user]
+            case = cases[project_id]
+            decision = decide(person, case, action, environment, now, today)
+            if len(answers) >= ANSWERS_LIMIT:
+                answers.clear()
+            answers[key] = (decision, now_timestamp, _next_change(person, case, now))
+        if image_id is not None and decision.reason not in GATE_REASONS:
+            # decide() looks at the trace's image after the person and case, before the grants.
+            case = cases[project_id]
+            if case is not None:
+                decision = _trace_gate(case, image_id) or decision
+        append(decision)
+    return decisions
+
+
+def _gate(person: PersonFacts | None, case: CaseFacts | None, today: datetime.date) -> Decision | None:
+    """What denies every action of this person on this case, whatever the grants say."""
     if person is None:
         return _deny(Reason.UNKNOWN_USER)
     if not person.active:
@@ -106,13 +213,22 @@ def decide(
         return _deny(Reason.UNKNOWN_PROJECT)
     if case.status != CaseStatus.OPEN:
         return _deny(Reason.CASE_CLOSED)
-    if trace_image_id is not None:
-        if trace_image_id in case.removed_image_ids:
-            return _deny(Reason.DATASET_DELETED)
-        if trace_image_id not in case.image_ids:
-            # A trace in an image that is not a dataset of this case (another case's, or one never
-            # registered) is nobody's to read under this case: fail closed.
-            return _deny(Reason.NO_GRANT)
+    return None
+
+
+def _trace_gate(case: CaseFacts, trace_image_id: str) -> Decision | None:
+    if trace_image_id in case.removed_image_ids:
+        return _deny(Reason.DATASET_DELETED)
+    if trace_image_id not in case.image_ids:
+        # A trace in an image that is not a dataset of this case (another case's, or one never
+        # registered) is nobody's to read under this case: fail closed.
+        return _deny(Reason.NO_GRANT)
+    return None
+
+
+def _by_grants(
+    person: PersonFacts, case: CaseFacts, action: str, environment: str, now: datetime.datetime
+) -> Decision:
     if environment not in GRANT_ENVIRONMENTS:
         # Case data lives in production and in the experiment environment (treated as production);
         # test and development clients get no decisions that allow anything.
@@ -166,3 +282,21 @@ def decide(
     if expired is not None:
         return _deny(Reason.GRANT_EXPIRED, expired)
     return _deny(Reason.GRANT_REVOKED, grants[0])
+
+
+def _next_change(person: PersonFacts | None, case: CaseFacts | None, now: datetime.datetime) -> float:
+    """The first moment after ``now`` at which a decision of this person on this case can change
+    without any write: a grant starts or ends, or the screening lapses at the start of the day after
+    its date (in the current time zone, as ``today`` is). Infinity when there is none."""
+    if person is None:
+        return math.inf
+    moments: list[datetime.datetime] = []
+    for grant in person.grants_by_case.get(case.case_id, ()) if case is not None else ():
+        moments.append(grant.valid_from)
+        moments.append(grant.valid_until)
+    screened_until = person.screened_until
+    if screened_until is not None and screened_until < datetime.date.max:
+        day_after = screened_until + datetime.timedelta(days=1)
+        moments.append(timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min)))
+    later = [moment for moment in moments if moment > now]
+    return min(later).timestamp() if later else math.inf

@@ -3,6 +3,7 @@ cases (four for people, two for cases), so a batch of 1,000 checks costs six que
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -75,9 +76,10 @@ def load_cases(project_ids: Iterable[str] | None) -> dict[str, CaseFacts]:
         images[case_id].add(str(image_id))
         if status == DatasetStatus.DELETED:
             removed[case_id].add(str(image_id))
-    return {
-        str(project_id): CaseFacts(
-            pk, str(project_id), status, frozenset(removed.get(pk, ())), frozenset(images.get(pk, ()))
-        )
-        for pk, project_id, status in cases
-    }
+    facts = {}
+    for pk, project_id, status in cases:
+        # Interned, as the decision API interns what it parses: one string object per project, so
+        # the hot path's dictionary lookups match on identity without comparing the text.
+        key = sys.intern(str(project_id))
+        facts[key] = CaseFacts(pk, key, status, frozenset(removed.get(pk, ())), frozenset(images.get(pk, ())))
+    return facts

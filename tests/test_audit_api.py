@@ -248,7 +248,7 @@ def test_it_takes_the_chain_lock_once_and_a_fixed_number_of_queries_per_request(
             assert post(cast, batch).json() == {"accepted": 4 * size, "duplicates": 0}
         statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("INSERT INTO")]
         assert sum("audit_chainhead" in sql and "FOR UPDATE" in sql for sql in statements) <= 1
-        assert sum(sql.startswith('UPDATE "audit_chainhead"') for sql in statements) == 1
+        assert sum(sql.startswith("UPDATE") and "audit_chainhead" in sql for sql in statements) == 1
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 16
     assert verify_chain(against_checkpoints=False).ok

@@ -466,7 +466,7 @@ _times = st.datetimes(
                 "trace_uid": st.text(max_size=10),
                 "grant_id": st.none() | st.integers(min_value=1, max_value=2**62),
                 "basis": st.sampled_from(
-                    ["grant", "case_lead", "no_grant", "unknown_user", "unknown_project"]
+                    ["", "grant", "case_lead", "no_grant", "unknown_user", "unknown_project"]
                 ),
                 "details": st.dictionaries(st.text(max_size=10), _json_values, max_size=4),
             }

@@ -160,6 +160,17 @@ def test_bad_batches_are_refused_whole_with_the_index(cast: Cast):
         ({"checks": [{**good, "trace_uid": "not-a-trace"}]}, "trace_uid", 0),
         ({"checks": [{**good, "extra": 1}]}, "extra", 0),
         ({"checks": [good], "more": 1}, "more", None),
+        # Values of the wrong JSON type, in an item with exactly the usual four fields too.
+        ({"checks": [good, {**good, "project_id": ["x"]}]}, "project_id", 1),
+        ({"checks": [{**good, "project_id": {"a": 1}}]}, "project_id", 0),
+        ({"checks": [{**good, "action": ["read"]}]}, "action", 0),
+        ({"checks": [{**good, "user": ["investigator"]}]}, "user", 0),
+        ({"checks": [{**good, "user": ""}]}, "user", 0),
+        ({"checks": [{**good, "user": "a\u0000b"}]}, "user", 0),
+        ({"checks": [{**good, "correlation_id": 7}]}, "correlation_id", 0),
+        ({"checks": [{**good, "correlation_id": "x" * 201}]}, "correlation_id", 0),
+        ({"checks": [{**good, "correlation_id": None}]}, "correlation_id", 0),
+        ({"checks": [good, 7]}, None, 1),
     ]
     from audit.models import AuditEvent
 

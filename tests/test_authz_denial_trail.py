@@ -1,0 +1,76 @@
+"""Every denied decision of a batch is an audit event (written by ``audit_record_client_events``, one
+chain lock and one statement per batch): each with its own fields, in order, in a chain that
+verifies, on SQLite and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+import uuid
+
+from audit.models import AuditEvent
+from audit.verify import verify_chain
+from tests.authz_helpers import grant
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+
+UNKNOWN_PROJECT = uuid.UUID("99999999-9999-4999-8999-999999999999")
+
+
+def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Cast):
+    narrow = grant(cast, rights=["read"])
+    before = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    items = [
+        {
+            "correlation_id": "allowed",
+            "user": "investigator",
+            "project_id": str(CASE_PROJECT_ID),
+            "action": "read",
+        },
+        # A right the grant lacks: the event names the grant.
+        {
+            "correlation_id": 'q"uote\\ é 漢',
+            "user": "investigator",
+            "project_id": str(CASE_PROJECT_ID),
+            "action": "export",
+        },
+        {"correlation_id": "", "user": "ghost", "project_id": str(UNKNOWN_PROJECT), "action": "search"},
+        {
+            "correlation_id": "trace",
+            "user": "engineer",
+            "project_id": str(CASE_PROJECT_ID).upper(),
+            "action": "read",
+            "trace_uid": f"{IMAGE_ID}:0-7",
+        },
+    ]
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check-batch", {"checks": items}, format="json"
+    )
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["allowed"] for r in results] == [True, False, False, False]
+
+    events = list(AuditEvent.objects.filter(sequence__gt=before).order_by("sequence"))
+    assert [e.action for e in events] == ["authz.denied"] * 3
+    assert [str(e.event_id) for e in events] == [r["decision_id"] for r in results[1:]]
+    export, ghost, trace = events
+    assert (export.actor, export.project_id, export.grant_id) == ("investigator", CASE_PROJECT_ID, narrow.pk)
+    assert export.details == {
+        "requested_action": "export",
+        "reason": "right_missing",
+        "correlation_id": 'q"uote\\ é 漢',
+    }
+    assert (ghost.actor, ghost.project_id, ghost.grant_id) == ("ghost", UNKNOWN_PROJECT, None)
+    assert ghost.details == {
+        "requested_action": "search",
+        "reason": "unknown_user",
+    }  # no empty correlation id
+    assert (trace.actor, trace.project_id, trace.image_id) == ("engineer", CASE_PROJECT_ID, IMAGE_ID)
+    assert trace.trace_uid == f"{IMAGE_ID}:0-7"
+    for event in events:
+        assert event.outcome == "denied"
+        assert event.client_name == "hansken_production"
+        assert event.environment == "production"
+        assert event.channel == "api"
+        assert event.basis == ""
+        assert event.occurred_at == event.recorded_at
+        assert event.request_id == response["X-Request-ID"]
+    # Each row's hash covers exactly what was stored, linked to the row before it.
+    assert verify_chain(against_checkpoints=False).ok
