@@ -198,7 +198,18 @@ def audit_record_client_events(
     encoder = RowEncoder(shared)
     prepared: list[tuple[ClientEvent, bytes, bytes]] = []
     for event in events:
-        before, after = encoder.parts({**constant, **event._asdict(), "basis": ""})
+        row = {
+            **constant,
+            "event_id": event.event_id,
+            "actor": event.actor,
+            "project_id": event.project_id,
+            "image_id": event.image_id,
+            "trace_uid": event.trace_uid,
+            "grant_id": event.grant_id,
+            "details": event.details,
+            "basis": "",
+        }
+        before, after = encoder.parts(row)
         prepared.append((event, before, after))
     head = _head_for_update()
     previous = head.hash

@@ -137,13 +137,15 @@ def decide(
     return _by_grants(person, case, action, environment, now)
 
 
-# One question asked of the rule: (username, project id, action, trace uid, the trace's image id or
-# None, correlation id). A plain tuple: a batch brings a thousand of them per request.
-Check = tuple[str, str, str, str, str | None, str]
+# What is asked: (username, project id, action). ``decide_many`` remembers answers by it.
+Question = tuple[str, str, str]
+# One check: (question, trace uid, the trace's image id or None, correlation id). Plain tuples: a
+# batch brings a thousand checks per request.
+Check = tuple[Question, str, str | None, str]
 
-# What ``decide_many`` remembers of an earlier answer, by (username, project id, action): the decision
-# without a trace, and the span of time [since, until) in which it cannot change (POSIX timestamps).
-Answers = dict[tuple[str, str, str], tuple["Decision", float, float]]
+# What ``decide_many`` remembers of an earlier answer, by question: the decision without a trace, and
+# the span of time [since, until) in which it cannot change (POSIX timestamps).
+Answers = dict[Question, tuple["Decision", float, float]]
 # The reasons that come from the person or the case alone: they come before a trace's image is looked at.
 GATE_REASONS = frozenset(
     {
@@ -180,21 +182,21 @@ def decide_many(
     now_timestamp = now.timestamp()
     decisions: list[Decision] = []
     append = decisions.append
-    for user, project_id, action, _, image_id, _ in checks:
-        key = (user, project_id, action)
-        known = answers.get(key)
+    for question, _, image_id, _ in checks:
+        known = answers.get(question)
         if known is not None and known[1] <= now_timestamp < known[2]:
             decision = known[0]
         else:
+            user, project_id, action = question
             person = people[user]
             case = cases[project_id]
             decision = decide(person, case, action, environment, now, today)
             if len(answers) >= ANSWERS_LIMIT:
                 answers.clear()
-            answers[key] = (decision, now_timestamp, _next_change(person, case, now))
+            answers[question] = (decision, now_timestamp, _next_change(person, case, now))
         if image_id is not None and decision.reason not in GATE_REASONS:
             # decide() looks at the trace's image after the person and case, before the grants.
-            case = cases[project_id]
+            case = cases[question[1]]
             if case is not None:
                 decision = _trace_gate(case, image_id) or decision
         append(decision)

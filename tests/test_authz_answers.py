@@ -90,7 +90,7 @@ def all_checks() -> list[Check]:
         (f"{FOREIGN_IMAGE}:0", FOREIGN_IMAGE),
     ]
     return [
-        ("investigator", PROJECT, action, trace_uid, image_id, "")
+        (("investigator", PROJECT, action), trace_uid, image_id, "")
         for action in ACTIONS
         for trace_uid, image_id in traces
     ]
@@ -118,7 +118,7 @@ def test_remembered_answers_equal_the_rule_at_every_moment(world, moments, step_
         got = decide_many(people, cases, checks, environment, now, today, answers)
         expected = [
             decide(person, case, action, environment, now, today, image_id)
-            for _, _, action, _, image_id, _ in checks
+            for (_, _, action), _, image_id, _ in checks
         ]
         assert got == expected, f"at {now.isoformat()}"
 
@@ -130,7 +130,7 @@ def test_an_answer_is_remembered_and_its_end_is_the_next_grant_boundary():
     person = PersonFacts(3, "investigator", True, datetime.date(2030, 1, 1), frozenset(), {7: (grant,)})
     case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset({IMAGE}))
     answers: Answers = {}
-    check: Check = ("investigator", PROJECT, "read", "", None, "")
+    check: Check = (("investigator", PROJECT, "read"), "", None, "")
     now = START + datetime.timedelta(minutes=5)
     first = decide_many(
         {"investigator": person}, {PROJECT: case}, [check], "production", now, now.date(), answers
@@ -161,7 +161,7 @@ def test_the_memory_is_bounded(monkeypatch):
         decide_many(
             {f"u{i}": None},
             {PROJECT: case},
-            [(f"u{i}", PROJECT, "read", "", None, "")],
+            [((f"u{i}", PROJECT, "read"), "", None, "")],
             "production",
             START,
             START.date(),

@@ -74,3 +74,14 @@ def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Ca
         assert event.request_id == response["X-Request-ID"]
     # Each row's hash covers exactly what was stored, linked to the row before it.
     assert verify_chain(against_checkpoints=False).ok
+
+
+def test_decision_ids_are_distinct_version_4_uuids_within_and_across_requests():
+    from authz.api.decision_views import decision_ids
+
+    first, second = decision_ids(1000), decision_ids(1000)
+    assert len(set(first) | set(second)) == 2000
+    for text in first[:3] + first[-3:] + second[:3]:
+        parsed = uuid.UUID(text)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+    assert decision_ids(1) != decision_ids(1)

@@ -159,7 +159,7 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
         not isinstance(correlation_id, str) or len(correlation_id) > 200
     ):
         raise problem(400, "Give a correlation id (text, at most 200 characters).", "correlation_id", index)
-    return (user, project_id, action, trace_uid, image_id, correlation_id)
+    return ((user, project_id, action), trace_uid, image_id, correlation_id)
 
 
 def parse_batch(items: list[Any]) -> list[Check]:
@@ -188,7 +188,7 @@ def parse_batch(items: list[Any]) -> list[Check]:
                 and len(correlation_id) <= 200
                 and user.isprintable()
             ):
-                append((user, project_id, action, "", None, correlation_id))
+                append(((user, project_id, action), "", None, correlation_id))
                 continue
         append(parse_check(item, index, BATCH_ITEM_FIELDS))
     return checks
@@ -213,22 +213,27 @@ def decide_all(checks: list[Check], environment: str, use_cache: bool) -> list[D
             )
         except KeyError:
             pass
-    people, cases = fact_cache.people_and_cases([c[0] for c in checks], [c[1] for c in checks], use_cache)
+    people, cases = fact_cache.people_and_cases(
+        [c[0][0] for c in checks], [c[0][1] for c in checks], use_cache
+    )
     # Without the cache, answers are remembered within this request only.
     answers = fact_cache.answers_for(environment) if use_cache else {}
     return decide_many(people, cases, checks, environment, now, today, answers)
 
 
+# The last three hex digits of a decision id: a check's place in its batch (at most 1,000 < 16**3).
+_ID_ENDINGS = [f"{n:03x}" for n in range(16**3)]
+
+
 def decision_ids(count: int) -> list[str]:
-    """``count`` distinct version-4 UUIDs, cheaply: one random UUID gives the first 80 bits and a
-    random 48-bit start, and the last 48 bits count up from there. Within a request they are distinct
-    by construction; across requests they collide with probability about 2**-74."""
-    base = uuid.uuid4()
-    prefix = str(base)[:24]
-    start = base.int & 0xFFFFFFFFFFFF
-    if start + count > 0x1000000000000:  # would run past 48 bits: count on from zero
-        start = 0
-    return [f"{prefix}{n:012x}" for n in range(start, start + count)]
+    """``count`` distinct version-4 UUIDs, cheaply: one random UUID gives all but the last three hex
+    digits (110 random bits), and those count the checks of the request. Within a request they are
+    distinct by construction; across requests they collide with probability about 2**-110 per pair
+    (and a denial's id is its audit event id, which the database keeps unique)."""
+    if count > len(_ID_ENDINGS):
+        raise ValueError(f"At most {len(_ID_ENDINGS)} decision ids per request.")
+    prefix = str(uuid.uuid4())[:-3]
+    return [prefix + ending for ending in _ID_ENDINGS[:count]]
 
 
 def record_denials(
@@ -239,7 +244,7 @@ def record_denials(
     follows records the access itself."""
     ids = decision_ids(len(checks))
     denials: list[ClientEvent] = []
-    for (user, project_id, action, trace_uid, image_id, correlation_id), decision, decision_id in zip(
+    for ((user, project_id, action), trace_uid, image_id, correlation_id), decision, decision_id in zip(
         checks, decisions, ids, strict=True
     ):
         if decision.allowed:
@@ -365,7 +370,7 @@ class CheckBatchApi(FastDecisionView):
         append = results.append
         for check, decision, decision_id in zip(checks, decisions, ids, strict=True):
             item = decision.as_batch_json.copy()
-            item["correlation_id"] = check[5]
+            item["correlation_id"] = check[3]
             item["decision_id"] = decision_id
             append(item)
         return json_response({"results": results})
@@ -406,9 +411,9 @@ class ProjectsApi(FastDecisionView):
         project_ids = [
             str(p) for p in Case.objects.filter(pk__in=case_ids).values_list("project_id", flat=True)
         ]
-        checks: list[Check] = [(user, pid, action, "", None, "") for pid in project_ids]
+        checks: list[Check] = [((user, pid, action), "", None, "") for pid in project_ids]
         decisions = decide_all(checks, client.environment, use_cache)
-        allowed = sorted(c[1] for c, d in zip(checks, decisions, strict=True) if d.allowed)
+        allowed = sorted(c[0][1] for c, d in zip(checks, decisions, strict=True) if d.allowed)
         return json_response({"project_ids": allowed})
 
 
@@ -442,7 +447,7 @@ class SubjectsApi(FastDecisionView):
             ).values_list("user__username", flat=True)
         )
         candidates.update(Grant.objects.filter(case_id=case_pk).values_list("grantee__username", flat=True))
-        checks: list[Check] = [(username, str(project_id), action, "", None, "") for username in candidates]
+        checks: list[Check] = [((username, str(project_id), action), "", None, "") for username in candidates]
         decisions = decide_all(checks, client.environment, use_cache)
-        allowed = sorted(c[0] for c, d in zip(checks, decisions, strict=True) if d.allowed)
+        allowed = sorted(c[0][0] for c, d in zip(checks, decisions, strict=True) if d.allowed)
         return json_response({"users": allowed})
