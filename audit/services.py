@@ -9,12 +9,13 @@ on PostgreSQL, writes the rows with ``COPY`` inside the same transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import logging
 import operator
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -40,13 +41,38 @@ COLUMNS = (*CHAINED_FIELDS, "prev_hash", "hash")
 _ROW_VALUES = operator.itemgetter(*COLUMNS[1:-2])
 
 
+@contextlib.contextmanager
+def _prepared_cursor() -> Iterator[Any]:
+    """A cursor for the statements every audit write runs under the chain lock. On PostgreSQL, a
+    psycopg cursor on Django's connection (so in the same transaction) that binds parameters on the
+    server: psycopg then prepares a statement it sees again, and PostgreSQL stops parsing and
+    planning it anew each time (Django's own cursor binds on the client). Wrapped as Django wraps
+    its cursors, so errors still come as Django's database errors and query logging still sees it."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    # (django-stubs type the argument as Django's wrapper; Django passes the driver's cursor.)
+    wrapped: Any
+    if connection.queries_logged:
+        wrapped = connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+    else:
+        wrapped = connection.make_cursor(raw)  # type: ignore[arg-type]
+    with wrapped as cursor:
+        yield cursor
+
+
 def _head_for_update() -> ChainHead:
     """The chain head, locked until the transaction ends. Plain SQL: every audit write passes here
     while others wait for the lock, so it is kept as short as it can be."""
     table = ChainHead._meta.db_table
     # As select_for_update does: SQLite has no row locks (its writers take the database in turn).
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(f"SELECT sequence, hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
         row = cursor.fetchone()
     if row is None:
@@ -59,7 +85,7 @@ def _head_for_update() -> ChainHead:
 def _advance(head: ChainHead, sequence: int, digest: str) -> None:
     head.sequence = sequence
     head.hash = digest
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(
             f"UPDATE {ChainHead._meta.db_table} SET sequence = %s, hash = %s WHERE id = 1",  # noqa: S608
             [sequence, digest],
@@ -287,7 +313,7 @@ def _insert_client_rows_and_advance(
         ]
     ).decode()
     record_type = ", ".join(f"{name} {kind}" for name, kind in _CLIENT_ROW_COLUMNS)
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(
             f"WITH appended AS (INSERT INTO {AuditEvent._meta.db_table} "  # noqa: S608
             f"({', '.join(varying + shared)}, basis) "
