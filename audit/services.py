@@ -57,12 +57,8 @@ def _prepared_cursor() -> Iterator[Any]:
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     # (django-stubs type the argument as Django's wrapper; Django passes the driver's cursor.)
-    wrapped: Any
-    if connection.queries_logged:
-        wrapped = connection.make_debug_cursor(raw)  # type: ignore[arg-type]
-    else:
-        wrapped = connection.make_cursor(raw)  # type: ignore[arg-type]
-    with wrapped as cursor:
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(raw) as cursor:  # type: ignore[arg-type]
         yield cursor
 
 
