@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from audit.actor import Actor
 from audit.services import audit_record
 from authz import cache as authz_cache
 from cases.models import Case, Dataset, DatasetStatus
+from cases.selectors import is_case_manager
 from hansken_governance.environments import Environment
 from retention import actions
 from retention.models import (
@@ -167,6 +168,10 @@ def notice_decide(
     if decision == Decision.DELETE and dataset.status != DatasetStatus.ACTIVE:
         raise ValidationError(f"The dataset's status is {dataset.status}; it cannot be deleted again.")
     case = dataset.case
+    if not is_case_manager(decided_by, case):
+        # Defence in depth: the views already scope notices to the caller's cases, but a service
+        # never trusts its caller (as the grant services do).
+        raise PermissionDenied("Only the case lead or a deputy of this case decides about its data.")
     notice.decided_at = now
     notice.decided_by = decided_by
     notice.decision_reason = reason

@@ -291,3 +291,40 @@ def test_the_number_of_queries_does_not_grow_with_the_datasets(cast: Cast, step:
     Dataset.objects.filter(case__case_number="NFI-2026-0002").update(status="deleted")
     many = _sweep_queries(40)
     assert few == many, (few, many)
+
+
+def test_only_a_manager_of_the_case_decides_even_when_the_service_is_called_directly(cast: Cast):
+    from django.core.exceptions import PermissionDenied
+
+    from audit.models import AuditEvent
+
+    make_idle(cast.dataset, 200)
+    retention_sweep(now=NOW)
+    notice = RetentionNotice.objects.get()
+    events = AuditEvent.objects.count()
+    for outsider in ("investigator", "other_case_lead", "privacy_officer"):
+        with pytest.raises(PermissionDenied):
+            notice_decide(
+                notice=notice,
+                decision="delete",
+                reason="Not mine to decide",
+                keep_until=None,
+                decided_by=cast[outsider],
+                by=Actor(username=outsider),
+                now=NOW,
+            )
+    notice.refresh_from_db()
+    assert notice.status == "open" and notice.decided_by is None
+    assert AuditEvent.objects.count() == events
+    # The deputy may.
+    notice_decide(
+        notice=notice,
+        decision="keep",
+        reason="Appeal pending",
+        keep_until=(NOW + datetime.timedelta(days=30)).date(),
+        decided_by=cast["deputy"],
+        by=Actor(username="deputy"),
+        now=NOW,
+    )
+    notice.refresh_from_db()
+    assert notice.status == "kept"
