@@ -86,6 +86,10 @@ def _check_grantee(*, case: Case, grantee: User, granted_by: User, today: dateti
         raise ValidationError({"grantee": "Nobody can grant access to himself."})
     if grantee.pk == case.case_lead_id:
         raise ValidationError({"grantee": "The case lead already has access to the case."})
+    _check_may_hold_access(grantee, today)
+
+
+def _check_may_hold_access(grantee: User, today: datetime.date) -> None:
     if not grantee.is_active:
         raise ValidationError({"grantee": f"{grantee.get_username()} is not active."})
     profile = Profile.objects.filter(user=grantee).first()
@@ -239,6 +243,10 @@ def grant_change(
         now=now,
     )
     kind = _change_kind(grant, terms.rights, terms.environments, terms.valid_until)
+    if kind != ChangeKind.NARROWED:
+        # Extending or widening gives access anew, so the grantee must still be active and screened;
+        # narrowing the grant of someone whose screening lapsed stays possible.
+        _check_may_hold_access(grant.grantee, timezone.localdate(now))
     before = _grant_details(grant)
     grant.rights = terms.rights
     grant.environments = terms.environments

@@ -145,6 +145,30 @@ def test_a_grant_beyond_the_screening_is_allowed_with_a_warning(cast: Cast):
     assert "screening" in response.json()["warnings"][0]
 
 
+def test_a_grant_of_someone_whose_screening_lapsed_can_be_narrowed_but_not_extended(cast: Cast):
+    from people.models import Profile
+
+    created = cast.api("case_lead").post(GRANTS_URL, grant_body(valid_until=iso(30)), format="json").json()
+    Profile.objects.filter(user__username="investigator").update(
+        screening_valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    url = f"/api/v1/grants/{created['id']}"
+    api = cast.api("case_lead")
+    events = AuditEvent.objects.count()
+    for body in (
+        {"valid_until": iso(40), "reason": "Longer"},
+        {"rights": ["read", "search", "export"], "reason": "Wider"},
+    ):
+        refused = api.patch(url, body, format="json")
+        assert refused.status_code == 400, body
+        assert "screening" in refused.json()["errors"][0]["message"]
+    assert AuditEvent.objects.count() == events
+    assert Grant.objects.get(pk=created["id"]).version == 1
+    narrowed = api.patch(url, {"valid_until": iso(10), "reason": "Shorter"}, format="json")
+    assert narrowed.status_code == 200
+    assert narrowed.json()["history"][-1]["kind"] == "narrowed"
+
+
 def test_revoke_via_api_keeps_history_and_the_past_stays_answerable(cast: Cast):
     created = cast.api("case_lead").post(GRANTS_URL, grant_body(), format="json").json()
     moment_granted = timezone.now()
