@@ -136,13 +136,16 @@ class FactCache:
             self.clear()
             return
         with self._lock:
-            self.answers = {}
             for key in keys:
                 kind, _, name = key.partition(":")
                 if kind == "p":
                     self.people.pop(name, None)
                 elif kind == "c":
                     self.cases.pop(name, None)
+            # Facts first, answers last (here, in clear, _start_over and _get_many): a reader fetches
+            # its answers before it reads any facts, so an answer worked out from facts dropped
+            # meanwhile can only land in answers that are thrown away.
+            self.answers = {}
 
     def sync(self) -> bool:
         """Bring the cache in line with Redis; False means: do not use the cache for this request."""
@@ -178,6 +181,9 @@ class FactCache:
         people: dict[str, PersonFacts | None] = {}
         cases: dict[str, CaseFacts | None] = {}
         if settings.HG_AUTHZ_PRELOAD:
+            # Garbage of earlier requests is collected before the load, so that the freeze below
+            # keeps live objects only (cheap: the facts of an earlier load are frozen already).
+            gc.collect()
             people = dict(load_people(None))
             cases = dict(load_cases(None))
         with self._lock:
@@ -189,6 +195,7 @@ class FactCache:
             # every full collection walks all of them (about half a second for 100,000 grants,
             # during which this worker answers nothing); frozen, it never looks at them again. They
             # hold no reference cycles, so when they are replaced, reference counting frees them.
+            # (gc.freeze freezes every tracked object; hence the collection before the load.)
             gc.freeze()
 
     def _get_many(

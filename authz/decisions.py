@@ -156,7 +156,9 @@ GATE_REASONS = frozenset(
         Reason.CASE_CLOSED,
     }
 )
-ANSWERS_LIMIT = 200_000
+# About 1 KB each (the decision with its JSON, the key, the span): at most ~100 MB per environment
+# per worker, and the memory starts empty when it is full.
+ANSWERS_LIMIT = 100_000
 
 
 def decide_many(

@@ -170,6 +170,8 @@ def test_bad_batches_are_refused_whole_with_the_index(cast: Cast):
         ({"checks": [{**good, "correlation_id": 7}]}, "correlation_id", 0),
         ({"checks": [{**good, "correlation_id": "x" * 201}]}, "correlation_id", 0),
         ({"checks": [{**good, "correlation_id": None}]}, "correlation_id", 0),
+        ({"checks": [{**good, "correlation_id": "a\x00b"}]}, "correlation_id", 0),
+        ({"checks": [{**good, "correlation_id": "line\nbreak"}]}, "correlation_id", 0),
         ({"checks": [good, 7]}, None, 1),
     ]
     from audit.models import AuditEvent

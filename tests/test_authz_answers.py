@@ -172,18 +172,31 @@ def test_the_memory_is_bounded(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_any_change_to_the_facts_empties_the_cache_answers():
+def test_any_change_to_the_facts_empties_the_cache_answers(settings, monkeypatch):
+    from authz import cache
     from authz.cache import fact_cache
 
+    remembered = (decide(None, None, "read", "production", START, START.date()), 0.0, 1.0)
+
+    def remember() -> None:
+        fact_cache.answers_for("production")[("someone", PROJECT, "read")] = remembered
+
     fact_cache.clear()
-    answers = fact_cache.answers_for("production")
-    answers[("someone", PROJECT, "read")] = (
-        decide(None, None, "read", "production", START, START.date()),
-        0.0,
-        1.0,
-    )
-    fact_cache.forget(("p:someone-else",))
+    remember()
+    fact_cache.forget(("p:someone-else",))  # a change to one person
     assert fact_cache.answers_for("production") == {}
-    fact_cache.answers_for("production")[("x", PROJECT, "read")] = answers[("someone", PROJECT, "read")]
-    fact_cache.forget(("c:" + PROJECT,))
+    remember()
+    fact_cache.forget(("c:" + PROJECT,))  # a change to one case
     assert fact_cache.answers_for("production") == {}
+    remember()
+    fact_cache.forget(())  # a broad change
+    assert fact_cache.answers_for("production") == {}
+    remember()
+    settings.HG_AUTHZ_PRELOAD = False
+    fact_cache._start_over("another-epoch", 0)  # a new epoch, or the maximum age reached
+    assert fact_cache.answers_for("production") == {}
+    remember()
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 0)  # the fact store overflows and starts empty
+    fact_cache.people_and_cases(["investigator"], [], use=True)
+    assert fact_cache.answers_for("production") == {}
+    fact_cache.clear()

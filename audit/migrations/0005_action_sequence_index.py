@@ -2,12 +2,23 @@ from django.db import migrations, models
 
 # Django would carry out the AlterField on SQLite by remaking the table, which drops the append-only
 # triggers with the old table. So the database side is spelled out: drop the indexes on action alone
-# (PostgreSQL also has Django's LIKE index), then create the index on (action, sequence).
-DROP_ACTION_INDEXES = [
-    'DROP INDEX IF EXISTS "audit_auditevent_action_2131bb77_like"',
-    'DROP INDEX IF EXISTS "audit_auditevent_action_2131bb77"',
-]
-RECREATE_ACTION_INDEX = 'CREATE INDEX "audit_auditevent_action_2131bb77" ON "audit_auditevent" ("action")'
+# (PostgreSQL also has Django's LIKE index), then create the index on (action, sequence). On
+# PostgreSQL the audit table is locked while the new index is built: run this migration before the
+# web starts (as docker-compose does), not under load.
+INDEX = "audit_auditevent_action_2131bb77"
+
+
+def drop_action_indexes(apps, schema_editor):
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{INDEX}_like"')
+    schema_editor.execute(f'DROP INDEX IF EXISTS "{INDEX}"')
+
+
+def recreate_action_indexes(apps, schema_editor):
+    schema_editor.execute(f'CREATE INDEX "{INDEX}" ON "audit_auditevent" ("action")')
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f'CREATE INDEX "{INDEX}_like" ON "audit_auditevent" ("action" varchar_pattern_ops)'
+        )
 
 
 class Migration(migrations.Migration):
@@ -25,7 +36,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunSQL(DROP_ACTION_INDEXES, reverse_sql=[RECREATE_ACTION_INDEX]),
+                migrations.RunPython(drop_action_indexes, recreate_action_indexes),
             ],
         ),
         migrations.AddIndex(

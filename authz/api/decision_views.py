@@ -156,9 +156,12 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
             ) from exc
     correlation_id = item.get("correlation_id", "")
     if "correlation_id" in allowed_fields and (
-        not isinstance(correlation_id, str) or len(correlation_id) > 200
+        # Printable: it goes into the audit trail, and PostgreSQL stores no NUL in JSON.
+        not isinstance(correlation_id, str) or len(correlation_id) > 200 or not correlation_id.isprintable()
     ):
-        raise problem(400, "Give a correlation id (text, at most 200 characters).", "correlation_id", index)
+        raise problem(
+            400, "Give a correlation id (printable text, at most 200 characters).", "correlation_id", index
+        )
     return ((user, project_id, action), trace_uid, image_id, correlation_id)
 
 
@@ -187,6 +190,7 @@ def parse_batch(items: list[Any]) -> list[Check]:
                 and 0 < len(user) <= 150
                 and len(correlation_id) <= 200
                 and user.isprintable()
+                and correlation_id.isprintable()
             ):
                 append(((user, project_id, action), "", None, correlation_id))
                 continue
@@ -198,26 +202,19 @@ def decide_all(checks: list[Check], environment: str, use_cache: bool) -> list[D
     """The decisions of these checks for a client of this environment, in order."""
     now = timezone.now()
     today = timezone.localdate(now)
+    # The remembered answers are fetched before any fact is read (see FactCache.forget). Without
+    # the cache, answers are remembered within this request only.
+    answers = fact_cache.answers_for(environment) if use_cache else {}
     if use_cache:
         try:
             # Usually every person and case is in the cache already: read its dictionaries as they
             # are. A miss raises KeyError, and the batch goes again with the missing facts loaded.
-            return decide_many(
-                fact_cache.people,
-                fact_cache.cases,
-                checks,
-                environment,
-                now,
-                today,
-                fact_cache.answers_for(environment),
-            )
+            return decide_many(fact_cache.people, fact_cache.cases, checks, environment, now, today, answers)
         except KeyError:
-            pass
+            answers = fact_cache.answers_for(environment)
     people, cases = fact_cache.people_and_cases(
         [c[0][0] for c in checks], [c[0][1] for c in checks], use_cache
     )
-    # Without the cache, answers are remembered within this request only.
-    answers = fact_cache.answers_for(environment) if use_cache else {}
     return decide_many(people, cases, checks, environment, now, today, answers)
 
 
