@@ -176,6 +176,24 @@ def audit_record_many(events: list[dict[str, Any]]) -> list[AuditEvent]:
     return rows
 
 
+def _client_request_fields(
+    now: datetime.datetime, client_name: str, environment: str, source_address: str | None, request_id: str
+) -> dict[str, Any]:
+    """The fields that all events of one machine client's request share (``RowEncoder``'s shared
+    fields)."""
+    return {
+        "recorded_at": now,
+        "on_behalf_of": "",
+        "client_name": client_name,
+        "environment": environment,
+        "channel": "api",
+        "source_address": source_address,
+        "object_type": "",
+        "object_id": "",
+        "request_id": request_id,
+    }
+
+
 class ClientEvent(NamedTuple):
     """One event of a machine client's request about one person (e.g. a denied decision): what
     differs from event to event of that request."""
@@ -187,6 +205,18 @@ class ClientEvent(NamedTuple):
     trace_uid: str
     grant_id: int | None
     details: dict[str, Any]
+
+    def fields(self) -> dict[str, Any]:
+        """As the trail's fields (what ``_asdict`` gives, several times faster)."""
+        return {
+            "event_id": self.event_id,
+            "actor": self.actor,
+            "project_id": self.project_id,
+            "image_id": self.image_id,
+            "trace_uid": self.trace_uid,
+            "grant_id": self.grant_id,
+            "details": self.details,
+        }
 
 
 @transaction.atomic
@@ -205,33 +235,12 @@ def audit_record_client_events(
     Each row is encoded before the lock is taken; only its sequence number and hashes are added
     under it."""
     now = timezone.now()
-    shared = {
-        "recorded_at": now,
-        "on_behalf_of": "",
-        "client_name": client_name,
-        "environment": environment,
-        "channel": "api",
-        "source_address": source_address,
-        "object_type": "",
-        "object_id": "",
-        "request_id": request_id,
-    }
+    shared = _client_request_fields(now, client_name, environment, source_address, request_id)
     constant = {**shared, "occurred_at": now, "actor_role": "", "action": action, "outcome": str(outcome)}
     encoder = RowEncoder(shared)
     prepared: list[tuple[ClientEvent, bytes, bytes]] = []
     for event in events:
-        row = {
-            **constant,
-            "event_id": event.event_id,
-            "actor": event.actor,
-            "project_id": event.project_id,
-            "image_id": event.image_id,
-            "trace_uid": event.trace_uid,
-            "grant_id": event.grant_id,
-            "details": event.details,
-            "basis": "",
-        }
-        before, after = encoder.parts(row)
+        before, after = encoder.parts({**constant, **event.fields(), "basis": ""})
         prepared.append((event, before, after))
     head = _head_for_update()
     previous = head.hash
@@ -252,7 +261,7 @@ def audit_record_client_events(
                 *_ROW_VALUES(
                     {
                         **constant,
-                        **event._asdict(),
+                        **event.fields(),
                         "basis": "",
                         "details": json.dumps(event.details, ensure_ascii=False),
                     }
@@ -293,18 +302,7 @@ def _insert_client_rows_and_advance(
     shared = [name for name in COLUMNS if name not in varying and name != "basis"]
     records = orjson.dumps(
         [
-            {
-                "sequence": number,
-                "event_id": event.event_id,
-                "actor": event.actor,
-                "project_id": event.project_id,
-                "image_id": event.image_id,
-                "trace_uid": event.trace_uid,
-                "grant_id": event.grant_id,
-                "details": event.details,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
+            {"sequence": number, **event.fields(), "prev_hash": prev_hash, "hash": digest}
             for number, event, prev_hash, digest in rows
         ]
     ).decode()
@@ -521,17 +519,7 @@ def usage_events_record(
 
     # Each row is encoded before the lock (the encoding is most of the chain's cost); only the
     # sequence number and the hashes are added under it. A repeat within the request is dropped here.
-    shared = {
-        "recorded_at": now,
-        "on_behalf_of": "",
-        "client_name": client_name,
-        "environment": environment,
-        "channel": "api",
-        "source_address": source_address,
-        "object_type": "",
-        "object_id": "",
-        "request_id": request_id,
-    }
+    shared = _client_request_fields(now, client_name, environment, source_address, request_id)
     encoder = RowEncoder(shared)
     prepared: list[tuple[uuid.UUID, bytes, bytes, tuple[Any, ...]]] = []
     first_seen: set[uuid.UUID] = set()
