@@ -239,13 +239,13 @@ def record_denials(
     """Every denied decision becomes an audit event (one chain lock for the whole batch). The
     decision id of a deny is its audit event id; allows are not stored here: the usage event that
     follows records the access itself."""
+    if len(decisions) != len(checks):
+        raise ValueError("One decision per check.")
     ids = decision_ids(len(checks))
     denials: list[ClientEvent] = []
-    for ((user, project_id, action), trace_uid, image_id, correlation_id), decision, decision_id in zip(
-        checks, decisions, ids, strict=True
-    ):
-        if decision.allowed:
-            continue
+    for index in [i for i, decision in enumerate(decisions) if not decision.allowed]:
+        (user, project_id, action), trace_uid, image_id, correlation_id = checks[index]
+        decision, decision_id = decisions[index], ids[index]
         details = {"requested_action": action, "reason": decision.reason}
         if correlation_id:
             details["correlation_id"] = correlation_id
