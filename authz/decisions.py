@@ -5,7 +5,8 @@ is not in a removed dataset, and either the person is the case lead or a deputy,
 grant in force now covers the action and the calling environment. Every deny names its reason.
 
 ``decide`` does no I/O, so the single check, the batch check, ``projects`` and ``subjects`` all use
-the very same rule and cannot disagree.
+the very same rule and cannot disagree. They reach it through ``decide_many``, which gives again a
+decision it worked out earlier only while that decision cannot have changed.
 """
 
 from __future__ import annotations
