@@ -299,7 +299,7 @@ def _insert_client_rows_and_advance(
     ``json_to_recordset``), with one parameter for each column they share: for the few dozen rows of
     a batch this is cheaper than COPY, and much cheaper in Python than a parameter per value."""
     varying = [name for name, _ in _CLIENT_ROW_COLUMNS]
-    shared = [name for name in COLUMNS if name not in varying and name != "basis"]
+    same = [name for name in COLUMNS if name not in varying and name != "basis"]  # one value for all rows
     records = orjson.dumps(
         [
             {"sequence": number, **event.fields(), "prev_hash": prev_hash, "hash": digest}
@@ -310,12 +310,12 @@ def _insert_client_rows_and_advance(
     with _prepared_cursor() as cursor:
         cursor.execute(
             f"WITH appended AS (INSERT INTO {AuditEvent._meta.db_table} "  # noqa: S608
-            f"({', '.join(varying + shared)}, basis) "
-            f"SELECT {', '.join('r.' + name for name in varying)}, {', '.join(['%s'] * len(shared))}, '' "
+            f"({', '.join(varying + same)}, basis) "
+            f"SELECT {', '.join('r.' + name for name in varying)}, {', '.join(['%s'] * len(same))}, '' "
             f"FROM json_to_recordset(%s::json) AS r({record_type})) "
             f"UPDATE {ChainHead._meta.db_table} SET sequence = %s, hash = %s WHERE id = 1",
             # In the order of the placeholders.
-            [*(constant[name] for name in shared), records, sequence, digest],
+            [*(constant[name] for name in same), records, sequence, digest],
         )
 
 
