@@ -78,6 +78,17 @@ def _head_for_update() -> ChainHead:
     return ChainHead(id=1, sequence=row[0], hash=row[1])
 
 
+def _link(head: ChainHead, encoded: list[tuple[bytes, bytes]]) -> Iterator[tuple[int, str, str]]:
+    """Rows encoded by ``canonical_parts`` (or ``RowEncoder``), numbered and hashed onto the chain
+    after ``head``: for each, its (sequence, prev_hash, hash). Call it under the chain lock."""
+    previous, sequence = head.hash, head.sequence
+    for before, after in encoded:
+        sequence += 1
+        digest = row_hash_parts(previous, before, sequence, after)
+        yield sequence, previous, digest
+        previous = digest
+
+
 def _advance(head: ChainHead, sequence: int, digest: str) -> None:
     head.sequence = sequence
     head.hash = digest
@@ -237,20 +248,21 @@ def audit_record_client_events(
     now = timezone.now()
     shared = _client_request_fields(now, client_name, environment, source_address, request_id)
     constant = {**shared, "occurred_at": now, "actor_role": "", "action": action, "outcome": str(outcome)}
+    if not events:
+        return
     encoder = RowEncoder(shared)
     prepared: list[tuple[ClientEvent, bytes, bytes]] = []
     for event in events:
         before, after = encoder.parts({**constant, **event.fields(), "basis": ""})
         prepared.append((event, before, after))
     head = _head_for_update()
-    previous = head.hash
-    sequence = head.sequence
-    rows: list[tuple[int, ClientEvent, str, str]] = []
-    for event, before, after in prepared:
-        sequence += 1
-        digest = row_hash_parts(previous, before, sequence, after)
-        rows.append((sequence, event, previous, digest))
-        previous = digest
+    rows = [
+        (number, event, prev_hash, digest)
+        for (event, _, _), (number, prev_hash, digest) in zip(
+            prepared, _link(head, [(before, after) for _, before, after in prepared]), strict=True
+        )
+    ]
+    sequence, previous = rows[-1][0], rows[-1][3]
     if connection.vendor == "postgresql":
         _insert_client_rows_and_advance(rows, constant, sequence, previous)
         return
@@ -560,19 +572,16 @@ def usage_events_record(
     head = _head_for_update()
     # Checked under the lock: a concurrent request with the same ids waits here and then sees ours.
     stored = _existing_event_ids([event_id for event_id, _, _, _ in prepared])
-    previous = head.hash
-    sequence = head.sequence
-    rows: list[tuple[Any, ...]] = []
-    for event_id, before, after, values in prepared:
-        if event_id in stored:
-            continue
-        sequence += 1
-        digest = row_hash_parts(previous, before, sequence, after)
-        rows.append((sequence, *values, previous, digest))
-        previous = digest
+    fresh = [item for item in prepared if item[0] not in stored]
+    rows: list[tuple[Any, ...]] = [
+        (number, *values, prev_hash, digest)
+        for (_, _, _, values), (number, prev_hash, digest) in zip(
+            fresh, _link(head, [(before, after) for _, before, after, _ in fresh]), strict=True
+        )
+    ]
     if rows:
         _insert_rows(rows)
-        _advance(head, sequence, previous)
+        _advance(head, rows[-1][0], rows[-1][-1])
     duplicates = len(events) - len(rows)
     return IngestResult(accepted=len(rows), duplicates=duplicates)
 
