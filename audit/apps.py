@@ -7,14 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 def _rearm_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """Every ``migrate`` re-creates the append-only triggers: on SQLite, a migration that rebuilds
-    the audit table would otherwise leave it without them (see ``audit.triggers``)."""
+    the audit table would otherwise leave it without them (see ``audit.triggers``). It also
+    re-creates PostgreSQL's append function, so that the database's copy matches ``audit.pg_append``."""
     from django.db import connections
 
-    from audit import triggers
+    from audit import pg_append, triggers
 
     connection = connections[using]
     if set(triggers.APPEND_ONLY_TABLES) <= set(connection.introspection.table_names()):
         triggers.install(connection)
+        pg_append.install(connection)
 
 
 class AuditConfig(AppConfig):

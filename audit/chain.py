@@ -169,6 +169,11 @@ class RowEncoder:
         return encoded
 
     def parts(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
+        before, after = self.text_parts(row)
+        return before.encode(), after.encode()
+
+    def text_parts(self, row: dict[str, Any]) -> tuple[str, str]:
+        """``parts`` as text (what PostgreSQL's append function receives, see ``audit.pg_append``)."""
         text, ident = self._str, self._id
         grant_id = row["grant_id"]
         who = (text(row["action"]), text(row["actor"]), text(row["actor_role"]))
@@ -186,7 +191,7 @@ class RowEncoder:
             before = self._before % (*who, text(basis), *what)
         else:
             before = self._before_without_basis % (*who, *what)
-        return before.encode(), (self._after % text(row["trace_uid"])).encode()
+        return before, self._after % text(row["trace_uid"])
 
 
 def row_hash_parts(prev_hash: str, before: bytes, sequence: int, after: bytes) -> str:

@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from audit import actions, checkpoints
+from audit import actions, checkpoints, pg_append
 from audit.actor import Actor
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, RowEncoder, row_hash, row_hash_parts
 from audit.models import AuditEvent, Basis, ChainCheckpoint, ChainHead, Outcome
@@ -230,7 +230,6 @@ class ClientEvent(NamedTuple):
         }
 
 
-@transaction.atomic
 def audit_record_client_events(
     events: list[ClientEvent],
     *,
@@ -244,28 +243,37 @@ def audit_record_client_events(
     """Append many events of one machine client's request under one chain lock: what
     ``audit_record_many`` does, for the decision API's denies, without a model instance per row.
     Each row is encoded before the lock is taken; only its sequence number and hashes are added
-    under it."""
+    under it.
+
+    On PostgreSQL this is one statement (``audit.pg_append``): its own transaction when called
+    alone, part of the caller's when called inside one. On SQLite, one transaction from Python."""
+    if not events:
+        return
     now = timezone.now()
     shared = _client_request_fields(now, client_name, environment, source_address, request_id)
     constant = {**shared, "occurred_at": now, "actor_role": "", "action": action, "outcome": str(outcome)}
-    if not events:
-        return
     encoder = RowEncoder(shared)
-    prepared: list[tuple[ClientEvent, bytes, bytes]] = []
-    for event in events:
-        before, after = encoder.parts({**constant, **event.fields(), "basis": ""})
-        prepared.append((event, before, after))
-    head = _head_for_update()
-    rows = [
-        (number, event, prev_hash, digest)
-        for (event, _, _), (number, prev_hash, digest) in zip(
-            prepared, _link(head, [(before, after) for _, before, after in prepared]), strict=True
-        )
-    ]
-    sequence, previous = rows[-1][0], rows[-1][3]
     if connection.vendor == "postgresql":
-        _insert_client_rows_and_advance(rows, constant, sequence, previous)
+        records = []
+        for event in events:
+            fields = event.fields()
+            fields["before"], fields["after"] = encoder.text_parts({**constant, **fields, "basis": ""})
+            records.append(fields)
+        with _prepared_cursor() as cursor:
+            cursor.execute(
+                pg_append.call_sql(),
+                [orjson.dumps(records).decode(), *(constant[name] for name, _ in pg_append.SHARED_COLUMNS)],
+            )
         return
+    with transaction.atomic():
+        _append_client_rows(events, constant, encoder)
+
+
+def _append_client_rows(events: list[ClientEvent], constant: dict[str, Any], encoder: RowEncoder) -> None:
+    """What ``audit.pg_append``'s function does, from Python (SQLite)."""
+    prepared = [encoder.parts({**constant, **event.fields(), "basis": ""}) for event in events]
+    head = _head_for_update()
+    rows = list(zip(events, _link(head, prepared), strict=True))
     _insert_rows(
         [
             (
@@ -281,54 +289,11 @@ def audit_record_client_events(
                 prev_hash,
                 digest,
             )
-            for number, event, prev_hash, digest in rows
+            for event, (number, prev_hash, digest) in rows
         ]
     )
-    _advance(head, sequence, previous)
-
-
-# The columns that differ from row to row of ``audit_record_client_events``, with their types.
-_CLIENT_ROW_COLUMNS = (
-    ("sequence", "bigint"),
-    ("event_id", "uuid"),
-    ("actor", "text"),
-    ("project_id", "uuid"),
-    ("image_id", "uuid"),
-    ("trace_uid", "text"),
-    ("grant_id", "bigint"),
-    ("details", "jsonb"),
-    ("prev_hash", "text"),
-    ("hash", "text"),
-)
-
-
-def _insert_client_rows_and_advance(
-    rows: list[tuple[int, ClientEvent, str, str]], constant: dict[str, Any], sequence: int, digest: str
-) -> None:
-    """One statement on PostgreSQL that inserts all rows and moves the chain head on (what
-    ``_advance`` does): the lock is held for one round trip fewer. The columns that differ from row
-    to row go as one JSON array of records (which PostgreSQL takes apart with
-    ``json_to_recordset``), with one parameter for each column they share: for the few dozen rows of
-    a batch this is cheaper than COPY, and much cheaper in Python than a parameter per value."""
-    varying = [name for name, _ in _CLIENT_ROW_COLUMNS]
-    same = [name for name in COLUMNS if name not in varying and name != "basis"]  # one value for all rows
-    records = orjson.dumps(
-        [
-            {"sequence": number, **event.fields(), "prev_hash": prev_hash, "hash": digest}
-            for number, event, prev_hash, digest in rows
-        ]
-    ).decode()
-    record_type = ", ".join(f"{name} {kind}" for name, kind in _CLIENT_ROW_COLUMNS)
-    with _prepared_cursor() as cursor:
-        cursor.execute(
-            f"WITH appended AS (INSERT INTO {AuditEvent._meta.db_table} "  # noqa: S608
-            f"({', '.join(varying + same)}, basis) "
-            f"SELECT {', '.join('r.' + name for name in varying)}, {', '.join(['%s'] * len(same))}, '' "
-            f"FROM json_to_recordset(%s::json) AS r({record_type})) "
-            f"UPDATE {ChainHead._meta.db_table} SET sequence = %s, hash = %s WHERE id = 1",
-            # In the order of the placeholders.
-            [*(constant[name] for name in same), records, sequence, digest],
-        )
+    _, (sequence, _, digest) = rows[-1]
+    _advance(head, sequence, digest)
 
 
 # Usage events from Hansken

@@ -4,7 +4,10 @@ verifies, on SQLite and on PostgreSQL alike."""
 
 from __future__ import annotations
 
+import time
 import uuid
+
+import pytest
 
 from audit.models import AuditEvent
 from audit.verify import verify_chain
@@ -76,12 +79,23 @@ def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Ca
     assert verify_chain(against_checkpoints=False).ok
 
 
-def test_decision_ids_are_distinct_version_4_uuids_within_and_across_requests():
+def test_decision_ids_are_distinct_time_ordered_uuids_within_and_across_requests():
     from authz.api.decision_views import decision_ids
 
+    before_ms = time.time_ns() // 1_000_000
     first, second = decision_ids(1000), decision_ids(1000)
+    after_ms = time.time_ns() // 1_000_000
     assert len(set(first) | set(second)) == 2000
     for text in first[:3] + first[-3:] + second[:3]:
         parsed = uuid.UUID(text)
-        assert (str(parsed), parsed.version, parsed.variant) == (text, 4, uuid.RFC_4122)
+        assert (str(parsed), parsed.version, parsed.variant) == (text, 7, uuid.RFC_4122)
+        # RFC 9562: the first 48 bits are the Unix time in milliseconds.
+        assert before_ms <= parsed.int >> 80 <= after_ms
+    # In a request they grow with the check's place (so the trail's index on event ids grows at
+    # its end), and a later request's ids are not smaller.
+    assert first == sorted(first) and second == sorted(second)
+    assert uuid.UUID(first[0]).int >> 80 <= uuid.UUID(second[0]).int >> 80
     assert decision_ids(1) != decision_ids(1)
+    assert len(decision_ids(4096)) == 4096
+    with pytest.raises(ValueError):
+        decision_ids(4097)

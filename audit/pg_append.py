@@ -1,0 +1,130 @@
+"""The PostgreSQL function that appends one machine client's events to the chain in one statement.
+
+The decision API writes every denied decision to the audit trail before it answers. Done from
+Python, that is four round trips to the database per request (BEGIN, lock the chain head, insert and
+move the head, COMMIT), each a wait for the worker and a switch for both processes. The function
+``audit_append_client_events`` does the same work inside the database, so the caller sends one
+statement: on its own it is one transaction, inside a caller's transaction it is part of that.
+
+What stays in Python: the canonical encoding of every row (``audit.chain.RowEncoder``), which is the
+definition of what the chain covers. The function only adds what is known under the lock: each
+row's sequence number, the previous row's hash, and its own hash, computed as
+``audit.chain.row_hash_parts`` does, SHA-256 over the UTF-8 bytes of
+``prev_hash || before || sequence || after``. ``audit_verify`` checks these hashes in Python, and the
+tests verify the chain after the function has written it.
+
+``install`` is idempotent (CREATE OR REPLACE). The migration calls it, and so does every ``migrate``
+(``post_migrate``), so the function always matches this file. On SQLite there is nothing to install:
+``audit.services`` writes there from Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.chain import GENESIS_HASH
+
+FUNCTION = "audit_append_client_events"
+
+# The columns that differ from row to row, in the JSON records the caller sends, with their types;
+# the canonical encoding of each row comes along in ``before`` and ``after``.
+ROW_COLUMNS = (
+    ("event_id", "uuid"),
+    ("actor", "text"),
+    ("project_id", "uuid"),
+    ("image_id", "uuid"),
+    ("trace_uid", "text"),
+    ("grant_id", "bigint"),
+    ("details", "jsonb"),
+)
+# The columns every row of the call shares, as typed parameters after the records, in this order.
+SHARED_COLUMNS = (
+    ("occurred_at", "timestamptz"),
+    ("recorded_at", "timestamptz"),
+    ("actor_role", "text"),
+    ("on_behalf_of", "text"),
+    ("client_name", "text"),
+    ("environment", "text"),
+    ("channel", "text"),
+    ("source_address", "inet"),
+    ("action", "text"),
+    ("outcome", "text"),
+    ("object_type", "text"),
+    ("object_id", "text"),
+    ("request_id", "text"),
+)
+
+
+def _definition() -> str:
+    row_names = [name for name, _ in ROW_COLUMNS]
+    shared_names = [name for name, _ in SHARED_COLUMNS]
+    parameters = ", ".join(f"p_{name} {kind}" for name, kind in SHARED_COLUMNS)
+    record_type = ", ".join(f"{name} {kind}" for name, kind in ROW_COLUMNS)
+    return f"""
+CREATE OR REPLACE FUNCTION {FUNCTION}(records json, {parameters}) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    head_sequence bigint;
+    head_hash text;
+    previous text;
+    slot integer := 0;
+    sequences bigint[] := '{{}}';
+    previous_hashes text[] := '{{}}';
+    hashes text[] := '{{}}';
+    record_parts record;
+BEGIN
+    -- The chain lock: every writer of the trail takes this row first (see audit.services).
+    SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO audit_chainhead (id, sequence, hash) VALUES (1, 0, '{GENESIS_HASH}')
+            ON CONFLICT (id) DO NOTHING;
+        SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
+    END IF;
+    FOR record_parts IN SELECT r.before, r.after FROM json_to_recordset(records) AS r(before text, after text)
+    LOOP
+        slot := slot + 1;
+        head_sequence := head_sequence + 1;
+        previous := head_hash;
+        head_hash := encode(sha256(convert_to(
+            previous || record_parts.before || head_sequence::text || record_parts.after, 'UTF8'
+        )), 'hex');
+        sequences[slot] := head_sequence;
+        previous_hashes[slot] := previous;
+        hashes[slot] := head_hash;
+    END LOOP;
+    IF slot = 0 THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_auditevent (
+        sequence, prev_hash, hash, {", ".join(row_names)}, {", ".join(shared_names)}, basis
+    )
+    SELECT chained.sequence, chained.prev_hash, chained.hash, {", ".join("r." + n for n in row_names)},
+        {", ".join("p_" + n for n in shared_names)}, ''
+    FROM ROWS FROM (json_to_recordset(records) AS ({record_type}))
+        WITH ORDINALITY AS r({", ".join(row_names)}, slot)
+    JOIN unnest(sequences, previous_hashes, hashes)
+        WITH ORDINALITY AS chained(sequence, prev_hash, hash, slot) USING (slot);
+    UPDATE audit_chainhead SET sequence = head_sequence, hash = head_hash WHERE id = 1;
+END;
+$$;
+"""  # noqa: S608 (names and types from this module's constants, no input)
+
+
+def call_sql() -> str:
+    """The statement that calls the function: the records as JSON, then the shared columns."""
+    return f"SELECT {FUNCTION}(%s::json, {', '.join(['%s'] * len(SHARED_COLUMNS))})"
+
+
+def install(connection: Any) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_definition())
+
+
+def remove(connection: Any) -> None:
+    if connection.vendor != "postgresql":
+        return
+    types = ", ".join(["json", *(kind for _, kind in SHARED_COLUMNS)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}({types})")
