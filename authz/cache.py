@@ -128,7 +128,7 @@ class FactCache:
     def answers_for(self, environment: str) -> Answers:
         answers = self.answers.get(environment)
         if answers is None:
-            answers = self.answers[environment] = {}
+            answers = self.answers[environment] = Answers()
         return answers
 
     def forget(self, keys: tuple[str, ...]) -> None:

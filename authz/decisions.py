@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from django.utils import timezone
 
 from cases.models import CaseStatus
@@ -78,11 +79,11 @@ class Decision:
     grant_id: int | None = None
     valid_until: datetime.datetime | None = None
     # The decision as the API states it (times in UTC with "Z"), made once: remembered decisions
-    # are given out many times over, and a batch answers a thousand at a time. ``as_batch_json``
-    # has the places for the batch's correlation id and the decision id already, so that filling
-    # in a copy does not grow it.
+    # are given out many times over, and a batch answers a thousand at a time. ``batch_fragment``
+    # is the middle of a batch result, already JSON: after the correlation id, up to the decision
+    # id's opening quote (see ``authz.api.decision_views.batch_body``).
     as_json: dict[str, Any] = field(init=False, compare=False, repr=False)
-    as_batch_json: dict[str, Any] = field(init=False, compare=False, repr=False)
+    batch_fragment: bytes = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         valid_until = self.valid_until
@@ -93,7 +94,7 @@ class Decision:
             "valid_until": valid_until.isoformat().replace("+00:00", "Z") if valid_until else None,
         }
         object.__setattr__(self, "as_json", as_json)
-        object.__setattr__(self, "as_batch_json", {"correlation_id": "", **as_json, "decision_id": ""})
+        object.__setattr__(self, "batch_fragment", b"," + orjson.dumps(as_json)[1:-1] + b',"decision_id":"')
 
 
 # Denials that name no grant are the same every time: made once.
@@ -144,9 +145,6 @@ Question = tuple[str, str, str]
 # batch brings a thousand checks per request.
 Check = tuple[Question, str, str | None, str]
 
-# What ``decide_many`` remembers of an earlier answer, by question: the decision without a trace, and
-# the span of time [since, until) in which it cannot change (POSIX timestamps).
-Answers = dict[Question, tuple["Decision", float, float]]
 # The reasons that come from the person or the case alone: they come before a trace's image is looked at.
 GATE_REASONS = frozenset(
     {
@@ -157,9 +155,54 @@ GATE_REASONS = frozenset(
         Reason.CASE_CLOSED,
     }
 )
-# About 1 KB each (the decision with its JSON, the key, the span): at most ~100 MB per environment
-# per worker, and the memory starts empty when it is full.
+# About 1 KB each (the decision with its JSON, the key): at most ~100 MB per environment per worker,
+# and the memory starts empty when it is full.
 ANSWERS_LIMIT = 100_000
+
+
+def answer_key(question: Question) -> str:
+    """One string for a question: the username (printable, so without NUL), a NUL, the canonical
+    project id (36 characters) and the action. A string key costs about half what a tuple costs to
+    find in a large dictionary: fewer objects to touch."""
+    user, project_id, action = question
+    return user + "\0" + project_id + action
+
+
+class Answers:
+    """Decisions ``decide_many`` has worked out for one environment, by ``answer_key``, given again
+    while none of them can have changed: from the latest moment one of them was worked out
+    (``since``) until the first moment one of them can change (``until``: a grant of one of the
+    questions starts or ends, or a screening lapses). Outside that span all are forgotten at once.
+    One span for all instead of one per answer keeps the per-check work to one dictionary lookup;
+    the price is that after each such moment the unchanged answers are worked out again, on demand
+    (a few microseconds each). Whoever owns the facts must also forget the answers whenever a fact
+    changes (the fact cache does)."""
+
+    __slots__ = ("decisions", "since", "until")
+
+    def __init__(self) -> None:
+        self.decisions: dict[str, Decision] = {}
+        self.since = -math.inf
+        self.until = math.inf
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    def hold_at(self, timestamp: float) -> bool:
+        return self.since <= timestamp < self.until
+
+    def forget_all(self, timestamp: float) -> None:
+        self.decisions = {}
+        self.since, self.until = timestamp, math.inf
+
+    def remember(self, key: str, decision: Decision, timestamp: float, until: float) -> None:
+        if len(self.decisions) >= ANSWERS_LIMIT:
+            self.forget_all(timestamp)
+        self.decisions[key] = decision
+        if timestamp > self.since:
+            self.since = timestamp
+        if until < self.until:
+            self.until = until
 
 
 def decide_many(
@@ -175,34 +218,40 @@ def decide_many(
 
     ``people`` and ``cases`` hold the facts of every person and project the checks name (``None``:
     no such person or case; a missing key raises KeyError). ``answers`` remembers decisions already
-    worked out for this environment; its owner must empty it whenever any fact changes (the fact
-    cache does). A remembered decision is given again only within the span in which it cannot
-    change: ``decide`` reads the clock only where a date of the facts lies (a grant's start and end,
-    the day after the screening date), so between two such moments every decision is the same. The
-    property test in tests/test_authz_answers.py checks that this gives exactly what ``decide``
-    gives. (Why remember at all: a batch of a thousand checks would otherwise walk the grants of a
-    thousand people, and Hansken asks about the same people and cases over and over.)"""
-    now_timestamp = now.timestamp()
+    worked out for this environment (see ``Answers``). A remembered decision is given again only
+    within the span in which none can change: ``decide`` reads the clock only where a date of the
+    facts lies (a grant's start and end, the day after the screening date), so between two such
+    moments every decision is the same. The property test in tests/test_authz_answers.py checks that
+    this gives exactly what ``decide`` gives. (Why remember at all: a batch of a thousand checks would
+    otherwise walk the grants of a thousand people, and Hansken asks about the same people and cases
+    over and over.)"""
+    timestamp = now.timestamp()
+    if not answers.hold_at(timestamp):
+        answers.forget_all(timestamp)  # one may have changed by now, or the clock was set back
+    known = answers.decisions
     decisions: list[Decision] = []
     append = decisions.append
     for question, _, image_id, _ in checks:
-        known = answers.get(question)
-        if known is not None and known[1] <= now_timestamp < known[2]:
-            decision = known[0]
-        else:
-            user, project_id, action = question
+        user, project_id, action = question
+        key = user + "\0" + project_id + action  # answer_key, spelled out: this runs per check
+        decision = known.get(key)
+        if decision is None:
             person = people[user]
             case = cases[project_id]
             decision = decide(person, case, action, environment, now, today)
-            if len(answers) >= ANSWERS_LIMIT:
-                answers.clear()
-            answers[question] = (decision, now_timestamp, _next_change(person, case, now))
+            answers.remember(key, decision, timestamp, _next_change(person, case, now))
+            known = answers.decisions  # a full memory starts again empty
         if image_id is not None and decision.reason not in GATE_REASONS:
             # decide() looks at the trace's image after the person and case, before the grants.
-            case = cases[question[1]]
+            case = cases[project_id]
             if case is not None:
                 decision = _trace_gate(case, image_id) or decision
         append(decision)
+    if not answers.hold_at(timestamp):
+        # Another thread of this worker remembered, meanwhile, an answer worked out at a later
+        # moment or one that changes before this one: what was given from memory may not hold
+        # at ``now``. Work the checks out again without it.
+        return decide_many(people, cases, checks, environment, now, today, Answers())
     return decisions
 
 

@@ -19,6 +19,7 @@ from authz.decisions import (
     Check,
     GrantFacts,
     PersonFacts,
+    answer_key,
     decide,
     decide_many,
 )
@@ -108,7 +109,7 @@ def test_remembered_answers_equal_the_rule_at_every_moment(world, moments, step_
     person, case = world
     people = {"investigator": person}
     cases = {PROJECT: case}
-    answers: Answers = {}
+    answers = Answers()
     checks = all_checks()
     if step_back:
         moments = [*moments, moments[0]]
@@ -129,34 +130,38 @@ def test_an_answer_is_remembered_and_its_end_is_the_next_grant_boundary():
     )
     person = PersonFacts(3, "investigator", True, datetime.date(2030, 1, 1), frozenset(), {7: (grant,)})
     case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset({IMAGE}))
-    answers: Answers = {}
+    answers = Answers()
     check: Check = (("investigator", PROJECT, "read"), "", None, "")
     now = START + datetime.timedelta(minutes=5)
     first = decide_many(
         {"investigator": person}, {PROJECT: case}, [check], "production", now, now.date(), answers
     )
     assert first[0].allowed and first[0].grant_id == 5
-    decision, since, until = answers[("investigator", PROJECT, "read")]
-    assert decision is first[0]
-    assert since == now.timestamp()
-    assert until == (START + datetime.timedelta(hours=2)).timestamp()
+    assert answers.decisions[answer_key(("investigator", PROJECT, "read"))] is first[0]
+    assert answers.since == now.timestamp()
+    assert answers.until == (START + datetime.timedelta(hours=2)).timestamp()
     # Given again from memory: the facts are not even looked at (an empty mapping would raise).
     again = decide_many(
         {}, {}, [check], "production", now + datetime.timedelta(minutes=1), now.date(), answers
     )
-    assert again[0] is decision
+    assert again[0] is first[0]
     # Past its end, it is worked out again from the facts.
     later = START + datetime.timedelta(hours=3)
     expired = decide_many(
         {"investigator": person}, {PROJECT: case}, [check], "production", later, later.date(), answers
     )
     assert expired[0].reason == "grant_expired"
+    # The memory started again at that moment and holds the new answer, until the screening lapses
+    # (at the start of the day after its date).
+    assert answers.decisions == {answer_key(("investigator", PROJECT, "read")): expired[0]}
+    lapse = timezone.make_aware(datetime.datetime(2030, 1, 2))
+    assert (answers.since, answers.until) == (later.timestamp(), lapse.timestamp())
 
 
 def test_the_memory_is_bounded(monkeypatch):
     monkeypatch.setattr("authz.decisions.ANSWERS_LIMIT", 3)
     case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset())
-    answers: Answers = {}
+    answers = Answers()
     for i in range(10):
         decide_many(
             {f"u{i}": None},
@@ -176,27 +181,62 @@ def test_any_change_to_the_facts_empties_the_cache_answers(settings, monkeypatch
     from authz import cache
     from authz.cache import fact_cache
 
-    remembered = (decide(None, None, "read", "production", START, START.date()), 0.0, 1.0)
+    remembered = decide(None, None, "read", "production", START, START.date())
 
     def remember() -> None:
-        fact_cache.answers_for("production")[("someone", PROJECT, "read")] = remembered
+        key = answer_key(("someone", PROJECT, "read"))
+        fact_cache.answers_for("production").remember(key, remembered, 0.0, 1.0)
+        assert len(fact_cache.answers_for("production")) == 1
 
     fact_cache.clear()
     remember()
     fact_cache.forget(("p:someone-else",))  # a change to one person
-    assert fact_cache.answers_for("production") == {}
+    assert len(fact_cache.answers_for("production")) == 0
     remember()
     fact_cache.forget(("c:" + PROJECT,))  # a change to one case
-    assert fact_cache.answers_for("production") == {}
+    assert len(fact_cache.answers_for("production")) == 0
     remember()
     fact_cache.forget(())  # a broad change
-    assert fact_cache.answers_for("production") == {}
+    assert len(fact_cache.answers_for("production")) == 0
     remember()
     settings.HG_AUTHZ_PRELOAD = False
     fact_cache._start_over("another-epoch", 0)  # a new epoch, or the maximum age reached
-    assert fact_cache.answers_for("production") == {}
+    assert len(fact_cache.answers_for("production")) == 0
     remember()
     monkeypatch.setattr(cache, "MAX_ENTRIES", 0)  # the fact store overflows and starts empty
     fact_cache.people_and_cases(["investigator"], [], use=True)
-    assert fact_cache.answers_for("production") == {}
+    assert len(fact_cache.answers_for("production")) == 0
     fact_cache.clear()
+
+
+def test_an_answer_remembered_meanwhile_for_a_later_moment_is_not_given_for_an_earlier_one():
+    """Threads of one worker share the memory. If another thread remembers, while a batch is being
+    decided, an answer worked out at a later moment (here: after the grant started), the batch must
+    not give that answer for its own, earlier moment."""
+    start = START + datetime.timedelta(hours=1)
+    grant = GrantFacts(
+        5, frozenset({"read"}), frozenset({"production"}), start, START + datetime.timedelta(days=1), False
+    )
+    person = PersonFacts(3, "investigator", True, datetime.date(2030, 1, 1), frozenset(), {7: (grant,)})
+    case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset({IMAGE}))
+    answers = Answers()
+    later = start + datetime.timedelta(minutes=1)
+    allowed_later = decide(person, case, "read", "production", later, later.date())
+    assert allowed_later.allowed
+
+    class PeopleWhileAnotherThreadRemembers(dict):
+        def __getitem__(self, key):
+            # The other thread, at ``later``, remembers the answer to the second question.
+            answers.remember(
+                answer_key(("investigator", PROJECT, "read")), allowed_later, later.timestamp(), 1e12
+            )
+            return super().__getitem__(key)
+
+    now = START  # before the grant starts
+    checks: list[Check] = [
+        (("investigator", PROJECT, "search"), "", None, ""),
+        (("investigator", PROJECT, "read"), "", None, ""),
+    ]
+    people = PeopleWhileAnotherThreadRemembers(investigator=person)
+    got = decide_many(people, {PROJECT: case}, checks, "production", now, now.date(), answers)
+    assert [d.reason for d in got] == ["grant_not_yet_valid", "grant_not_yet_valid"]

@@ -34,7 +34,7 @@ from audit.models import Outcome
 from audit.services import ClientEvent, audit_record_client_events
 from authz import actions
 from authz.cache import fact_cache
-from authz.decisions import Check, Decision, decide_many, image_of_trace
+from authz.decisions import Answers, Check, Decision, decide_many, image_of_trace
 from authz.models import Action, Grant
 from cases.models import Case, CaseUserObjectPermission
 from cases.selectors import DEPUTY_PERMISSION
@@ -206,7 +206,7 @@ def decide_all(checks: list[Check], environment: str, use_cache: bool) -> list[D
     today = timezone.localdate(now)
     # The remembered answers are fetched before any fact is read (see FactCache.forget). Without
     # the cache, answers are remembered within this request only.
-    answers = fact_cache.answers_for(environment) if use_cache else {}
+    answers = fact_cache.answers_for(environment) if use_cache else Answers()
     if use_cache:
         try:
             # Usually every person and case is in the cache already: read its dictionaries as they
@@ -372,14 +372,19 @@ class CheckBatchApi(FastDecisionView):
         checks = parse_batch(items)
         decisions = decide_all(checks, client.environment, use_cache)
         ids = record_denials(request, client, checks, decisions)
-        results: list[dict[str, Any]] = []
-        append = results.append
-        for check, decision, decision_id in zip(checks, decisions, ids, strict=True):
-            item = decision.as_batch_json.copy()
-            item["correlation_id"] = check[3]
-            item["decision_id"] = decision_id
-            append(item)
-        return json_response({"results": results})
+        return HttpResponse(batch_body(checks, decisions, ids), content_type="application/json")
+
+
+def batch_body(checks: list[Check], decisions: list[Decision], ids: list[str]) -> bytes:
+    """``{"results": [{"correlation_id", "allowed", "reason", "grant_id", "valid_until",
+    "decision_id"}, ...]}``: what ``orjson.dumps`` makes of those dictionaries, byte for byte (the
+    tests compare the two), at half the cost: each decision's middle part is JSON already."""
+    dumps = orjson.dumps
+    results = [
+        b'{"correlation_id":%b%b%b"}' % (dumps(check[3]), decision.batch_fragment, decision_id.encode())
+        for check, decision, decision_id in zip(checks, decisions, ids, strict=True)
+    ]
+    return b'{"results":[' + b",".join(results) + b"]}"
 
 
 def query_action(request: HttpRequest) -> str:

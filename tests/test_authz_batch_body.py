@@ -1,0 +1,54 @@
+"""``batch_body`` writes the batch answer from JSON made beforehand (``Decision.batch_fragment``); it
+must give exactly the bytes that encoding the plain dictionaries gives."""
+
+from __future__ import annotations
+
+import datetime
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from authz.api.decision_views import batch_body, decision_ids
+from authz.decisions import Check, Decision, Reason
+
+REASONS = [value for name, value in vars(Reason).items() if not name.startswith("_")]
+
+decisions = st.builds(
+    Decision,
+    st.booleans(),
+    st.sampled_from(REASONS),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=2**53)),
+    st.one_of(
+        st.none(),
+        st.datetimes(
+            min_value=datetime.datetime(2000, 1, 1),
+            max_value=datetime.datetime(2100, 1, 1),
+            timezones=st.just(datetime.UTC),
+        ),
+    ),
+)
+# Printable, as the batch accepts them: quotes, backslashes and any script included.
+correlation_ids = st.text(max_size=200).filter(str.isprintable)
+
+
+@given(st.lists(st.tuples(correlation_ids, decisions), min_size=1, max_size=50))
+def test_the_batch_body_is_byte_for_byte_what_encoding_the_results_gives(pairs):
+    checks: list[Check] = [
+        (("investigator", "44444444-4444-4444-8444-444444444444", "read"), "", None, correlation_id)
+        for correlation_id, _ in pairs
+    ]
+    answers = [decision for _, decision in pairs]
+    ids = decision_ids(len(pairs))
+    expected = orjson.dumps(
+        {
+            "results": [
+                {"correlation_id": check[3], **decision.as_json, "decision_id": decision_id}
+                for check, decision, decision_id in zip(checks, answers, ids, strict=True)
+            ]
+        }
+    )
+    assert batch_body(checks, answers, ids) == expected
+    assert [item["valid_until"] for item in orjson.loads(expected)["results"]] == [
+        d.valid_until.isoformat().replace("+00:00", "Z") if d.valid_until else None for d in answers
+    ]
