@@ -167,57 +167,107 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
     return ((user, project_id, action), trace_uid, image_id, correlation_id)
 
 
-def parse_batch(items: list[Any]) -> list[Check]:
-    """``parse_check`` for every item of a batch, with a short way for the usual item: exactly the
-    four fields user, project id (one seen before), action and correlation id, no trace uid.
-    Whatever the short way does not accept as it is goes through ``parse_check``, so both ways
-    accept and refuse exactly the same items."""
-    checks: list[Check] = []
-    append = checks.append
-    canonical = _CANONICAL_PROJECT_IDS
-    for index, item in enumerate(items):
-        # Four fields, and these four found: then there is no other field.
-        if type(item) is dict and len(item) == 4:
-            user = item.get("user")
-            action = item.get("action")
-            correlation_id = item.get("correlation_id")
-            raw_project = item.get("project_id")
-            project_id = canonical.get(raw_project) if type(raw_project) is str else None
-            if (
-                project_id is not None
-                and type(user) is str
-                and type(action) is str
-                and type(correlation_id) is str
-                and action in ACTIONS
-                and 0 < len(user) <= 150
-                and len(correlation_id) <= 200
-                and user.isprintable()
-                and correlation_id.isprintable()
-            ):
-                append(((user, project_id, action), "", None, correlation_id))
-                continue
-        append(parse_check(item, index, BATCH_ITEM_FIELDS))
-    return checks
-
-
-def decide_all(checks: list[Check], environment: str, use_cache: bool) -> list[Decision]:
-    """The decisions of these checks for a client of this environment, in order."""
-    now = timezone.now()
+def decide_all(
+    checks: list[Check],
+    environment: str,
+    use_cache: bool,
+    now: datetime.datetime | None = None,
+    remember: bool = True,
+) -> list[Decision]:
+    """The decisions of these checks for a client of this environment, in order, at one moment."""
+    now = now or timezone.now()
     today = timezone.localdate(now)
     # The remembered answers are fetched before any fact is read (see FactCache.forget). Without
     # the cache, answers are remembered within this request only.
-    answers = fact_cache.answers_for(environment) if use_cache else Answers()
+    answers = fact_cache.answers_for(environment) if use_cache and remember else Answers()
     if use_cache:
         try:
             # Usually every person and case is in the cache already: read its dictionaries as they
             # are. A miss raises KeyError, and the batch goes again with the missing facts loaded.
             return decide_many(fact_cache.people, fact_cache.cases, checks, environment, now, today, answers)
         except KeyError:
-            answers = fact_cache.answers_for(environment)
+            if remember:
+                answers = fact_cache.answers_for(environment)
     people, cases = fact_cache.people_and_cases(
         [c[0][0] for c in checks], [c[0][1] for c in checks], use_cache
     )
     return decide_many(people, cases, checks, environment, now, today, answers)
+
+
+# A denied decision with its place in the request and its check: what the audit trail records.
+Denial = tuple[int, Check, Decision]
+
+
+def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[list[Decision], list[str]]:
+    """The decisions of a batch's items and their correlation ids, in order (``denials_of`` gives
+    the denials with their checks, for ``record_denials``).
+
+    The usual item takes a short way: exactly the four fields user, project id, action and
+    correlation id, checked as ``parse_check`` checks them, and a question whose answer is
+    remembered (``authz.decisions.Answers``), found by the project id as sent. An answer is only
+    ever remembered under the canonical text of a project id that was checked, so finding one
+    means that the text sent is that canonical text. (The key is unambiguous: a username has no
+    NUL, and no action ends with another action.) Every other item goes through ``parse_check`` and
+    ``decide_all``, in order, so the first bad item is the one reported, and the short way accepts,
+    refuses and decides exactly what the full way does (tests/test_authz_batch_parsing.py)."""
+    now = timezone.now()
+    timestamp = now.timestamp()
+    # The remembered answers are fetched before any fact is read (see FactCache.forget).
+    answers = fact_cache.answers_for(environment) if use_cache else Answers()
+    if not answers.hold_at(timestamp):
+        answers.forget_all(timestamp)
+    known = answers.decisions
+    decisions: list[Any] = []  # a Decision for each item; None until the full way has decided it
+    correlation_ids: list[str] = []
+    full_way: list[int] = []
+    for index, item in enumerate(items):
+        # Four fields, and these four found: then there is no other field.
+        if type(item) is dict and len(item) == 4:
+            user = item.get("user")
+            action = item.get("action")
+            correlation_id = item.get("correlation_id")
+            project_text = item.get("project_id")
+            if (
+                type(user) is str
+                and type(action) is str
+                and type(correlation_id) is str
+                and type(project_text) is str
+                and action in ACTIONS
+                and 0 < len(user) <= 150
+                and len(correlation_id) <= 200
+                and user.isprintable()
+                and correlation_id.isprintable()
+            ):
+                decision = known.get(user + "\0" + project_text + action)  # answer_key, spelled out
+                if decision is not None:
+                    decisions.append(decision)
+                    correlation_ids.append(correlation_id)
+                    continue
+        decisions.append(None)
+        correlation_ids.append("")
+        full_way.append(index)
+    if full_way:
+        checks = [parse_check(items[index], index, BATCH_ITEM_FIELDS) for index in full_way]
+        decided = decide_all(checks, environment, use_cache, now)
+        for index, check, decision in zip(full_way, checks, decided, strict=True):
+            decisions[index] = decision
+            correlation_ids[index] = check[3]
+    if not answers.hold_at(timestamp):
+        # Another thread of this worker remembered, meanwhile, an answer worked out at a later
+        # moment or one that changes before ``now`` (see decide_many): all again, the full way.
+        checks = [parse_check(item, index, BATCH_ITEM_FIELDS) for index, item in enumerate(items)]
+        return decide_all(checks, environment, use_cache, now, remember=False), [c[3] for c in checks]
+    return decisions, correlation_ids
+
+
+def denials_of(items: list[Any], decisions: list[Decision]) -> list[Denial]:
+    """The denied decisions of a batch that ``decide_batch`` has decided, with their checks (the
+    items are known to be good by then)."""
+    return [
+        (index, parse_check(items[index], index, BATCH_ITEM_FIELDS), decision)
+        for index, decision in enumerate(decisions)
+        if not decision.allowed
+    ]
 
 
 # The third group of a decision id: the version (7) and a check's place in its batch (at most
@@ -242,28 +292,21 @@ def decision_ids(count: int) -> list[str]:
     return [prefix + place + suffix for place in _ID_PLACES[:count]]
 
 
-def record_denials(
-    request: HttpRequest, client: ApiClient, checks: list[Check], decisions: list[Decision]
-) -> list[str]:
-    """Every denied decision becomes an audit event (one chain lock for the whole batch). The
-    decision id of a deny is its audit event id; allows are not stored here: the usage event that
-    follows records the access itself."""
-    if len(decisions) != len(checks):
-        raise ValueError("One decision per check.")
-    ids = decision_ids(len(checks))
-    denials: list[ClientEvent] = []
-    for index in [i for i, decision in enumerate(decisions) if not decision.allowed]:
-        (user, project_id, action), trace_uid, image_id, correlation_id = checks[index]
-        decision, decision_id = decisions[index], ids[index]
+def record_denials(request: HttpRequest, client: ApiClient, denials: list[Denial], count: int) -> list[str]:
+    """The decision ids of a request of ``count`` checks; every denied decision among them becomes
+    an audit event (one chain lock for the whole batch), whose id is the decision id. Allows are not
+    stored here: the usage event that follows records the access itself."""
+    ids = decision_ids(count)
+    events: list[ClientEvent] = []
+    for index, ((user, project_id, action), trace_uid, image_id, correlation_id), decision in denials:
         details = {"requested_action": action, "reason": decision.reason}
         if correlation_id:
             details["correlation_id"] = correlation_id
-        denials.append(
-            ClientEvent(decision_id, user, project_id, image_id, trace_uid, decision.grant_id, details)
-        )
-    if denials:
+        grant_id = decision.grant_id
+        events.append(ClientEvent(ids[index], user, project_id, image_id, trace_uid, grant_id, details))
+    if events:
         audit_record_client_events(
-            denials,
+            events,
             action=actions.DECISION_DENIED,
             outcome=Outcome.DENIED,
             client_name=client.name,
@@ -341,9 +384,9 @@ class CheckApi(FastDecisionView):
     @extend_schema(request=CHECK_SCHEMA, responses={200: DECISION_SCHEMA}, operation_id="authz_check")
     def post(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
         check = parse_check(parse_json_object(request), None, CHECK_FIELDS)
-        decisions = decide_all([check], client.environment, use_cache)
-        ids = record_denials(request, client, [check], decisions)
-        return json_response(decision_body(decisions[0], ids[0]))
+        decision = decide_all([check], client.environment, use_cache)[0]
+        ids = record_denials(request, client, [] if decision.allowed else [(0, check, decision)], 1)
+        return json_response(decision_body(decision, ids[0]))
 
 
 class CheckBatchApi(FastDecisionView):
@@ -369,20 +412,19 @@ class CheckBatchApi(FastDecisionView):
             raise problem(400, "Give 'checks': a list of 1 to 1,000 checks.", "checks")
         if len(items) > MAX_BATCH:
             raise problem(400, f"At most {MAX_BATCH} checks per request; split the batch.", "checks")
-        checks = parse_batch(items)
-        decisions = decide_all(checks, client.environment, use_cache)
-        ids = record_denials(request, client, checks, decisions)
-        return HttpResponse(batch_body(checks, decisions, ids), content_type="application/json")
+        decisions, correlation_ids = decide_batch(items, client.environment, use_cache)
+        ids = record_denials(request, client, denials_of(items, decisions), len(items))
+        return HttpResponse(batch_body(correlation_ids, decisions, ids), content_type="application/json")
 
 
-def batch_body(checks: list[Check], decisions: list[Decision], ids: list[str]) -> bytes:
+def batch_body(correlation_ids: list[str], decisions: list[Decision], ids: list[str]) -> bytes:
     """``{"results": [{"correlation_id", "allowed", "reason", "grant_id", "valid_until",
     "decision_id"}, ...]}``: what ``orjson.dumps`` makes of those dictionaries, byte for byte (the
     tests compare the two), at half the cost: each decision's middle part is JSON already."""
     dumps = orjson.dumps
     results = [
-        b'{"correlation_id":%b%b%b"}' % (dumps(check[3]), decision.batch_fragment, decision_id.encode())
-        for check, decision, decision_id in zip(checks, decisions, ids, strict=True)
+        b'{"correlation_id":%b%b%b"}' % (dumps(correlation_id), decision.batch_fragment, decision_id.encode())
+        for correlation_id, decision, decision_id in zip(correlation_ids, decisions, ids, strict=True)
     ]
     return b'{"results":[' + b",".join(results) + b"]}"
 
