@@ -134,6 +134,8 @@ class RowEncoder:
         self._before_without_basis, _ = self._layout(shared, with_basis=False)
         self._text: dict[str, str] = {}
         self._uuid: dict[Any, str] = {}
+        # The last time encoded: the events of a decision request all share one.
+        self._last_time: tuple[Any, str] = (None, "")
 
     @staticmethod
     def _layout(shared: dict[str, Any], with_basis: bool) -> tuple[str, str]:
@@ -168,6 +170,13 @@ class RowEncoder:
             encoded = self._uuid[value] = f'"{value}"'
         return encoded
 
+    def _time(self, value: Any) -> str:
+        last, encoded = self._last_time
+        if value is not last:
+            encoded = f'"{_canonical_value(value)}"'
+            self._last_time = (value, encoded)
+        return encoded
+
     def parts(self, row: dict[str, Any]) -> tuple[bytes, bytes]:
         before, after = self.text_parts(row)
         return before.encode(), after.encode()
@@ -182,7 +191,7 @@ class RowEncoder:
             f'"{row["event_id"]}"',
             "null" if grant_id is None else str(int(grant_id)),
             ident(row["image_id"]),
-            f'"{_canonical_value(row["occurred_at"])}"',
+            self._time(row["occurred_at"]),
             text(row["outcome"]),
             ident(row["project_id"]),
         )

@@ -9,7 +9,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.api.decision_views import batch_body, decision_ids
+from authz.api.decision_views import DecisionIds, batch_body
 from authz.decisions import Decision, Reason
 
 REASONS = [value for name, value in vars(Reason).items() if not name.startswith("_")]
@@ -36,7 +36,7 @@ correlation_ids = st.text(max_size=200).filter(str.isprintable)
 def test_the_batch_body_is_byte_for_byte_what_encoding_the_results_gives(pairs):
     correlation_ids = [correlation_id for correlation_id, _ in pairs]
     answers = [decision for _, decision in pairs]
-    ids = decision_ids(len(pairs))
+    ids = DecisionIds(len(pairs))
     expected = orjson.dumps(
         {
             "results": [

@@ -56,6 +56,7 @@ fields = st.sampled_from(["user", "project_id", "action", "correlation_id", "tra
 TRICKY = ["", "a\x00b", "line\nbreak", "x" * 150, "x" * 151, "x" * 200, "x" * 201]
 
 
+IMAGE = "11111111-1111-4111-8111-111111111111"
 GOOD = {"user": "investigator", "project_id": PROJECT, "action": "read", "correlation_id": "7"}
 
 
@@ -175,10 +176,21 @@ def test_no_action_ends_with_another_so_the_answer_key_is_unambiguous():
 
 
 def test_the_denials_of_a_batch_come_with_their_checks(known_facts):
-    batch = [GOOD, {**GOOD, "action": "export", "correlation_id": "8"}, {**GOOD, "user": "ghost"}]
+    batch = [
+        GOOD,
+        {**GOOD, "action": "export", "correlation_id": "8"},
+        {**GOOD, "user": "ghost", "project_id": PROJECT.upper()},
+        {"user": "ghost", "project_id": PROJECT, "action": "read", "trace_uid": ""},
+        {**GOOD, "user": "ghost", "trace_uid": IMAGE + ":0-1"},
+    ]
     decisions, _ = decision_views.decide_batch(batch, "production", True)
     denials = decision_views.denials_of(batch, decisions)
     assert [(index, check, decision.reason) for index, check, decision in denials] == [
         (1, (("investigator", PROJECT, "export"), "", None, "8"), "right_missing"),
         (2, (("ghost", PROJECT, "read"), "", None, "7"), "unknown_user"),
+        (3, (("ghost", PROJECT, "read"), "", None, ""), "unknown_user"),
+        (4, (("ghost", PROJECT, "read"), IMAGE + ":0-1", IMAGE, "7"), "unknown_user"),
     ]
+    # Each is the check parse_check makes of its item.
+    for index, check, _ in denials:
+        assert check == decision_views.parse_check(batch[index], index, decision_views.BATCH_ITEM_FIELDS)

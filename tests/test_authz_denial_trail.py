@@ -80,10 +80,10 @@ def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Ca
 
 
 def test_decision_ids_are_distinct_time_ordered_uuids_within_and_across_requests():
-    from authz.api.decision_views import decision_ids
+    from authz.api.decision_views import DecisionIds
 
     before_ms = time.time_ns() // 1_000_000
-    first, second = decision_ids(1000), decision_ids(1000)
+    first, second = list(DecisionIds(1000)), list(DecisionIds(1000))
     after_ms = time.time_ns() // 1_000_000
     assert len(set(first) | set(second)) == 2000
     for text in first[:3] + first[-3:] + second[:3]:
@@ -95,7 +95,10 @@ def test_decision_ids_are_distinct_time_ordered_uuids_within_and_across_requests
     # its end), and a later request's ids are not smaller.
     assert first == sorted(first) and second == sorted(second)
     assert uuid.UUID(first[0]).int >> 80 <= uuid.UUID(second[0]).int >> 80
-    assert decision_ids(1) != decision_ids(1)
-    assert len(decision_ids(4096)) == 4096
+    assert DecisionIds(1)[0] != DecisionIds(1)[0]
+    last = DecisionIds(4096)
+    assert len(set(last)) == 4096 and last[-1] == last[4095] and last[1:3] == [last[1], last[2]]
+    with pytest.raises(IndexError):
+        last[4096]
     with pytest.raises(ValueError):
-        decision_ids(4097)
+        DecisionIds(4097)
