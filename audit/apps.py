@@ -5,18 +5,24 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
+PG_APPEND_MIGRATION = ("audit", "0006_pg_append_function")
+
+
 def _rearm_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """Every ``migrate`` re-creates the append-only triggers: on SQLite, a migration that rebuilds
     the audit table would otherwise leave it without them (see ``audit.triggers``). It also
     re-creates PostgreSQL's append function, so that the database's copy matches ``audit.pg_append``."""
     from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
 
     from audit import pg_append, triggers
 
     connection = connections[using]
     if set(triggers.APPEND_ONLY_TABLES) <= set(connection.introspection.table_names()):
         triggers.install(connection)
-        pg_append.install(connection)
+        # Only while the migration that brings the function is applied: reversing it must stay reversed.
+        if PG_APPEND_MIGRATION in MigrationRecorder(connection).applied_migrations():
+            pg_append.install(connection)
 
 
 class AuditConfig(AppConfig):

@@ -13,9 +13,10 @@ row's sequence number, the previous row's hash, and its own hash, computed as
 ``prev_hash || before || sequence || after``. ``audit_verify`` checks these hashes in Python, and the
 tests verify the chain after the function has written it.
 
-``install`` is idempotent (CREATE OR REPLACE). The migration calls it, and so does every ``migrate``
-(``post_migrate``), so the function always matches this file. On SQLite there is nothing to install:
-``audit.services`` writes there from Python.
+``install`` is idempotent (CREATE OR REPLACE, and any other version of the function dropped). The
+migration calls it, and so does every ``migrate`` after it (``post_migrate``), so the function matches
+this file once ``migrate`` has run. On SQLite there is nothing to install: ``audit.services`` writes
+there from Python.
 """
 
 from __future__ import annotations
@@ -80,7 +81,12 @@ BEGIN
             ON CONFLICT (id) DO NOTHING;
         SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
     END IF;
-    FOR record_parts IN SELECT r.before, r.after FROM json_to_recordset(records) AS r(before text, after text)
+    -- In the records' order (by their place, not by chance): the insert below joins on the place.
+    FOR record_parts IN
+        SELECT r.before, r.after
+        FROM ROWS FROM (json_to_recordset(records) AS (before text, after text))
+            WITH ORDINALITY AS r(before, after, slot)
+        ORDER BY r.slot
     LOOP
         slot := slot + 1;
         head_sequence := head_sequence + 1;
@@ -115,16 +121,35 @@ def call_sql() -> str:
     return f"SELECT {FUNCTION}(%s::json, {', '.join(['%s'] * len(SHARED_COLUMNS))})"
 
 
+def _signature() -> str:
+    return f"{FUNCTION}({', '.join(['json', *(kind for _, kind in SHARED_COLUMNS)])})"
+
+
+def _drop_other_versions(cursor: Any, keep: str | None) -> None:
+    """Drop every function of this name in the schema but the one with signature ``keep``: a
+    function whose arguments changed is another function to PostgreSQL, and the old one would stay."""
+    cursor.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE p.proname = %s AND n.nspname = current_schema() "
+        "AND p.oid IS DISTINCT FROM to_regprocedure(%s)",
+        [FUNCTION, keep],
+    )
+    for (signature,) in cursor.fetchall():
+        cursor.execute(f"DROP FUNCTION {signature}")
+
+
 def install(connection: Any) -> None:
+    """Create the function as this module defines it, or replace it in place (the same signature:
+    a request calling it meanwhile never finds it missing), and drop any other version of it."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute(_definition())
+        _drop_other_versions(cursor, keep=_signature())
 
 
 def remove(connection: Any) -> None:
     if connection.vendor != "postgresql":
         return
-    types = ", ".join(["json", *(kind for _, kind in SHARED_COLUMNS)])
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}({types})")
+        _drop_other_versions(cursor, keep=None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -163,7 +164,8 @@ ANSWERS_LIMIT = 100_000
 def answer_key(question: Question) -> str:
     """One string for a question: the username (printable, so without NUL), a NUL, the canonical
     project id (36 characters) and the action. A string key costs about half what a tuple costs to
-    find in a large dictionary: fewer objects to touch."""
+    find in a large dictionary: fewer objects to touch. A question whose username holds a NUL is
+    never remembered (see ``decide_many``), so every remembered key has exactly one NUL."""
     user, project_id, action = question
     return user + "\0" + project_id + action
 
@@ -176,33 +178,55 @@ class Answers:
     One span for all instead of one per answer keeps the per-check work to one dictionary lookup;
     the price is that after each such moment the unchanged answers are worked out again, on demand
     (a few microseconds each). Whoever owns the facts must also forget the answers whenever a fact
-    changes (the fact cache does)."""
+    changes (the fact cache does).
 
-    __slots__ = ("decisions", "since", "until")
+    Threads (gunicorn runs sync workers, but nothing here assumes it): a reader calls ``begin`` before
+    it reads any answer and ``still_hold`` after its last; if another thread forgot the answers in
+    between (``generation``), or remembered one whose span does not hold the reader's moment, the
+    reader must decide again without them. The span and the generation change under a lock."""
+
+    __slots__ = ("_lock", "decisions", "generation", "since", "until")
 
     def __init__(self) -> None:
         self.decisions: dict[str, Decision] = {}
         self.since = -math.inf
         self.until = math.inf
+        self.generation = 0
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.decisions)
 
-    def hold_at(self, timestamp: float) -> bool:
-        return self.since <= timestamp < self.until
+    def begin(self, timestamp: float) -> int:
+        """Before reading answers for ``timestamp``: forget them all if their span does not hold it
+        (one may have changed by now, or the clock was set back). The generation to give
+        ``still_hold`` afterwards."""
+        if not self.since <= timestamp < self.until:
+            self.forget_all(timestamp)
+        return self.generation
+
+    def still_hold(self, timestamp: float, generation: int) -> bool:
+        """After reading answers: whether every answer read since ``begin`` holds at ``timestamp``."""
+        return self.generation == generation and self.since <= timestamp < self.until
 
     def forget_all(self, timestamp: float) -> None:
+        with self._lock:
+            self._forget_all(timestamp)
+
+    def _forget_all(self, timestamp: float) -> None:
         self.decisions = {}
         self.since, self.until = timestamp, math.inf
+        self.generation += 1
 
     def remember(self, key: str, decision: Decision, timestamp: float, until: float) -> None:
-        if len(self.decisions) >= ANSWERS_LIMIT:
-            self.forget_all(timestamp)
-        self.decisions[key] = decision
-        if timestamp > self.since:
-            self.since = timestamp
-        if until < self.until:
-            self.until = until
+        with self._lock:
+            if len(self.decisions) >= ANSWERS_LIMIT:
+                self._forget_all(timestamp)
+            self.decisions[key] = decision
+            if timestamp > self.since:
+                self.since = timestamp
+            if until < self.until:
+                self.until = until
 
 
 def decide_many(
@@ -226,8 +250,7 @@ def decide_many(
     otherwise walk the grants of a thousand people, and Hansken asks about the same people and cases
     over and over.)"""
     timestamp = now.timestamp()
-    if not answers.hold_at(timestamp):
-        answers.forget_all(timestamp)  # one may have changed by now, or the clock was set back
+    generation = answers.begin(timestamp)
     known = answers.decisions
     decisions: list[Decision] = []
     append = decisions.append
@@ -239,18 +262,18 @@ def decide_many(
             person = people[user]
             case = cases[project_id]
             decision = decide(person, case, action, environment, now, today)
-            answers.remember(key, decision, timestamp, _next_change(person, case, now))
-            known = answers.decisions  # a full memory starts again empty
+            if "\0" not in user:  # keeps every remembered key unambiguous (answer_key)
+                answers.remember(key, decision, timestamp, _next_change(person, case, now))
         if image_id is not None and decision.reason not in GATE_REASONS:
             # decide() looks at the trace's image after the person and case, before the grants.
             case = cases[project_id]
             if case is not None:
                 decision = _trace_gate(case, image_id) or decision
         append(decision)
-    if not answers.hold_at(timestamp):
-        # Another thread of this worker remembered, meanwhile, an answer worked out at a later
-        # moment or one that changes before this one: what was given from memory may not hold
-        # at ``now``. Work the checks out again without it.
+    if not answers.still_hold(timestamp, generation):
+        # Another thread forgot the answers meanwhile, or remembered one worked out at a later
+        # moment or one that changes before ``now`` (or the memory was full and started again):
+        # what was given from memory may not hold at ``now``. Work the checks out again without it.
         return decide_many(people, cases, checks, environment, now, today, Answers())
     return decisions
 

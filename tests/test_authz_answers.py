@@ -240,3 +240,54 @@ def test_an_answer_remembered_meanwhile_for_a_later_moment_is_not_given_for_an_e
     people = PeopleWhileAnotherThreadRemembers(investigator=person)
     got = decide_many(people, {PROJECT: case}, checks, "production", now, now.date(), answers)
     assert [d.reason for d in got] == ["grant_not_yet_valid", "grant_not_yet_valid"]
+
+
+def test_answers_forgotten_meanwhile_by_another_thread_are_not_trusted():
+    """Three threads of one worker: B remembers an answer that holds until the grant ends; the batch
+    (A, after the end) reads it; C, also after the end, finds the span over and forgets everything,
+    which opens the span again. A must notice that the memory changed under it (its generation)
+    rather than trust the span it now sees."""
+    end = START + datetime.timedelta(hours=1)
+    grant = GrantFacts(
+        5,
+        frozenset({"read", "search", "export"}),
+        frozenset({"production"}),
+        START - datetime.timedelta(days=1),
+        end,
+        False,
+    )
+    person = PersonFacts(3, "investigator", True, datetime.date(2030, 1, 1), frozenset(), {7: (grant,)})
+    case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset({IMAGE}))
+    before_end, after_end = end - datetime.timedelta(seconds=1), end + datetime.timedelta(seconds=1)
+    now = end + datetime.timedelta(seconds=2)
+    answers = Answers()
+    allowed_before = decide(person, case, "search", "production", before_end, before_end.date())
+    assert allowed_before.allowed
+    looked_up: list[str] = []
+
+    class PeopleWhileOtherThreadsRun(dict):
+        def __getitem__(self, key):
+            looked_up.append(key)
+            if len(looked_up) == 1:  # B, before the end, remembers "search"
+                key_b = answer_key(("investigator", PROJECT, "search"))
+                answers.remember(key_b, allowed_before, before_end.timestamp(), end.timestamp())
+            elif len(looked_up) == 2:  # C, after the end, starts the memory again
+                answers.begin(after_end.timestamp())
+            return super().__getitem__(key)
+
+    checks: list[Check] = [
+        (("investigator", PROJECT, action), "", None, "") for action in ("read", "search", "export")
+    ]
+    people = PeopleWhileOtherThreadsRun(investigator=person)
+    got = decide_many(people, {PROJECT: case}, checks, "production", now, now.date(), answers)
+    assert [d.reason for d in got] == ["grant_expired"] * 3
+
+
+def test_a_username_with_a_nul_is_decided_but_never_remembered():
+    answers = Answers()
+    check: Check = (("in\0vestigator", PROJECT, "read"), "", None, "")
+    got = decide_many(
+        {"in\0vestigator": None}, {PROJECT: None}, [check], "production", START, START.date(), answers
+    )
+    assert got[0].reason == "unknown_user"
+    assert len(answers) == 0

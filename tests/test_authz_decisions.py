@@ -143,6 +143,45 @@ def test_a_revoke_is_honoured_by_the_very_next_decision(cast: Cast, cache_mode):
     assert check(cast)["reason"] == "grant_revoked"
 
 
+def batch_reasons(cast: Cast, actions: list[str]) -> list[str]:
+    items = [
+        {
+            "user": "investigator",
+            "project_id": str(CASE_PROJECT_ID),
+            "action": action,
+            "correlation_id": str(i),
+        }
+        for i, action in enumerate(actions)
+    ]
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check-batch", {"checks": items}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return [result["reason"] for result in response.json()["results"]]
+
+
+def test_the_batchs_short_way_honours_a_revoke_at_once(cast: Cast, cache_mode):
+    """The batch answers a remembered question without taking the item apart; a revoke still
+    reaches the very next batch, and its denials reach the trail with their own ids."""
+    g = grant(cast, rights=["read"])
+    assert batch_reasons(cast, ["read", "export"]) == ["grant", "right_missing"]
+    assert batch_reasons(cast, ["read", "export"]) == ["grant", "right_missing"]  # remembered now
+    grant_revoke(grant=g, reason="Done", revoked_by=cast["case_lead"], by=LEAD)
+    assert batch_reasons(cast, ["read", "export"]) == ["grant_revoked", "grant_revoked"]
+
+
+def test_the_batchs_short_way_honours_an_expiry_without_any_write(cast: Cast, cache_mode, monkeypatch):
+    grant(cast, days=1)
+    assert batch_reasons(cast, ["read"]) == ["grant"]
+    assert batch_reasons(cast, ["read"]) == ["grant"]  # remembered now
+    later = timezone.now() + datetime.timedelta(days=2)
+    monkeypatch.setattr("authz.api.decision_views.timezone.now", lambda: later)
+    monkeypatch.setattr(
+        "authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date()
+    )
+    assert batch_reasons(cast, ["read"]) == ["grant_expired"]
+
+
 def test_narrowing_and_deactivation_are_honoured_at_once(cast: Cast, cache_mode):
     g = grant(cast, rights=["read", "export"])
     assert check(cast, action="export")["allowed"] is True

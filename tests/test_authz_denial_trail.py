@@ -78,6 +78,20 @@ def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Ca
     # Each row's hash covers exactly what was stored, linked to the row before it.
     assert verify_chain(against_checkpoints=False).ok
 
+    # Again: now the answers are remembered and the usual items take the batch's short way; their
+    # denials reach the trail all the same, with the new request's ids.
+    again = cast.api("hansken_production").post("/api/v1/authz/check-batch", {"checks": items}, format="json")
+    repeated = again.json()["results"]
+    assert [r["reason"] for r in repeated] == [r["reason"] for r in results]
+    events = list(AuditEvent.objects.filter(sequence__gt=trace.sequence).order_by("sequence"))
+    assert [str(e.event_id) for e in events] == [r["decision_id"] for r in repeated[1:]]
+    assert [(e.actor, e.project_id, e.details) for e in events] == [
+        (export.actor, export.project_id, export.details),
+        (ghost.actor, ghost.project_id, ghost.details),
+        (trace.actor, trace.project_id, trace.details),
+    ]
+    assert verify_chain(against_checkpoints=False).ok
+
 
 def test_decision_ids_are_distinct_time_ordered_uuids_within_and_across_requests():
     from authz.api.decision_views import DecisionIds

@@ -215,8 +215,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     timestamp = now.timestamp()
     # The remembered answers are fetched before any fact is read (see FactCache.forget).
     answers = fact_cache.answers_for(environment) if use_cache else Answers()
-    if not answers.hold_at(timestamp):
-        answers.forget_all(timestamp)
+    generation = answers.begin(timestamp)
     known = answers.decisions
     decisions: list[Any] = []  # a Decision for each item; None until the full way has decided it
     correlation_ids: list[str] = []
@@ -253,9 +252,9 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
         for index, check, decision in zip(full_way, checks, decided, strict=True):
             decisions[index] = decision
             correlation_ids[index] = check[3]
-    if not answers.hold_at(timestamp):
-        # Another thread of this worker remembered, meanwhile, an answer worked out at a later
-        # moment or one that changes before ``now`` (see decide_many): all again, the full way.
+    if not answers.still_hold(timestamp, generation):
+        # Another thread of this worker forgot the answers meanwhile, or remembered one that does
+        # not hold at ``now`` (see Answers): all again, the full way, without the memory.
         checks = [parse_check(item, index, BATCH_ITEM_FIELDS) for index, item in enumerate(items)]
         return decide_all(checks, environment, use_cache, now, remember=False), [c[3] for c in checks]
     return decisions, correlation_ids
