@@ -167,7 +167,7 @@ def answer_key(question: Question) -> str:
     find in a large dictionary: fewer objects to touch. A question whose username holds a NUL is
     never remembered (see ``decide_many``), so every remembered key has exactly one NUL."""
     user, project_id, action = question
-    return user + "\0" + project_id + action
+    return f"{user}\0{project_id}{action}"
 
 
 class Answers:
@@ -256,7 +256,7 @@ def decide_many(
     append = decisions.append
     for question, _, image_id, _ in checks:
         user, project_id, action = question
-        key = user + "\0" + project_id + action  # answer_key, spelled out: this runs per check
+        key = f"{user}\0{project_id}{action}"  # answer_key, spelled out: this runs per check
         decision = known.get(key)
         if decision is None:
             person = people[user]

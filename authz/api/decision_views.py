@@ -220,6 +220,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     decisions: list[Any] = []  # a Decision for each item; None until the full way has decided it
     correlation_ids: list[str] = []
     full_way: list[int] = []
+    add_decision, add_correlation_id = decisions.append, correlation_ids.append
     for index, item in enumerate(items):
         # Four fields, and these four found: then there is no other field.
         if type(item) is dict and len(item) == 4:
@@ -238,13 +239,13 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                 and user.isprintable()
                 and correlation_id.isprintable()
             ):
-                decision = known.get(user + "\0" + project_text + action)  # answer_key, spelled out
+                decision = known.get(f"{user}\0{project_text}{action}")  # answer_key, spelled out
                 if decision is not None:
-                    decisions.append(decision)
-                    correlation_ids.append(correlation_id)
+                    add_decision(decision)
+                    add_correlation_id(correlation_id)
                     continue
-        decisions.append(None)
-        correlation_ids.append("")
+        add_decision(None)
+        add_correlation_id("")
         full_way.append(index)
     if full_way:
         checks = [parse_check(items[index], index, BATCH_ITEM_FIELDS) for index in full_way]
