@@ -1,11 +1,31 @@
 """Shared pieces of the API: strict input serializers (unknown fields are an error, not silently
-dropped) and timezone-aware datetime input."""
+dropped), timezone-aware datetime input, and output in UTC."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A time as the API states it everywhere: ISO 8601 in UTC with "Z" (as the decision and audit
+    APIs write it), not in the server's display time zone."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", datetime.UTC)
+        super().__init__(**kwargs)
+
+
+class OutputSerializer(serializers.ModelSerializer):
+    """A model's fields as the API answers them: times in UTC (``UTCDateTimeField``)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }
 
 
 class StrictSerializer(serializers.Serializer):

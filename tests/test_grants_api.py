@@ -311,3 +311,29 @@ def test_access_at_lists_deputies_as_they_were_at_that_moment(cast: Cast):
         "/api/v1/audit/access-at", {"project_id": str(CASE_PROJECT_ID), "at": while_deputy.isoformat()}
     )
     assert "deputy" in [row["user"] for row in response.json()["access"]]
+
+
+def test_every_time_the_grants_api_answers_is_utc_with_z(cast: Cast):
+    """One way of writing times across the API (the decision and audit APIs write UTC with "Z"),
+    whatever the server's display time zone: a time sent with +01:00 comes back as the same moment
+    in UTC."""
+    sent = (timezone.now() + datetime.timedelta(days=30)).astimezone(
+        datetime.timezone(datetime.timedelta(hours=1))
+    )
+    response = cast.api("case_lead").post(GRANTS_URL, grant_body(valid_until=sent.isoformat()), format="json")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["valid_until"] == sent.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    listed = cast.api("case_lead").get(GRANTS_URL).json()["results"]
+    times = [
+        value
+        for record in [created, *listed, *(v for g in listed for v in g["history"])]
+        for name, value in record.items()
+        if name.endswith("_at") or name.startswith("valid_")
+        if isinstance(value, str)
+    ]
+    assert len(times) >= 8
+    assert all(
+        t.endswith("Z") and datetime.datetime.fromisoformat(t).utcoffset() == datetime.timedelta(0)
+        for t in times
+    ), times

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from authz.models import AccessRequest, Action, Grant, GrantVersion
 from cases.api.serializers import UsernameField
-from hansken_governance.api_base import AwareDateTimeField, StrictSerializer
+from hansken_governance.api_base import AwareDateTimeField, OutputSerializer, StrictSerializer
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
 
 
@@ -75,7 +75,7 @@ class RejectInput(StrictSerializer):
     note = serializers.CharField(max_length=2000)
 
 
-class GrantVersionOutput(serializers.ModelSerializer):
+class GrantVersionOutput(OutputSerializer):
     changed_by = serializers.CharField(source="changed_by_label")
 
     class Meta:
@@ -95,7 +95,7 @@ class GrantVersionOutput(serializers.ModelSerializer):
         ]
 
 
-class GrantOutput(serializers.ModelSerializer):
+class GrantOutput(OutputSerializer):
     project_id = serializers.UUIDField(source="case.project_id")
     grantee = serializers.CharField(source="grantee.username")
     granted_by = serializers.CharField(source="granted_by.username")
@@ -132,7 +132,7 @@ class GrantOutput(serializers.ModelSerializer):
         return grant.revoked_by_label or None
 
 
-class AccessRequestOutput(serializers.ModelSerializer):
+class AccessRequestOutput(OutputSerializer):
     project_id = serializers.UUIDField(source="case.project_id")
     case_number = serializers.CharField(source="case.case_number")
     requester = serializers.CharField(source="requester.username")

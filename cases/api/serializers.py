@@ -7,7 +7,12 @@ from rest_framework import serializers
 
 from cases.models import Case, Dataset
 from cases.selectors import case_deputy_usernames
-from hansken_governance.api_base import AwareDateTimeField, StrictSerializer, StrictUUIDField
+from hansken_governance.api_base import (
+    AwareDateTimeField,
+    OutputSerializer,
+    StrictSerializer,
+    StrictUUIDField,
+)
 from hansken_governance.environments import Environment
 
 
@@ -42,7 +47,7 @@ class DatasetLastAccessInput(StrictSerializer):
     last_accessed_at = AwareDateTimeField()
 
 
-class DatasetOutput(serializers.ModelSerializer):
+class DatasetOutput(OutputSerializer):
     project_id = serializers.UUIDField(source="case.project_id", read_only=True)
 
     class Meta:
@@ -60,7 +65,7 @@ class DatasetOutput(serializers.ModelSerializer):
         ]
 
 
-class CaseOutput(serializers.ModelSerializer):
+class CaseOutput(OutputSerializer):
     case_lead = serializers.CharField(source="case_lead.username", read_only=True)
     deputies = serializers.SerializerMethodField()
     datasets = DatasetOutput(many=True, read_only=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from hansken_governance.api_base import AwareDateTimeField, StrictSerializer
+from hansken_governance.api_base import AwareDateTimeField, OutputSerializer, StrictSerializer
 from retention.models import NoticeStatus, RemovalStatus, RemovalTask, RetentionNotice
 from retention.services import Decision
 
@@ -12,7 +12,7 @@ class NoticeFilter(StrictSerializer):
     status = serializers.ChoiceField(choices=NoticeStatus.choices, required=False)
 
 
-class NoticeOutput(serializers.ModelSerializer):
+class NoticeOutput(OutputSerializer):
     project_id = serializers.UUIDField(source="case.project_id", read_only=True)
     case_number = serializers.CharField(source="case.case_number", read_only=True)
     image_id = serializers.UUIDField(source="dataset.image_id", read_only=True)
@@ -48,7 +48,7 @@ class RemovalFilter(StrictSerializer):
     status = serializers.ChoiceField(choices=RemovalStatus.choices, required=False)
 
 
-class RemovalOutput(serializers.ModelSerializer):
+class RemovalOutput(OutputSerializer):
     project_id = serializers.UUIDField(source="dataset.case.project_id", read_only=True)
     case_number = serializers.CharField(source="dataset.case.case_number", read_only=True)
     image_id = serializers.UUIDField(source="dataset.image_id", read_only=True)
