@@ -327,6 +327,16 @@ def test_control_characters_in_the_username_are_refused(cast: Cast):
     assert response.json()["errors"][0]["field"] == "user"
 
 
+@pytest.mark.parametrize("user", ["", "inv\x01estigator", "line\nbreak", "x" * 151])
+def test_projects_refuses_a_username_that_check_would_refuse(cast: Cast, user):
+    response = cast.api("hansken_production").get("/api/v1/authz/projects", {"user": user, "action": "read"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "user"
+    assert cast.api("hansken_production").get(
+        "/api/v1/authz/projects", {"user": "x" * 150, "action": "read"}
+    ).json() == {"project_ids": []}
+
+
 def test_a_change_published_by_another_worker_drops_only_that_persons_facts(cast: Cast, settings):
     """Another worker's change reaches this one through the change log in Redis: only the named
     person's facts are dropped; others stay cached (shown by a write that bypasses invalidation)."""

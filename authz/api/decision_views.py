@@ -484,8 +484,9 @@ class ProjectsApi(FastDecisionView):
     )
     def get(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
         user = request.GET.get("user", "")
-        if not user:
-            raise problem(400, "Give user, a username.", "user")
+        if not user or len(user) > 150 or not user.isprintable():
+            # As parse_check asks of a username (and so the memory of answers never holds another).
+            raise problem(400, "Give user, a username (printable text, at most 150 characters).", "user")
         action = query_action(request)
         people, _ = fact_cache.people_and_cases([user], [], use_cache)
         person = people.get(user)
