@@ -33,7 +33,7 @@ from audit.chain import (
     row_hash_parts,
 )
 from audit.models import AuditEvent, ChainCheckpoint, ChainHead
-from audit.services import audit_record, checkpoint_write
+from audit.services import ClientEvent, audit_record, audit_record_client_events, checkpoint_write
 from audit.tasks import verify_chain as verify_task
 from audit.verify import verify_chain
 from hansken_governance.schedules import BEAT_SCHEDULE
@@ -353,14 +353,34 @@ def test_the_purge_door_lets_deletes_through_in_one_transaction_only(db: None):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_make_one_chain_without_forks():
-    """4 writers, 50 events each. On PostgreSQL each thread has its own connection and transactions;
-    SQLite has one writer at a time anyway, so there they run one after another."""
+    """4 writers, 50 writes each: two through ``audit_record`` (one event in a transaction), two
+    through ``audit_record_client_events`` (two denials at once; on PostgreSQL the database
+    function, which takes the same lock). On PostgreSQL each thread has its own connection and
+    transactions; SQLite has one writer at a time anyway, so there they run one after another."""
     writers, each = 4, 50
     errors: list[BaseException] = []
 
     def write(worker: int) -> None:
         try:
             for n in range(each):
+                if worker % 2:
+                    audit_record_client_events(
+                        [
+                            ClientEvent(
+                                str(uuid.uuid4()), f"person-{worker}", None, None, "", None, {"n": n}
+                            ),
+                            ClientEvent(
+                                str(uuid.uuid4()), f"person-{worker}", None, None, "", None, {"n": -n}
+                            ),
+                        ],
+                        action="authz.denied",
+                        outcome="denied",
+                        client_name="hansken",
+                        environment="production",
+                        source_address=None,
+                        request_id=f"{worker}-{n}",
+                    )
+                    continue
                 with transaction.atomic():
                     audit_record(
                         action=actions.CASE_CREATED, actor=BY, object_type="worker", object_id=f"{worker}-{n}"
@@ -381,11 +401,12 @@ def test_concurrent_writers_make_one_chain_without_forks():
         for w in range(writers):
             write(w)
     assert errors == []
+    total = writers // 2 * each + writers // 2 * each * 2
     events = list(AuditEvent.objects.order_by("sequence").values_list("sequence", "prev_hash", "hash"))
-    assert [sequence for sequence, _, _ in events] == list(range(1, writers * each + 1))
+    assert [sequence for sequence, _, _ in events] == list(range(1, total + 1))
     assert len({prev for _, prev, _ in events}) == len(events)  # no two rows share a parent: no fork
-    assert verify() == f"OK {writers * each} events"
-    assert ChainHead.objects.get().sequence == writers * each
+    assert verify() == f"OK {total} events"
+    assert ChainHead.objects.get().sequence == total
 
 
 def test_the_schedules_run_the_checkpoint_and_the_daily_verification():
