@@ -3,6 +3,7 @@ TLS from a CA made in the test. Each test counts the unique event ids rsyslog wr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -11,7 +12,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -268,12 +271,12 @@ def test_it_does_nothing_and_says_so_without_a_siem_host(db, settings, client):
 # A forwarder process killed in the middle of sending
 
 
-def _env(data_dir: Path, receiver: Receiver, ca_file: Path) -> dict[str, str]:
+def _env(data_dir: Path, receiver: Receiver, ca_file: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "hansken_governance.settings.test",
-            "HG_DATA_DIR": str(data_dir),  # a file-backed SQLite database of its own
+            "HG_DATA_DIR": str(data_dir),  # without DATABASE_URL: a file-backed SQLite database of its own
             "SIEM_HOST": "localhost",
             "SIEM_PORT": str(receiver.port),
             "SIEM_TRANSPORT": "tls",
@@ -282,7 +285,43 @@ def _env(data_dir: Path, receiver: Receiver, ca_file: Path) -> dict[str, str]:
             "LOG_LEVEL": "WARNING",
         }
     )
+    if database_url:
+        env["DATABASE_URL"] = database_url
     return env
+
+
+@contextlib.contextmanager
+def scratch_database(data_dir: Path) -> Iterator[tuple[str | None, Callable[[str], list[tuple[Any, ...]]]]]:
+    """The database the forwarder processes share, of the suite's own kind: when the suite runs on
+    PostgreSQL, a scratch PostgreSQL database on the same server (dropped afterwards); otherwise a
+    SQLite file in ``data_dir``. Gives its URL (None: SQLite) and a function that runs a query on it."""
+    suite_url = os.environ.get("DATABASE_URL", "")
+    if not suite_url.startswith("postgres"):
+        database = data_dir / "db.sqlite3"
+
+        def sqlite_query(sql: str) -> list[tuple[Any, ...]]:
+            with contextlib.closing(sqlite3.connect(database)) as db:
+                return db.execute(sql).fetchall()
+
+        yield None, sqlite_query
+        return
+    import psycopg
+
+    name = f"hg_siem_kill_{os.getpid()}"
+    server = suite_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def pg_query(sql: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(f"{server}/{name}") as db:
+            return db.execute(sql).fetchall()
+
+    try:
+        yield f"{server}/{name}", pg_query
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 MAKE_EVENTS = """
@@ -298,43 +337,41 @@ for _ in range(12):
 
 
 def test_a_forwarder_killed_mid_send_loses_nothing(tmp_path, pki):
+    """On the suite's own kind of database (a scratch one: the processes commit for real)."""
     data_dir = tmp_path / "data"
     receiver = Receiver(tmp_path / "rx", identity=pki["good"], authority=pki["ca"])
-    env = _env(data_dir, receiver, pki["ca"].cert_file)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
-    subprocess.run([*manage, "shell", "-c", MAKE_EVENTS], env=env, cwd=ROOT, check=True)
-    database = data_dir / "db.sqlite3"
-    with sqlite3.connect(database) as db:
-        expected = {str(uuid.UUID(row[0])) for row in db.execute("SELECT event_id FROM audit_auditevent")}
-        total = db.execute("SELECT MAX(sequence) FROM audit_auditevent").fetchone()[0]
-    assert len(expected) == 12000
+    with scratch_database(data_dir) as (database_url, query):
+        env = _env(data_dir, receiver, pki["ca"].cert_file, database_url)
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v", "0"], env=env, cwd=ROOT, check=True)
+        subprocess.run([*manage, "shell", "-c", MAKE_EVENTS], env=env, cwd=ROOT, check=True)
+        expected = {str(uuid.UUID(str(row[0]))) for row in query("SELECT event_id FROM audit_auditevent")}
+        total = query("SELECT MAX(sequence) FROM audit_auditevent")[0][0]
+        assert len(expected) == 12000
 
-    with running(receiver):
-        worker = subprocess.Popen(
-            [*manage, "siem_forward", "--chunk-size", "100"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 60
-        # Killed once a quarter has arrived: chunks of 100 are confirmed one connection at a time.
-        while len(receiver.event_ids()) < 3000 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
-        with sqlite3.connect(database) as db:
-            row = db.execute("SELECT last_sequence FROM siem_siemcursor WHERE id = 1").fetchone()
-        killed_at = row[0] if row else 0
-        # Killed in the middle: some chunks were confirmed, not all.
-        assert 0 < killed_at < total
+        with running(receiver):
+            worker = subprocess.Popen(
+                [*manage, "siem_forward", "--chunk-size", "100"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL
+            )
+            deadline = time.monotonic() + 60
+            # Killed once a quarter has arrived: chunks of 100 are confirmed one connection at a time.
+            while len(receiver.event_ids()) < 3000 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+            rows = query("SELECT last_sequence FROM siem_siemcursor WHERE id = 1")
+            killed_at = rows[0][0] if rows else 0
+            # Killed in the middle: some chunks were confirmed, not all.
+            assert 0 < killed_at < total
 
-        finish = subprocess.run(
-            [*manage, "siem_forward"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        assert finish.returncode == 0, finish.stderr
-        received = receiver.wait_for(expected)
-        counts = receiver.event_ids()
-    assert received >= expected  # every id present
-    duplicates = {event_id for event_id, count in counts.items() if count > 1}
-    # At-least-once: only what was in flight when the worker died can arrive twice.
-    assert len(duplicates) <= 100
-    with sqlite3.connect(database) as db:
-        assert db.execute("SELECT last_sequence FROM siem_siemcursor").fetchone()[0] == total
+            finish = subprocess.run(
+                [*manage, "siem_forward"], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+            )
+            assert finish.returncode == 0, finish.stderr
+            received = receiver.wait_for(expected)
+            counts = receiver.event_ids()
+        assert received >= expected  # every id present
+        duplicates = {event_id for event_id, count in counts.items() if count > 1}
+        # At-least-once: only what was in flight when the worker died can arrive twice.
+        assert len(duplicates) <= 100
+        assert query("SELECT last_sequence FROM siem_siemcursor")[0][0] == total
