@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from django.db import DatabaseError
@@ -44,6 +44,10 @@ from hansken_governance.request_context import client_address
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+# The limits of a username and a correlation id, wherever one comes in (parse_check, the batch's
+# short way, projects).
+USERNAME_MAX = 150
+CORRELATION_ID_MAX = 200
 SCOPE = "authz:check"
 ACTIONS = frozenset(Action.values)
 
@@ -123,14 +127,22 @@ def parse_uuid(text: str) -> str:
     return canonical
 
 
+USERNAME_PROBLEM = f"Give the username (printable text, at most {USERNAME_MAX} characters)."
+
+
+def is_username(value: Any) -> TypeGuard[str]:
+    """Text that can be a username: printable (so no NUL, no line break), 1 to USERNAME_MAX long."""
+    return isinstance(value, str) and 0 < len(value) <= USERNAME_MAX and value.isprintable()
+
+
 def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) -> Check:
     if not isinstance(item, dict):
         raise problem(400, "Each check must be a JSON object.", None, index)
     if not item.keys() <= allowed_fields:
         raise problem(400, "This field is not known.", sorted(set(item) - allowed_fields)[0], index)
     user = item.get("user")
-    if not isinstance(user, str) or not user or len(user) > 150 or not user.isprintable():
-        raise problem(400, "Give the username (printable text, at most 150 characters).", "user", index)
+    if not is_username(user):
+        raise problem(400, USERNAME_PROBLEM, "user", index)
     raw_project = item.get("project_id")
     try:
         if not isinstance(raw_project, str):
@@ -160,10 +172,15 @@ def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) ->
     correlation_id = item.get("correlation_id", "")
     if "correlation_id" in allowed_fields and (
         # Printable: it goes into the audit trail, and PostgreSQL stores no NUL in JSON.
-        not isinstance(correlation_id, str) or len(correlation_id) > 200 or not correlation_id.isprintable()
+        not isinstance(correlation_id, str)
+        or len(correlation_id) > CORRELATION_ID_MAX
+        or not correlation_id.isprintable()
     ):
         raise problem(
-            400, "Give a correlation id (printable text, at most 200 characters).", "correlation_id", index
+            400,
+            f"Give a correlation id (printable text, at most {CORRELATION_ID_MAX} characters).",
+            "correlation_id",
+            index,
         )
     return ((user, project_id, action), trace_uid, image_id, correlation_id)
 
@@ -234,8 +251,8 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                 and type(correlation_id) is str
                 and type(project_text) is str
                 and action in ACTIONS
-                and 0 < len(user) <= 150
-                and len(correlation_id) <= 200
+                and 0 < len(user) <= USERNAME_MAX  # is_username, spelled out: this runs per item
+                and len(correlation_id) <= CORRELATION_ID_MAX
                 and user.isprintable()
                 and correlation_id.isprintable()
             ):
@@ -484,9 +501,9 @@ class ProjectsApi(FastDecisionView):
     )
     def get(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
         user = request.GET.get("user", "")
-        if not user or len(user) > 150 or not user.isprintable():
-            # As parse_check asks of a username (and so the memory of answers never holds another).
-            raise problem(400, "Give user, a username (printable text, at most 150 characters).", "user")
+        if not is_username(user):
+            # As parse_check (so the memory of answers never holds another kind of username).
+            raise problem(400, USERNAME_PROBLEM, "user")
         action = query_action(request)
         people, _ = fact_cache.people_and_cases([user], [], use_cache)
         person = people.get(user)
