@@ -40,6 +40,7 @@ from django.db import transaction
 
 from authz.decisions import Answers, CaseFacts, PersonFacts
 from authz.facts import load_cases, load_people
+from privilege.rules import Withheld
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ LOG_KEY = "hg:authz:changes"
 # The log is cut (and the epoch replaced, so every worker starts over) when it grows past this.
 LOG_LIMIT = 100_000
 MAX_ENTRIES = 500_000
+# Cases whose privileged marks a worker keeps (100,000 marks take some 15 MB).
+MAX_WITHHELD_CASES = 200
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -114,6 +117,9 @@ class FactCache:
         self.people: dict[str, PersonFacts | None] = {}
         self.cases: dict[str, CaseFacts | None] = {}
         self.clients: dict[str, Any] = {}
+        # Each case's privileged marks (``privilege.rules.Withheld``), loaded on the first check of a
+        # trace in that case and dropped with the case's other facts (``c:<project id>``).
+        self.withheld: dict[str, Withheld] = {}
         # Decisions already worked out, by environment (see ``decide_many``): emptied whenever any
         # person or case is dropped or reloaded, so an answer never outlives the facts behind it.
         self.answers: dict[str, Answers] = {}
@@ -124,6 +130,7 @@ class FactCache:
             self.epoch = None
             self.offset = 0
             self.people, self.cases, self.clients, self.answers = {}, {}, {}, {}
+            self.withheld = {}
 
     def answers_for(self, environment: str) -> Answers:
         answers = self.answers.get(environment)
@@ -142,6 +149,7 @@ class FactCache:
                     self.people.pop(name, None)
                 elif kind == "c":
                     self.cases.pop(name, None)
+                    self.withheld.pop(name, None)
             # Facts first, answers last (here, in clear, _start_over and _get_many): a reader fetches
             # its answers before it reads any facts, so an answer worked out from facts dropped
             # meanwhile can only land in answers that are thrown away.
@@ -188,6 +196,7 @@ class FactCache:
             cases = dict(load_cases(None))
         with self._lock:
             self.people, self.cases, self.clients, self.answers = people, cases, {}, {}
+            self.withheld = {}
             self.epoch, self.offset = epoch, offset
             self.loaded_at = time.monotonic()
         if people or cases:
@@ -225,6 +234,22 @@ class FactCache:
             }
 
         return self._get_many(self.clients, [digest], load, use)[digest]
+
+    def withheld_for(self, project_ids: Iterable[str], use: bool) -> Callable[[str], Withheld]:
+        """The privileged marks of a case by project id, for ``decide_many``: from the cache, or
+        loaded now (one query for all of ``project_ids`` not yet there). Without the cache they are
+        loaded for this request only. A database error propagates (the caller answers 503)."""
+        from privilege.selectors import withheld_of_cases
+
+        store = self.withheld if use else {}
+        missing = {project_id for project_id in project_ids if project_id not in store}
+        if missing:
+            loaded = withheld_of_cases(missing)
+            if use and len(store) + len(missing) > MAX_WITHHELD_CASES:
+                store.clear()
+            store.update(loaded)
+        found = {project_id: store[project_id] for project_id in project_ids}
+        return found.__getitem__
 
     def people_and_cases(
         self, usernames: Iterable[str], project_ids: Iterable[str], use: bool

@@ -2,7 +2,10 @@
 
 Allow only if the person exists, is active, is screened today, the case is open, the trace (if any)
 is not in a removed dataset, and either the person is the case lead or a deputy, or an unrevoked
-grant in force now covers the action and the calling environment. Every deny names its reason.
+grant in force now covers the action and the calling environment. A trace inside privileged data
+(``privilege.rules``: the trace or an ancestor marked suspected or confirmed) is then allowed only
+to a person who also holds ``review_privileged`` on the case by an explicit grant in force for this
+environment, the case lead and deputies included. Every deny names its reason.
 
 ``decide`` does no I/O, so the single check, the batch check, ``projects`` and ``subjects`` all use
 the very same rule and cannot disagree. They reach it through ``decide_many``, which gives again a
@@ -15,7 +18,7 @@ import datetime
 import math
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +27,7 @@ from django.utils import timezone
 
 from cases.models import CaseStatus
 from hansken_governance.environments import GRANT_ENVIRONMENTS
+from privilege.rules import Withheld, is_trace_id
 
 
 class Reason:
@@ -113,7 +117,7 @@ def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
 def image_of_trace(trace_uid: str) -> str:
     """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
-    if not sep or not trace_id or not all(step.isdigit() for step in trace_id.split("-")):
+    if not sep or not is_trace_id(trace_id):
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
         )
@@ -128,7 +132,11 @@ def decide(
     now: datetime.datetime,
     today: datetime.date,
     trace_image_id: str | None = None,
+    trace_id: str | None = None,
+    withheld: Withheld | None = None,
 ) -> Decision:
+    """``trace_id``: the id part of the trace uid (with ``trace_image_id``); ``withheld``: the
+    case's privileged marks (``None`` with a trace: they could not be read, so deny)."""
     gate = _gate(person, case, today)
     if gate is not None:
         return gate
@@ -137,7 +145,10 @@ def decide(
         trace = _trace_gate(case, trace_image_id)
         if trace is not None:
             return trace
-    return _by_grants(person, case, action, environment, now)
+    decision = _by_grants(person, case, action, environment, now)
+    if trace_image_id is not None and trace_id is not None and decision.allowed:
+        return _privileged(person, case, environment, now, decision, trace_image_id, trace_id, withheld)
+    return decision
 
 
 # What is asked: (username, project id, action). ``decide_many`` remembers answers by it.
@@ -237,8 +248,10 @@ def decide_many(
     now: datetime.datetime,
     today: datetime.date,
     answers: Answers,
+    withheld: Callable[[str], Withheld] | None = None,
 ) -> list[Decision]:
     """``decide`` for each check, in order, at one moment, for a client of ``environment``.
+    ``withheld`` gives a case's privileged marks by project id (needed for checks with a trace).
 
     ``people`` and ``cases`` hold the facts of every person and project the checks name (``None``:
     no such person or case; a missing key raises KeyError). ``answers`` remembers decisions already
@@ -254,7 +267,7 @@ def decide_many(
     known = answers.decisions
     decisions: list[Decision] = []
     append = decisions.append
-    for question, _, image_id, _ in checks:
+    for question, trace_uid, image_id, _ in checks:
         user, project_id, action = question
         key = f"{user}\0{project_id}{action}"  # answer_key, spelled out: this runs per check
         decision = known.get(key)
@@ -269,12 +282,25 @@ def decide_many(
             case = cases[project_id]
             if case is not None:
                 decision = _trace_gate(case, image_id) or decision
+                if decision.allowed:
+                    # Not remembered: it depends on the trace. The review grant's dates are among
+                    # the moments _next_change watches, so the remembered part stays exact.
+                    decision = _privileged(
+                        people[user],
+                        case,
+                        environment,
+                        now,
+                        decision,
+                        image_id,
+                        trace_uid.partition(":")[2],
+                        withheld(project_id) if withheld is not None else None,
+                    )
         append(decision)
     if not answers.still_hold(timestamp, generation):
         # Another thread forgot the answers meanwhile, or remembered one worked out at a later
         # moment or one that changes before ``now`` (or the memory was full and started again):
         # what was given from memory may not hold at ``now``. Work the checks out again without it.
-        return decide_many(people, cases, checks, environment, now, today, Answers())
+        return decide_many(people, cases, checks, environment, now, today, Answers(), withheld)
     return decisions
 
 
@@ -301,6 +327,58 @@ def _trace_gate(case: CaseFacts, trace_image_id: str) -> Decision | None:
         # registered) is nobody's to read under this case: fail closed.
         return _deny(Reason.NO_GRANT)
     return None
+
+
+def _privileged(
+    person: PersonFacts | None,
+    case: CaseFacts,
+    environment: str,
+    now: datetime.datetime,
+    decision: Decision,
+    image_id: str,
+    trace_id: str,
+    withheld: Withheld | None,
+) -> Decision:
+    """An allowed decision on a trace, held against the case's privileged marks."""
+    if withheld is None or person is None:
+        return _deny(Reason.WITHHELD_PRIVILEGED)  # marks unknown: fail closed
+    if not withheld.withholds(image_id, trace_id):
+        return decision
+    review = _explicit_grant(person, case, REVIEW_PRIVILEGED, environment, now)
+    if review is None:
+        return _deny(Reason.WITHHELD_PRIVILEGED)
+    # Allowed by the action's grant (or as case lead) and by the review grant: name the grant whose
+    # end comes first, so valid_until says how long this answer holds.
+    if (
+        decision.grant_id is not None
+        and decision.valid_until is not None
+        and decision.valid_until <= review.valid_until
+    ):
+        return decision
+    return Decision(True, Reason.GRANT, review.grant_id, review.valid_until)
+
+
+REVIEW_PRIVILEGED = "review_privileged"
+
+
+def _explicit_grant(
+    person: PersonFacts, case: CaseFacts, action: str, environment: str, now: datetime.datetime
+) -> GrantFacts | None:
+    """The unrevoked grant in force now that gives ``action`` in ``environment``, running longest;
+    being the case lead or a deputy does not count."""
+    best: GrantFacts | None = None
+    if environment not in GRANT_ENVIRONMENTS:
+        return None
+    for g in person.grants_by_case.get(case.case_id, ()):
+        if (
+            not g.revoked
+            and g.valid_from <= now < g.valid_until
+            and action in g.rights
+            and environment in g.environments
+            and (best is None or g.valid_until > best.valid_until)
+        ):
+            best = g
+    return best
 
 
 def _by_grants(

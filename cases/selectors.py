@@ -22,6 +22,10 @@ class CasePurpose(enum.StrEnum):
     MANAGE_DATASETS = "manage_datasets"  # register datasets, report last access
     MANAGE_ACCESS = "manage_access"  # grant, change and revoke access (case lead and deputies only)
     REVIEW_AUDIT = "review_audit"  # read the case's audit trail
+    # See the case's privileged marks and blocked export checks: the case lead, deputies, people
+    # holding review_privileged on the case by a grant in force, and the privacy officer.
+    REVIEW_PRIVILEGED = "review_privileged"
+    MARK_PRIVILEGED = "mark_privileged"  # post privileged marks (Hansken's clients with privilege:write)
 
 
 def deputy_case_ids(user: Any) -> QuerySet[CaseUserObjectPermission, Any]:
@@ -54,6 +58,14 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
         return cases if has_role(user, Role.OPERATOR) else cases.none()
     if purpose is CasePurpose.REVIEW_AUDIT:
         return cases if has_role(user, *REVIEWER_ROLES) else cases.filter(_led_or_deputy(user))
+    if purpose is CasePurpose.REVIEW_PRIVILEGED:
+        if has_role(user, Role.PRIVACY_OFFICER):
+            return cases
+        from authz.selectors import review_privileged_case_ids
+
+        return cases.filter(_led_or_deputy(user) | Q(pk__in=review_privileged_case_ids(user)))
+    if purpose is CasePurpose.MARK_PRIVILEGED:
+        return cases.none()  # marks come from Hansken's clients only
     if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
         return cases
     return cases.filter(_led_or_deputy(user) | _granted(user)).distinct()
@@ -61,6 +73,8 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
 
 def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
     if purpose in (CasePurpose.VIEW, CasePurpose.MANAGE_DATASETS) and client_may(client, "cases:write"):
+        return Case.objects.all()
+    if purpose is CasePurpose.MARK_PRIVILEGED and client_may(client, "privilege:write"):
         return Case.objects.all()
     return Case.objects.none()
 

@@ -1,7 +1,7 @@
 """``decide_many`` remembers answers (``Answers``) and gives them again while they cannot change. A
 property test over generated facts and moments: whatever it remembers, it gives exactly what
 ``decide`` gives for the same facts at the same moment, across grant starts and ends, screening
-dates, midnight, traces, environments and a clock that steps back."""
+dates, midnight, traces (some inside privileged marks), environments and a clock that steps back."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from authz.decisions import (
     decide_many,
 )
 from authz.models import Action
+from privilege.rules import Withheld
 
 ACTIONS = list(Action.values)
 ENVIRONMENTS = ["production", "experiment", "test"]
@@ -87,6 +88,7 @@ def all_checks() -> list[Check]:
     traces: list[tuple[str, str | None]] = [
         ("", None),
         (f"{IMAGE}:0-1", IMAGE),
+        (f"{IMAGE}:0-2-5", IMAGE),
         (f"{REMOVED_IMAGE}:2", REMOVED_IMAGE),
         (f"{FOREIGN_IMAGE}:0", FOREIGN_IMAGE),
     ]
@@ -104,9 +106,12 @@ def all_checks() -> list[Check]:
     moments=st.lists(st.integers(min_value=-80, max_value=110), min_size=2, max_size=8).map(sorted),
     step_back=st.booleans(),
     environment=st.sampled_from(ENVIRONMENTS),
+    # Privileged marks on the image: none, a container, or one trace.
+    marked=st.sampled_from([(), ("0-2",), ("0-1",), ("0",)]),
 )
-def test_remembered_answers_equal_the_rule_at_every_moment(world, moments, step_back, environment):
+def test_remembered_answers_equal_the_rule_at_every_moment(world, moments, step_back, environment, marked):
     person, case = world
+    withheld = Withheld({IMAGE: marked})
     people = {"investigator": person}
     cases = {PROJECT: case}
     answers = Answers()
@@ -116,10 +121,20 @@ def test_remembered_answers_equal_the_rule_at_every_moment(world, moments, step_
     for hour in moments:
         now = START + datetime.timedelta(hours=hour, minutes=hour % 7)
         today = timezone.localdate(now)
-        got = decide_many(people, cases, checks, environment, now, today, answers)
+        got = decide_many(people, cases, checks, environment, now, today, answers, lambda _: withheld)
         expected = [
-            decide(person, case, action, environment, now, today, image_id)
-            for (_, _, action), _, image_id, _ in checks
+            decide(
+                person,
+                case,
+                action,
+                environment,
+                now,
+                today,
+                image_id,
+                trace_uid.partition(":")[2] if image_id else None,
+                withheld,
+            )
+            for (_, _, action), trace_uid, image_id, _ in checks
         ]
         assert got == expected, f"at {now.isoformat()}"
 

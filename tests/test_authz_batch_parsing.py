@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from authz.api import decision_views
 from authz.cache import FactCache
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
+from privilege.rules import NOTHING_WITHHELD
 
 PROJECT = "44444444-4444-4444-8444-444444444444"
 
@@ -117,6 +118,8 @@ def known_facts(monkeypatch):
         )
 
     monkeypatch.setattr(cache, "people_and_cases", people_and_cases)
+    # No privileged marks anywhere (tests/test_privileged_rule.py covers them).
+    monkeypatch.setattr(cache, "withheld_for", lambda project_ids, use: lambda project_id: NOTHING_WITHHELD)
     monkeypatch.setattr(decision_views, "fact_cache", cache)
     return cache
 

@@ -66,7 +66,9 @@ def problem(status: int, message: str, field: str | None = None, index: int | No
     return RequestProblem(status, [item])
 
 
-def authenticate(request: HttpRequest, use_cache: bool, now: datetime.datetime) -> ApiClient:
+def authenticate(
+    request: HttpRequest, use_cache: bool, now: datetime.datetime, scope: str = SCOPE
+) -> ApiClient:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -81,8 +83,8 @@ def authenticate(request: HttpRequest, use_cache: bool, now: datetime.datetime) 
         raise problem(401, "The token is not valid, has expired or was revoked.")
     if not client.accepts_source(client_address(request)):
         raise problem(401, "This client may not call from this address.")
-    if not client_may(client, SCOPE):
-        raise problem(403, f"This client lacks the scope {SCOPE}.")
+    if not client_may(client, scope):
+        raise problem(403, f"This client lacks the scope {scope}.")
     if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
@@ -198,18 +200,22 @@ def decide_all(
     # The remembered answers are fetched before any fact is read (see FactCache.forget). Without
     # the cache, answers are remembered within this request only.
     answers = fact_cache.answers_for(environment) if use_cache and remember else Answers()
+    # The privileged marks of the cases whose traces are asked about (loaded once per case).
+    withheld = fact_cache.withheld_for({c[0][1] for c in checks if c[2] is not None}, use_cache)
     if use_cache:
         try:
             # Usually every person and case is in the cache already: read its dictionaries as they
             # are. A miss raises KeyError, and the batch goes again with the missing facts loaded.
-            return decide_many(fact_cache.people, fact_cache.cases, checks, environment, now, today, answers)
+            return decide_many(
+                fact_cache.people, fact_cache.cases, checks, environment, now, today, answers, withheld
+            )
         except KeyError:
             if remember:
                 answers = fact_cache.answers_for(environment)
     people, cases = fact_cache.people_and_cases(
         [c[0][0] for c in checks], [c[0][1] for c in checks], use_cache
     )
-    return decide_many(people, cases, checks, environment, now, today, answers)
+    return decide_many(people, cases, checks, environment, now, today, answers, withheld)
 
 
 # A denied decision with its place in the request and its check: what the audit trail records.
@@ -374,6 +380,7 @@ class FastDecisionView(APIView):
 
     authentication_classes = [BearerTokenAuthentication]
     permission_classes: list[Any] = []
+    scope = SCOPE  # the client's scope this endpoint needs
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         handler = getattr(self, request.method.lower(), None) if request.method in ("GET", "POST") else None
@@ -381,7 +388,7 @@ class FastDecisionView(APIView):
             return json_response({"errors": [{"field": None, "message": "Method not allowed."}]}, status=405)
         try:
             use_cache = fact_cache.sync()
-            client = authenticate(request, use_cache, timezone.now())
+            client = authenticate(request, use_cache, timezone.now(), self.scope)
             response: HttpResponse = handler(request, client, use_cache)
             return response
         except RequestProblem as exc:

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from authz.api import decision_views, views
+from authz.api import decision_views, export_views, views
 
 urlpatterns = [
     path("authz/check", decision_views.CheckApi.as_view(), name="api-authz-check"),
     path("authz/check-batch", decision_views.CheckBatchApi.as_view(), name="api-authz-check-batch"),
     path("authz/projects", decision_views.ProjectsApi.as_view(), name="api-authz-projects"),
     path("authz/subjects", decision_views.SubjectsApi.as_view(), name="api-authz-subjects"),
+    path("authz/export-check", export_views.ExportCheckApi.as_view(), name="api-authz-export-check"),
     path("cases/<uuid:project_id>/grants", views.CaseGrantsApi.as_view(), name="api-case-grants"),
     path("cases/<uuid:project_id>/sign-off", views.CaseSignOffApi.as_view(), name="api-case-sign-off"),
     path(

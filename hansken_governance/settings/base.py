@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "authz",
     "audit",
     "retention",
+    "privilege",
     "privacy_statement",
     "notifications",
     "siem",

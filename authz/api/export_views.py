@@ -1,0 +1,151 @@
+"""``POST /api/v1/authz/export-check`` (scope ``export:check``): may this person export these
+traces? The person's ``export`` right is decided by the one rule, as ``check`` decides it; the
+traces are held against the case's datasets and privileged marks (``privilege.exports``). A
+decision-API view: the same short path, authentication and fail-closed error handling as ``check``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+
+from api_clients.models import ApiClient
+from authz.api.decision_views import (
+    USERNAME_PROBLEM,
+    DecisionIds,
+    FastDecisionView,
+    decide_all,
+    is_username,
+    json_response,
+    parse_json_object,
+    parse_uuid,
+    problem,
+)
+from authz.cache import fact_cache
+from authz.decisions import Check
+from hansken_governance.request_context import client_address
+from privilege.exports import (
+    MAX_TRACES,
+    TRACES_PER_EVENT,
+    Trace,
+    blocked_traces,
+    export_check_record,
+    export_verdict,
+)
+from privilege.rules import is_trace_id
+
+EXPORT_FIELDS = frozenset({"user", "project_id", "trace_uids"})
+MAX_TRACE_UID = 500
+
+
+def parse_traces(value: Any) -> list[Trace]:
+    if not isinstance(value, list) or not value:
+        raise problem(400, f"Give 'trace_uids': a list of 1 to {MAX_TRACES:,} trace uids.", "trace_uids")
+    if len(value) > MAX_TRACES:
+        raise problem(400, f"At most {MAX_TRACES:,} trace uids per request; split it.", "trace_uids")
+    images: dict[str, str] = {}
+    traces: list[Trace] = []
+    for index, trace_uid in enumerate(value):
+        if not isinstance(trace_uid, str) or len(trace_uid) > MAX_TRACE_UID:
+            raise problem(
+                400, f"A trace uid is text of at most {MAX_TRACE_UID} characters.", "trace_uids", index
+            )
+        image_part, colon, trace_id = trace_uid.partition(":")
+        if not colon or not is_trace_id(trace_id):
+            raise problem(
+                400,
+                "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'.",
+                "trace_uids",
+                index,
+            )
+        image_id = images.get(image_part)
+        if image_id is None:
+            try:
+                image_id = images[image_part] = str(uuid.UUID(image_part))
+            except ValueError:
+                raise problem(
+                    400, "The trace uid does not start with an image UUID.", "trace_uids", index
+                ) from None
+        traces.append((trace_uid, image_id, trace_id))
+    return traces
+
+
+BLOCKED_SCHEMA = inline_serializer(
+    "ExportBlockedTrace",
+    {
+        "trace_uid": serializers.CharField(),
+        "reason": serializers.ChoiceField(
+            choices=["withheld_privileged", "contains_privileged", "dataset_deleted", "unknown_image"]
+        ),
+    },
+)
+
+
+class ExportCheckApi(FastDecisionView):
+    scope = "export:check"
+
+    @extend_schema(
+        request=inline_serializer(
+            "ExportCheck",
+            {
+                "user": serializers.CharField(),
+                "project_id": serializers.UUIDField(),
+                "trace_uids": serializers.ListField(child=serializers.CharField(), max_length=MAX_TRACES),
+            },
+        ),
+        responses={
+            200: inline_serializer(
+                "ExportDecision",
+                {
+                    "allowed": serializers.BooleanField(),
+                    "reason": serializers.CharField(),
+                    "decision_id": serializers.UUIDField(),
+                    "blocked": serializers.ListField(child=BLOCKED_SCHEMA),
+                },
+            )
+        },
+        operation_id="authz_export_check",
+    )
+    def post(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
+        body = parse_json_object(request)
+        unknown = sorted(set(body) - EXPORT_FIELDS)
+        if unknown:
+            raise problem(400, "This field is not known.", unknown[0])
+        user = body.get("user")
+        if not is_username(user):
+            raise problem(400, USERNAME_PROBLEM, "user")
+        raw_project = body.get("project_id")
+        try:
+            if not isinstance(raw_project, str):
+                raise ValueError("not text")
+            project_id = parse_uuid(raw_project)
+        except ValueError as exc:
+            raise problem(400, "Give the Hansken project id as a UUID.", "project_id") from exc
+        traces = parse_traces(body.get("trace_uids"))
+        check: Check = ((user, project_id, "export"), "", None, "")
+        decision = decide_all([check], client.environment, use_cache)[0]
+        _, cases = fact_cache.people_and_cases([], [project_id], use_cache)
+        withheld = fact_cache.withheld_for({project_id}, use_cache)(project_id)
+        blocked = blocked_traces(cases[project_id], withheld, traces)
+        allowed, reason = export_verdict(decision, blocked)
+        ids = DecisionIds(-(-len(traces) // TRACES_PER_EVENT))
+        export_check_record(
+            event_ids=ids,
+            user=user,
+            project_id=project_id,
+            traces=traces,
+            allowed=allowed,
+            reason=reason,
+            grant_id=decision.grant_id,
+            blocked=blocked,
+            client_name=client.name,
+            environment=client.environment,
+            source_address=client_address(request),
+            request_id=getattr(request, "request_id", ""),
+        )
+        return json_response(
+            {"allowed": allowed, "reason": reason, "decision_id": ids[0], "blocked": blocked}
+        )
