@@ -1,0 +1,205 @@
+"""The privileged-traces rule: a trace inside privileged data is denied with ``withheld_privileged``
+(case lead and deputies included) unless the person holds ``review_privileged`` by an explicit
+grant; a mark takes effect on the very next decision; marks that cannot be read give no decision.
+The fast structure (``privilege.rules.Withheld``) is pinned to the plain rule by a property test."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from django.db import DatabaseError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from authz.cache import invalidate
+from privilege.rules import (
+    Withheld,
+    ancestors_and_self,
+    canonical_trace_id,
+    contains_by_reference,
+    withheld_by_reference,
+)
+from tests.authz_helpers import check, grant
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.privilege_helpers import mark, post_marks, uid
+
+IMAGE_A = "11111111-1111-4111-8111-111111111111"
+IMAGE_B = "22222222-2222-4222-8222-222222222222"
+
+
+def tree(depth: int, width: int) -> list[str]:
+    """Every id of a tree ``depth`` levels deep with ``width`` children per trace (roots 0..width-1)."""
+    level = [str(n) for n in range(width)]
+    ids = list(level)
+    for _ in range(depth - 1):
+        level = [f"{parent}-{n}" for parent in level for n in range(width)]
+        ids += level
+    return ids
+
+
+# Steps up to 11, so that "1" and "10" and "1-1" and "11" all occur: the prefix traps.
+TRACES = tree(3, 3) + ["0-10", "0-10-1", "0-11", "1-1-10", "10", "10-1", "11"]
+marks_strategy = st.dictionaries(
+    st.tuples(st.sampled_from([IMAGE_A, IMAGE_B]), st.sampled_from(TRACES)),
+    st.sampled_from(["suspected", "confirmed", "rejected"]),
+    max_size=15,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(marks=marks_strategy)
+def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
+    marked: dict[str, list[str]] = {}
+    for (image, trace_id), status in marks.items():
+        if status in ("suspected", "confirmed"):
+            marked.setdefault(image, []).append(trace_id)
+    withheld = Withheld(marked)
+    for image in (IMAGE_A, IMAGE_B, "33333333-3333-4333-8333-333333333333"):
+        for trace_id in TRACES:
+            assert withheld.withholds(image, trace_id) == withheld_by_reference(marks, image, trace_id), (
+                image,
+                trace_id,
+            )
+            assert withheld.contains(image, trace_id) == contains_by_reference(marks, image, trace_id), (
+                image,
+                trace_id,
+            )
+
+
+def test_ids_are_compared_in_their_one_spelling():
+    assert canonical_trace_id("0-03-001") == "0-3-1"
+    assert canonical_trace_id("0-10") == "0-10"
+    withheld = Withheld({IMAGE_A: ["0-3"]})
+    assert withheld.withholds(IMAGE_A, "00-003-1")
+    assert withheld.contains(IMAGE_A, "00")
+    assert ancestors_and_self("0-3-1") == ["0-3-1", "0-3", "0"]
+
+
+def test_a_read_grant_does_not_reach_privileged_traces(cast: Cast):
+    grant(cast, rights=["read"])
+    post_marks(cast, mark("0-3", "confirmed"), mark("0-5", "suspected"), mark("0-7", "rejected"))
+    reasons = {
+        trace_id: check(cast, trace_uid=uid(trace_id))["reason"]
+        for trace_id in ("0-3", "0-3-1", "0-3-1-9", "0-5", "0-5-2", "0-7", "0-7-1", "0", "0-30", "0-4", "1")
+    }
+    assert reasons == {
+        "0-3": "withheld_privileged",
+        "0-3-1": "withheld_privileged",
+        "0-3-1-9": "withheld_privileged",
+        "0-5": "withheld_privileged",
+        "0-5-2": "withheld_privileged",
+        "0-7": "grant",  # reviewed: not privileged
+        "0-7-1": "grant",
+        "0": "grant",  # the container is readable (exporting it is another matter)
+        "0-30": "grant",  # 0-30 is not under 0-3
+        "0-4": "grant",
+        "1": "grant",
+    }
+    # Without a trace, the case itself is still readable.
+    assert check(cast)["allowed"] is True
+
+
+def test_case_lead_and_deputy_are_withheld_too_and_only_an_explicit_review_grant_opens(cast: Cast):
+    post_marks(cast, mark("0-3"))
+    for person in ("case_lead", "deputy"):
+        answer = check(cast, user=person, trace_uid=uid("0-3-1"))
+        assert (answer["allowed"], answer["reason"], answer["grant_id"]) == (False, "withheld_privileged", None)
+        assert check(cast, user=person, trace_uid=uid("0-4"))["reason"] == "case_lead"
+    review = grant(cast, grantee="deputy", rights=["review_privileged"], days=10)
+    answer = check(cast, user="deputy", trace_uid=uid("0-3-1"))
+    assert (answer["allowed"], answer["reason"], answer["grant_id"]) == (True, "grant", review.pk)
+    assert answer["valid_until"] is not None
+    # A review grant for another environment does not count.
+    grant(cast, grantee="investigator", rights=["read", "review_privileged"], environments=["experiment"])
+    grant(cast, grantee="investigator", rights=["read"])
+    assert check(cast, trace_uid=uid("0-3"))["reason"] == "withheld_privileged"
+    # review_privileged alone does not give the action itself.
+    grant(cast, grantee="engineer", rights=["review_privileged"])
+    assert check(cast, user="engineer", trace_uid=uid("0-3"))["reason"] == "right_missing"
+
+
+def test_the_answer_names_the_grant_that_ends_first(cast: Cast):
+    post_marks(cast, mark("0-3"))
+    read = grant(cast, rights=["read"], days=5)
+    review = grant(cast, rights=["review_privileged"], days=20)
+    answer = check(cast, trace_uid=uid("0-3"))
+    assert (answer["allowed"], answer["grant_id"]) == (True, read.pk)
+    assert check(cast, action="review_privileged", trace_uid=uid("0-3"))["grant_id"] == review.pk
+
+
+def test_a_mark_takes_effect_on_the_very_next_decision(cast: Cast):
+    grant(cast, rights=["read"])
+    assert check(cast, trace_uid=uid("0-3-1"))["allowed"] is True  # facts and marks now cached
+    post_marks(cast, mark("0-3", "suspected", at="2026-11-01T10:00:00Z"))
+    assert check(cast, trace_uid=uid("0-3-1"))["reason"] == "withheld_privileged"
+    post_marks(cast, mark("0-3", "rejected", at="2026-11-02T10:00:00Z"))
+    assert check(cast, trace_uid=uid("0-3-1"))["allowed"] is True
+
+
+def test_marks_that_cannot_be_read_give_no_decision(cast: Cast):
+    grant(cast, rights=["read"])
+    invalidate()
+    with mock.patch("privilege.selectors.withheld_of_cases", side_effect=DatabaseError("marks unreadable")):
+        response = cast.api("hansken_production").post(
+            "/api/v1/authz/check",
+            {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read", "trace_uid": uid("0")},
+            format="json",
+        )
+        assert response.status_code == 503
+        assert "allowed" not in response.json()
+        batch = cast.api("hansken_production").post(
+            "/api/v1/authz/check-batch",
+            {
+                "checks": [
+                    {
+                        "correlation_id": "1",
+                        "user": "investigator",
+                        "project_id": str(CASE_PROJECT_ID),
+                        "action": "read",
+                        "trace_uid": uid("0"),
+                    }
+                ]
+            },
+            format="json",
+        )
+        assert batch.status_code == 503
+
+
+def test_the_batch_answers_traces_as_check_does(cast: Cast):
+    grant(cast, rights=["read"])
+    post_marks(cast, mark("0-3"))
+    items = [
+        {
+            "correlation_id": f"{user}|{trace_id}",
+            "user": user,
+            "project_id": str(CASE_PROJECT_ID),
+            "action": "read",
+            "trace_uid": uid(trace_id),
+        }
+        for user in ("investigator", "case_lead", "engineer")
+        for trace_id in ("0", "0-3", "0-3-1", "0-4")
+    ]
+    response = cast.api("hansken_production").post("/api/v1/authz/check-batch", {"checks": items}, format="json")
+    assert response.status_code == 200
+    for item, result in zip(items, response.json()["results"], strict=True):
+        single = check(cast, user=item["user"], trace_uid=item["trace_uid"])
+        assert (result["allowed"], result["reason"], result["grant_id"]) == (
+            single["allowed"],
+            single["reason"],
+            single["grant_id"],
+        ), item
+
+
+def test_a_trace_uid_with_a_foreign_digit_is_refused(cast: Cast):
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check",
+        {
+            "user": "investigator",
+            "project_id": str(CASE_PROJECT_ID),
+            "action": "read",
+            "trace_uid": f"{IMAGE_ID}:0-\u0663",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "trace_uid"
