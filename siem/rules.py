@@ -12,8 +12,11 @@ The rules and their thresholds (settings, documented in docs/siem.md):
   person, case and day. In the experiment environment a missing grant is ``experiment_without_grant``.
 - ``denied_burst``: more than ``HG_MONITOR_DENIED_PER_HOUR`` denied decisions (``authz.denied``) for
   one person in one clock hour.
-- ``export_burst``: more than ``HG_MONITOR_EXPORTS_PER_DAY`` exports (``HG_MONITOR_EXPORT_ACTIONS``)
-  by one person in one day.
+- ``export_burst``: more than ``HG_MONITOR_EXPORTS_PER_DAY`` allowed export checks
+  (``export_check.allowed``: Hansken asks before every export) for one person in one day.
+- ``blocked_exports``: more than ``HG_MONITOR_BLOCKED_EXPORTS_PER_DAY`` refused export checks
+  (``export_check.refused``: privileged data, a removed dataset, or no export right) for one person
+  in one day: someone trying to take out what they may not.
 - ``screening_lapsed``: usage by a person whose screening was not valid on that day, as the
   screening history in the trail says it was then.
 - ``experiment_without_grant``: usage in the experiment environment on a case on which the person
@@ -44,6 +47,7 @@ from audit import actions as audit_actions
 from audit.models import AuditEvent, Basis
 from audit.usage import HANSKEN_ACTION_PREFIX
 from authz import actions as authz_actions
+from privilege import actions as privilege_actions
 from siem.models import MonitorCursor, Severity
 from siem.selectors import backlog
 from siem.services import AlertSighting, alert_record
@@ -53,6 +57,7 @@ class Rule(TextChoices):
     NO_GRANT_USAGE = "no_grant_usage", _("Use of case data without a grant")
     DENIED_BURST = "denied_burst", _("Many denied decisions")
     EXPORT_BURST = "export_burst", _("Many exports")
+    BLOCKED_EXPORTS = "blocked_exports", _("Repeated refused exports")
     SCREENING_LAPSED = "screening_lapsed", _("Use after the screening lapsed")
     EXPERIMENT_WITHOUT_GRANT = (
         "experiment_without_grant",
@@ -66,6 +71,7 @@ SEVERITY = {
     Rule.NO_GRANT_USAGE: Severity.HIGH,
     Rule.DENIED_BURST: Severity.MEDIUM,
     Rule.EXPORT_BURST: Severity.MEDIUM,
+    Rule.BLOCKED_EXPORTS: Severity.HIGH,
     Rule.SCREENING_LAPSED: Severity.HIGH,
     Rule.EXPERIMENT_WITHOUT_GRANT: Severity.HIGH,
     Rule.CHAIN_VERIFICATION_FAILED: Severity.CRITICAL,
@@ -267,8 +273,16 @@ def evaluate(rows: list[Row]) -> list[AlertSighting]:
     sightings += _threshold(
         Rule.EXPORT_BURST,
         rows,
-        list(settings.HG_MONITOR_EXPORT_ACTIONS),
+        [privilege_actions.EXPORT_ALLOWED],
         settings.HG_MONITOR_EXPORTS_PER_DAY,
+        day_window,
+        up_to,
+    )
+    sightings += _threshold(
+        Rule.BLOCKED_EXPORTS,
+        rows,
+        [privilege_actions.EXPORT_REFUSED],
+        settings.HG_MONITOR_BLOCKED_EXPORTS_PER_DAY,
         day_window,
         up_to,
     )

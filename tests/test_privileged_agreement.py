@@ -93,7 +93,9 @@ def test_check_batch_and_export_check_agree_with_the_brute_force_rule(cast: Cast
         split = min(world["split_at"], len(marks))
         for part in (marks[:split], marks[max(0, split - 2) :]):
             if part:
-                response = api.post(f"/api/v1/cases/{CASE_PROJECT_ID}/privileged", {"marks": part}, format="json")
+                response = api.post(
+                    f"/api/v1/cases/{CASE_PROJECT_ID}/privileged", {"marks": part}, format="json"
+                )
                 assert response.status_code == 201, response.content
 
         pairs = list(itertools.product(USERS, ACTIONS))

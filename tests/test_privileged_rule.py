@@ -103,7 +103,11 @@ def test_case_lead_and_deputy_are_withheld_too_and_only_an_explicit_review_grant
     post_marks(cast, mark("0-3"))
     for person in ("case_lead", "deputy"):
         answer = check(cast, user=person, trace_uid=uid("0-3-1"))
-        assert (answer["allowed"], answer["reason"], answer["grant_id"]) == (False, "withheld_privileged", None)
+        assert (answer["allowed"], answer["reason"], answer["grant_id"]) == (
+            False,
+            "withheld_privileged",
+            None,
+        )
         assert check(cast, user=person, trace_uid=uid("0-4"))["reason"] == "case_lead"
     review = grant(cast, grantee="deputy", rights=["review_privileged"], days=10)
     answer = check(cast, user="deputy", trace_uid=uid("0-3-1"))
@@ -142,7 +146,12 @@ def test_marks_that_cannot_be_read_give_no_decision(cast: Cast):
     with mock.patch("privilege.selectors.withheld_of_cases", side_effect=DatabaseError("marks unreadable")):
         response = cast.api("hansken_production").post(
             "/api/v1/authz/check",
-            {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read", "trace_uid": uid("0")},
+            {
+                "user": "investigator",
+                "project_id": str(CASE_PROJECT_ID),
+                "action": "read",
+                "trace_uid": uid("0"),
+            },
             format="json",
         )
         assert response.status_code == 503
@@ -179,7 +188,9 @@ def test_the_batch_answers_traces_as_check_does(cast: Cast):
         for user in ("investigator", "case_lead", "engineer")
         for trace_id in ("0", "0-3", "0-3-1", "0-4")
     ]
-    response = cast.api("hansken_production").post("/api/v1/authz/check-batch", {"checks": items}, format="json")
+    response = cast.api("hansken_production").post(
+        "/api/v1/authz/check-batch", {"checks": items}, format="json"
+    )
     assert response.status_code == 200
     for item, result in zip(items, response.json()["results"], strict=True):
         single = check(cast, user=item["user"], trace_uid=item["trace_uid"])

@@ -20,7 +20,7 @@ from notifications.models import Notification
 from people.services import person_set_screening
 from siem.models import Alert, AlertStatus
 from siem.rules import sweep
-from tests.personas import CASE_PROJECT_ID, PASSWORD
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, PASSWORD
 
 CASE = str(CASE_PROJECT_ID)
 
@@ -155,16 +155,51 @@ def test_denied_decisions_above_the_hourly_threshold_raise_an_alert_counted_acro
     assert Alert.objects.count() == 1
 
 
+def _export_check(cast, user: str, trace_ids: list[str], count: int = 1) -> None:
+    for _ in range(count):
+        response = cast.api("hansken_production").post(
+            "/api/v1/authz/export-check",
+            {"user": user, "project_id": CASE, "trace_uids": [f"{IMAGE_ID}:{t}" for t in trace_ids]},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+
+
 def test_exports_above_the_daily_threshold_raise_an_alert(cast, settings):
+    """The rule counts the export checks Hansken makes before every export (allowed ones)."""
     settings.HG_MONITOR_EXPORTS_PER_DAY = 2
-    _usage(cast, "hansken_production", "case_lead", action="export", count=2)
+    _export_check(cast, "case_lead", ["0-1"], count=2)
     sweep()
     assert _alerts("export_burst") == []
-    _usage(cast, "hansken_production", "case_lead", action="export")
+    _export_check(cast, "case_lead", ["0-2"])
     _usage(cast, "hansken_production", "case_lead", action="read", count=5)  # not exports
+    _export_check(cast, "investigator", ["0-2"], count=3)  # refused (no grant): not exports
     sweep()
     [alert] = _alerts("export_burst")
     assert (alert.subject_person, alert.count) == ("case_lead", 3)
+
+
+def test_repeated_refused_exports_raise_an_alert(cast, settings):
+    settings.HG_MONITOR_BLOCKED_EXPORTS_PER_DAY = 2
+    marks = {
+        "marks": [
+            {"trace_uid": f"{IMAGE_ID}:0-3-1", "status": "confirmed", "marked_at": "2026-11-01T10:00:00Z"}
+        ]
+    }
+    assert (
+        cast.api("hansken_production")
+        .post(f"/api/v1/cases/{CASE}/privileged", marks, format="json")
+        .status_code
+        == 201
+    )
+    _export_check(cast, "case_lead", ["0-3"], count=2)  # a mailbox holding a privileged e-mail
+    _export_check(cast, "case_lead", ["0-4"], count=4)  # allowed: not counted here
+    sweep()
+    assert _alerts("blocked_exports") == []
+    _export_check(cast, "case_lead", ["0-3-1"])
+    sweep()
+    [alert] = _alerts("blocked_exports")
+    assert (alert.subject_person, alert.count, alert.severity) == ("case_lead", 3, "high")
 
 
 def test_use_after_the_screening_lapsed_raises_an_alert_judged_by_the_screening_then(cast):

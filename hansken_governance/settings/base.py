@@ -259,7 +259,7 @@ SIEM_SYSLOG_HOSTNAME = env_optional("SIEM_SYSLOG_HOSTNAME")  # syslog HOSTNAME; 
 # Monitoring rules over the audit trail (siem.rules; docs/siem.md).
 HG_MONITOR_DENIED_PER_HOUR = env_int("HG_MONITOR_DENIED_PER_HOUR", 20)
 HG_MONITOR_EXPORTS_PER_DAY = env_int("HG_MONITOR_EXPORTS_PER_DAY", 50)
-HG_MONITOR_EXPORT_ACTIONS = env_list("HG_MONITOR_EXPORT_ACTIONS", ["hansken.export"])
+HG_MONITOR_BLOCKED_EXPORTS_PER_DAY = env_int("HG_MONITOR_BLOCKED_EXPORTS_PER_DAY", 3)
 
 # Mail: off unless a host is set (notifications then also go by e-mail).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
