@@ -30,6 +30,9 @@ from cases import services as case_services
 from cases.models import Case, CaseUserObjectPermission, Dataset
 from people import services as people_services
 from people.models import Profile
+from privilege import services as privilege_services
+from privilege.marks_input import MarkInput
+from privilege.models import PrivilegedMark, PrivilegedMarkVersion
 from tests.audit_helpers import triggers_off
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 
@@ -50,6 +53,8 @@ def snapshot() -> str:
         "deputies": list(CaseUserObjectPermission.objects.order_by("pk").values()),
         "clients": [_without_last_used(row) for row in ApiClient.objects.order_by("pk").values()],
         "tokens": [_without_last_used(row) for row in PersonalToken.objects.order_by("pk").values()],
+        "marks": list(PrivilegedMark.objects.order_by("pk").values()),
+        "mark_versions": list(PrivilegedMarkVersion.objects.order_by("pk").values()),
         "events": list(AuditEvent.objects.order_by("sequence").values()),
         "head": list(ChainHead.objects.values()),
     }
@@ -182,6 +187,26 @@ WRITES: list[tuple[str, Any, str, Callable[[Cast], None] | None, Callable[[Cast]
         "api_token.expired",
         _expire_client,
         lambda cast: client_services.expire_tokens(),
+    ),
+    (
+        "marks_record",
+        privilege_services,
+        "privileged_marks.recorded",
+        None,
+        lambda cast: privilege_services.marks_record(
+            case=_case(cast),
+            marks=[
+                MarkInput(
+                    str(IMAGE_ID),
+                    "0-3",
+                    "confirmed",
+                    datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+                    "reviewer",
+                    "mail to counsel",
+                )
+            ],
+            by=BY,
+        ),
     ),
 ]
 WRITE_PARAMS = [pytest.param(*write[1:], id=write[0]) for write in WRITES]

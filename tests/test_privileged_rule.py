@@ -38,7 +38,7 @@ def tree(depth: int, width: int) -> list[str]:
 
 
 # Steps up to 11, so that "1" and "10" and "1-1" and "11" all occur: the prefix traps.
-TRACES = tree(3, 3) + ["0-10", "0-10-1", "0-11", "1-1-10", "10", "10-1", "11"]
+TRACES = [*tree(3, 3), "0-10", "0-10-1", "0-11", "1-1-10", "10", "10-1", "11"]
 marks_strategy = st.dictionaries(
     st.tuples(st.sampled_from([IMAGE_A, IMAGE_B]), st.sampled_from(TRACES)),
     st.sampled_from(["suspected", "confirmed", "rejected"]),
