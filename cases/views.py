@@ -56,10 +56,18 @@ def case_detail(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
         {"dataset": dataset, "environments": [_environment_label(env) for env in dataset.environments or []]}
         for dataset in case.datasets.order_by("imported_at", "pk")
     ]
+    may_review_privileged = (
+        cases_for_person(request.user, CasePurpose.REVIEW_PRIVILEGED).filter(pk=case.pk).exists()
+    )
     return render(
         request,
         "cases/case_detail.html",
-        {"case": case, "deputies": case_deputy_usernames(case), "dataset_rows": dataset_rows},
+        {
+            "case": case,
+            "deputies": case_deputy_usernames(case),
+            "dataset_rows": dataset_rows,
+            "may_review_privileged": may_review_privileged,
+        },
     )
 
 

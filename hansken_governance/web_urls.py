@@ -8,6 +8,7 @@ urlpatterns = [
     path("", people_views.home, name="home"),
     path("accounts/", include("people.urls")),
     path("cases/", include("cases.urls")),
+    path("cases/", include("privilege.urls")),
     path("", include("authz.urls")),
     path(
         "notifications/<int:notification_id>/read/",
