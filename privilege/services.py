@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.actor import Actor
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from authz import cache as authz_cache
 from cases.models import Case, Dataset
 from privilege import actions
@@ -114,7 +114,12 @@ def _current(keys: set[tuple[int, str]]) -> dict[tuple[int, str], _State]:
                 "SELECT m.id, m.dataset_id, m.trace_id, m.status, m.marked_at, m.marked_by, m.reason, "  # noqa: S608
                 f"m.version FROM {table} AS m JOIN unnest(%s::bigint[], %s::text[]) AS v(d, t) "
                 "ON m.dataset_id = v.d AND m.trace_id = v.t",
-                [[d for d, _ in ordered], [t for _, t in ordered]],
+                # One text parameter per array: psycopg adapts a list of 10,000 values in Python,
+                # element by element; these ids are digits and dashes, which need no quoting.
+                [
+                    "{" + ",".join(str(d) for d, _ in ordered) + "}",
+                    "{" + ",".join(t for _, t in ordered) + "}",
+                ],
             )
             rows: Iterable[tuple[Any, ...]] = cursor.fetchall()
     else:
@@ -142,54 +147,7 @@ def _write_marks(
     old = [(key, item) for key, item in final.items() if item.pk is not None]
     pks = {key: item.pk for key, item in old if item.pk is not None}
     if connection.vendor == "postgresql":
-        table = PrivilegedMark._meta.db_table
-        with connection.cursor() as cursor:
-            if new:
-                cursor.execute(
-                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
-                    [len(new)],
-                )
-                fresh = [row[0] for row in cursor.fetchall()]
-                columns = (
-                    "id, case_id, dataset_id, trace_id, status, marked_at, marked_by, reason, version, "
-                    "recorded_at, client_name"
-                )
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for pk, ((dataset_pk, trace_id), item) in zip(fresh, new, strict=True):
-                        copy.write_row(
-                            (
-                                pk,
-                                case.pk,
-                                dataset_pk,
-                                trace_id,
-                                item.status,
-                                item.marked_at,
-                                item.marked_by,
-                                item.reason,
-                                item.version,
-                                now,
-                                by.client_name,
-                            )
-                        )
-                        pks[(dataset_pk, trace_id)] = pk
-            if old:
-                cursor.execute(
-                    f"UPDATE {table} AS m SET status = v.status, marked_at = v.marked_at, "  # noqa: S608
-                    "marked_by = v.marked_by, reason = v.reason, version = v.version, "
-                    "recorded_at = %s, client_name = %s "
-                    "FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], "
-                    "%s::int[]) AS v(id, status, marked_at, marked_by, reason, version) WHERE m.id = v.id",
-                    [
-                        now,
-                        by.client_name,
-                        [item.pk for _, item in old],
-                        [item.status for _, item in old],
-                        [item.marked_at for _, item in old],
-                        [item.marked_by for _, item in old],
-                        [item.reason for _, item in old],
-                        [item.version for _, item in old],
-                    ],
-                )
+        _write_marks_postgresql(case, new, old, pks, now, by)
         return pks
     objects = [
         PrivilegedMark(
@@ -229,6 +187,60 @@ def _write_marks(
     return pks
 
 
+_MARK_COLUMNS = (
+    "id, case_id, dataset_id, trace_id, status, marked_at, marked_by, reason, version, recorded_at, "
+    "client_name"
+)
+
+
+def _write_marks_postgresql(
+    case: Case,
+    new: list[tuple[tuple[int, str], _State]],
+    old: list[tuple[tuple[int, str], _State]],
+    pks: dict[tuple[int, str], int],
+    now: datetime.datetime,
+    by: Actor,
+) -> None:
+    """New marks: ids drawn from the table's sequence in one query, rows by ``COPY``. Changed
+    marks: ``COPY`` into a temporary table, then one ``UPDATE ... FROM`` it."""
+    table = PrivilegedMark._meta.db_table
+    with connection.cursor() as cursor:
+        if new:
+            cursor.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
+                [len(new)],
+            )
+            fresh = [row[0] for row in cursor.fetchall()]
+            rows = []
+            for pk, ((dataset_pk, trace_id), item) in zip(fresh, new, strict=True):
+                pks[(dataset_pk, trace_id)] = pk
+                row = (pk, case.pk, dataset_pk, trace_id, item.status, item.marked_at, item.marked_by)
+                rows.append((*row, item.reason, item.version, now, by.client_name))
+            _copy(cursor, table, _MARK_COLUMNS, rows)
+        if old:
+            cursor.execute(
+                "CREATE TEMPORARY TABLE privilege_mark_changes "
+                "(id bigint, status text, marked_at timestamptz, marked_by text, reason text, version int) "
+                "ON COMMIT DROP"
+            )
+            _copy(
+                cursor,
+                "privilege_mark_changes",
+                "id, status, marked_at, marked_by, reason, version",
+                [
+                    (item.pk, item.status, item.marked_at, item.marked_by, item.reason, item.version)
+                    for _, item in old
+                ],
+            )
+            cursor.execute(
+                f"UPDATE {table} AS m SET status = v.status, marked_at = v.marked_at, "  # noqa: S608
+                "marked_by = v.marked_by, reason = v.reason, version = v.version, "
+                "recorded_at = %s, client_name = %s FROM privilege_mark_changes AS v WHERE m.id = v.id",
+                [now, by.client_name],
+            )
+            cursor.execute("DROP TABLE privilege_mark_changes")
+
+
 def _write_versions(
     case: Case, changes: list[_Change], pks: dict[tuple[int, str], int], now: datetime.datetime, by: Actor
 ) -> None:
@@ -248,19 +260,6 @@ def _write_versions(
         )
         for change in changes
     ]
-    if connection.vendor == "postgresql":
-        table = PrivilegedMarkVersion._meta.db_table
-        columns = (
-            "mark_id, version, status, previous_status, marked_at, marked_by, reason, recorded_at, "
-            "client_name, request_id, case_id"
-        )
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
     names = (
         "mark_id",
         "version",
@@ -274,15 +273,46 @@ def _write_versions(
         "request_id",
         "case_id",
     )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _copy(cursor, PrivilegedMarkVersion._meta.db_table, ", ".join(names), rows)
+        return
     PrivilegedMarkVersion.objects.bulk_create(
         [PrivilegedMarkVersion(**dict(zip(names, row, strict=True))) for row in rows], batch_size=500
     )
+
+
+# PostgreSQL's COPY text format: these four characters are escaped in a value.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    """``COPY ... FROM STDIN`` in the text format, written as one block: several times faster than
+    psycopg's ``write_row``, which adapts every value in Python. Values are text, numbers and aware
+    times (never NULL); a request's marks share few distinct times, each written out once."""
+    times: dict[Any, str] = {}
+
+    def text_of(value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            return value.translate(_COPY_ESCAPES) if value else value
+        if kind is int:
+            return str(value)
+        written = times.get(value)
+        if written is None:
+            written = times[value] = value.isoformat()
+        return written
+
+    text = "".join("\t".join(map(text_of, row)) + "\n" for row in rows)
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(text.encode())
 
 
 def _record_events(case: Case, changes: list[_Change], received: int, by: Actor) -> None:
     """The changes into the trail, ``CHANGES_PER_EVENT`` per event, each change with its trace,
     its new and previous status, and who marked it when and why."""
     parts = list(_chunks(changes, CHANGES_PER_EVENT))
+    events: list[dict[str, Any]] = []
     for number, part in enumerate(parts, start=1):
         only = part[0].mark if len(part) == 1 else None
         details: dict[str, Any] = {
@@ -303,15 +333,23 @@ def _record_events(case: Case, changes: list[_Change], received: int, by: Actor)
         }
         if len(parts) > 1:
             details["part"], details["parts"] = number, len(parts)
-        audit_record(
-            action=actions.MARKS_RECORDED,
-            actor=by,
-            project_id=case.project_id,
-            image_id=only.image_id if only is not None else None,
-            trace_uid=only.trace_uid if only is not None else "",
-            object_type="privileged_marks",
-            details=details,
+        events.append(
+            {
+                "action": actions.MARKS_RECORDED,
+                "actor": by,
+                "project_id": case.project_id,
+                "image_id": only.image_id if only is not None else None,
+                "trace_uid": only.trace_uid if only is not None else "",
+                "object_type": "privileged_marks",
+                "details": details,
+            }
         )
+    if len(events) == 1:
+        audit_record(**events[0])
+    else:
+        # One chain lock and one COPY for all parts. (The audit-seam test injects its failures
+        # into both writers: through this name, and through row_hash beneath both.)
+        audit_record_many(events)
 
 
 def _chunks(items: list[_Change], size: int) -> Iterator[list[_Change]]:
