@@ -42,17 +42,21 @@ def _bad(field: str, message: str) -> Response:
     return Response({"errors": [{"field": field, "message": message}]}, status=status.HTTP_400_BAD_REQUEST)
 
 
+_MARK_SCHEMA = inline_serializer(
+    "PrivilegedMark",
+    {
+        "trace_uid": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=STATUSES),
+        "marked_at": serializers.DateTimeField(),
+        "marked_by": serializers.CharField(required=False),
+        "reason": serializers.CharField(required=False),
+    },
+)
+
+
 def mark_schema() -> Any:
-    return inline_serializer(
-        "PrivilegedMark",
-        {
-            "trace_uid": serializers.CharField(),
-            "status": serializers.ChoiceField(choices=STATUSES),
-            "marked_at": serializers.DateTimeField(),
-            "marked_by": serializers.CharField(required=False),
-            "reason": serializers.CharField(required=False),
-        },
-    )
+    """A fresh instance of the one mark component (DRF refuses to share a field between lists)."""
+    return type(_MARK_SCHEMA)()
 
 
 class PrivilegedMarksApi(APIView):
