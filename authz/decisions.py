@@ -114,6 +114,12 @@ def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
     return Decision(False, reason, grant.grant_id, None)
 
 
+# The canonical text of each image id seen in a trace uid, by the text sent (as the decision API
+# does for project ids): the batch's short way finds an image here, or takes the full way.
+CANONICAL_IMAGES: dict[str, str] = {}
+_CANONICAL_IMAGES_LIMIT = 65_536
+
+
 def image_of_trace(trace_uid: str) -> str:
     """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
@@ -121,7 +127,13 @@ def image_of_trace(trace_uid: str) -> str:
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
         )
-    return str(uuid.UUID(image))
+    canonical = CANONICAL_IMAGES.get(image)
+    if canonical is None:
+        canonical = str(uuid.UUID(image))
+        if len(CANONICAL_IMAGES) >= _CANONICAL_IMAGES_LIMIT:
+            CANONICAL_IMAGES.clear()
+        CANONICAL_IMAGES[image] = canonical
+    return canonical
 
 
 def decide(
@@ -278,23 +290,18 @@ def decide_many(
             if "\0" not in user:  # keeps every remembered key unambiguous (answer_key)
                 answers.remember(key, decision, timestamp, _next_change(person, case, now))
         if image_id is not None and decision.reason not in GATE_REASONS:
-            # decide() looks at the trace's image after the person and case, before the grants.
             case = cases[project_id]
             if case is not None:
-                decision = _trace_gate(case, image_id) or decision
-                if decision.allowed:
-                    # Not remembered: it depends on the trace. The review grant's dates are among
-                    # the moments _next_change watches, so the remembered part stays exact.
-                    decision = _privileged(
-                        people[user],
-                        case,
-                        environment,
-                        now,
-                        decision,
-                        image_id,
-                        trace_uid.partition(":")[2],
-                        withheld(project_id) if withheld is not None else None,
-                    )
+                decision = decide_trace(
+                    people[user],
+                    case,
+                    environment,
+                    now,
+                    decision,
+                    image_id,
+                    trace_uid.partition(":")[2],
+                    withheld(project_id) if withheld is not None else None,
+                )
         append(decision)
     if not answers.still_hold(timestamp, generation):
         # Another thread forgot the answers meanwhile, or remembered one worked out at a later
@@ -327,6 +334,29 @@ def _trace_gate(case: CaseFacts, trace_image_id: str) -> Decision | None:
         # registered) is nobody's to read under this case: fail closed.
         return _deny(Reason.NO_GRANT)
     return None
+
+
+def decide_trace(
+    person: PersonFacts | None,
+    case: CaseFacts,
+    environment: str,
+    now: datetime.datetime,
+    decision: Decision,
+    image_id: str,
+    trace_id: str,
+    withheld: Withheld | None,
+) -> Decision:
+    """The trace's part of a decision, after the person's and case's (``decision``, never one of
+    ``GATE_REASONS``): as ``decide`` looks at a trace, its image after the person and case and
+    before the grants, then its privileged marks. Never remembered: it depends on the trace. The
+    review grant's dates are among the moments ``_next_change`` watches, so the remembered
+    trace-less part stays exact."""
+    gate = _trace_gate(case, image_id)
+    if gate is not None:
+        return gate
+    if not decision.allowed:
+        return decision
+    return _privileged(person, case, environment, now, decision, image_id, trace_id, withheld)
 
 
 def _privileged(

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from authz.api import decision_views
 from authz.cache import FactCache
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
-from privilege.rules import NOTHING_WITHHELD
+from privilege.rules import NOTHING_WITHHELD, Withheld
 
 PROJECT = "44444444-4444-4444-8444-444444444444"
 
@@ -61,15 +61,37 @@ IMAGE = "11111111-1111-4111-8111-111111111111"
 GOOD = {"user": "investigator", "project_id": PROJECT, "action": "read", "correlation_id": "7"}
 
 
+OTHER_IMAGE = "55555555-5555-4555-8555-555555555555"
+REMOVED_IMAGE = "66666666-6666-4666-8666-666666666666"
+# Traces: under the privileged mark on 0-3, beside it, another spelling, other images, bad ones.
+TRACES = [
+    f"{IMAGE}:0-3",
+    f"{IMAGE}:0-3-1",
+    f"{IMAGE}:0-30",
+    f"{IMAGE}:0-4",
+    f"{IMAGE}:0-03-1",
+    f"{IMAGE.upper()}:0-3",
+    f"{OTHER_IMAGE}:0",
+    f"{REMOVED_IMAGE}:1",
+    f"{IMAGE}:0--1",
+    f"{IMAGE}:0-\u0663",
+    f"{IMAGE}:" + "1-" * 260 + "1",
+    "",
+    "nope",
+]
+
+
 @st.composite
 def usual_items(draw: Any) -> dict[str, Any]:
-    """The usual four fields, good, with at most one of them spoiled."""
+    """The usual four fields (or five, with a trace), good, with at most one of them spoiled."""
     item: dict[str, Any] = {
         "user": draw(st.sampled_from(["investigator", "ö-user"])),
         "project_id": draw(st.sampled_from([PROJECT, PROJECT.upper()])),
         "action": draw(st.sampled_from(["read", "export"])),
         "correlation_id": draw(st.sampled_from(["", "7", "é"])),
     }
+    if draw(st.booleans()):
+        item["trace_uid"] = draw(st.sampled_from(TRACES))
     spoiled = draw(st.sampled_from([None, *item]))
     if spoiled is not None:
         item[spoiled] = draw(st.one_of(st.sampled_from(TRICKY), values))
@@ -108,8 +130,11 @@ def known_facts(monkeypatch):
         5, frozenset({"read"}), frozenset({"production"}), start, start + datetime.timedelta(days=30), False
     )
     person = PersonFacts(3, "investigator", True, datetime.date(2100, 1, 1), frozenset(), {7: (grant,)})
-    case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset())
+    case = CaseFacts(7, PROJECT, "open", frozenset({REMOVED_IMAGE}), frozenset({IMAGE, REMOVED_IMAGE}))
+    withheld = Withheld({IMAGE: ["0-3"]})
     cache = FactCache()
+    # What the short way reads as it is (the full way loads through the two functions below).
+    cache.people, cache.cases, cache.withheld = {"investigator": person}, {PROJECT: case}, {PROJECT: withheld}
 
     def people_and_cases(usernames, project_ids, use):
         return (
@@ -118,8 +143,11 @@ def known_facts(monkeypatch):
         )
 
     monkeypatch.setattr(cache, "people_and_cases", people_and_cases)
-    # No privileged marks anywhere (tests/test_privileged_rule.py covers them).
-    monkeypatch.setattr(cache, "withheld_for", lambda project_ids, use: lambda project_id: NOTHING_WITHHELD)
+    monkeypatch.setattr(
+        cache,
+        "withheld_for",
+        lambda project_ids, use: lambda p: withheld if p == PROJECT else NOTHING_WITHHELD,
+    )
     monkeypatch.setattr(decision_views, "fact_cache", cache)
     return cache
 
@@ -141,6 +169,10 @@ def known_facts(monkeypatch):
 # A fifth field, with the four usual ones good.
 @example(batch=[{**GOOD, "extra": 1}])
 @example(batch=[{**GOOD, "trace_uid": "11111111-1111-4111-8111-111111111111:0"}])
+# The same trace twice: the second finds the image read by the first, and takes the short way.
+@example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-3-1"}, {**GOOD, "trace_uid": f"{IMAGE}:0-3-1"}])
+@example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-4"}, {**GOOD, "trace_uid": f"{IMAGE}:0-03"}])
+@example(batch=[{**GOOD, "trace_uid": f"{REMOVED_IMAGE}:1"}, {**GOOD, "trace_uid": f"{OTHER_IMAGE}:1"}])
 # The first bad item is the one reported, whichever way the good ones before it took.
 @example(batch=[GOOD, {**GOOD, "action": "fly"}, {**GOOD, "user": ""}])
 @example(batch=[{**GOOD, "user": ""}, GOOD])
