@@ -35,6 +35,7 @@ from audit.selectors import (
     review_scope,
 )
 from audit.usage import MAX_EVENTS, UsageEventsProblem, parse_usage_events
+from hansken_governance.query_numbers import whole_number
 from hansken_governance.request_context import client_address
 
 WRITE_SCOPE = "audit:write"
@@ -229,10 +230,10 @@ class UsageEventsApi(APIView):
                     raise BadQuery("cursor", "This cursor is not one this API handed out.") from None
             limit = DEFAULT_PAGE
             if params.get("limit"):
-                text = params["limit"]
-                if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+                number = whole_number(params["limit"], 1, MAX_PAGE)
+                if number is None:
                     raise BadQuery("limit", f"Give a whole number from 1 to {MAX_PAGE}.")
-                limit = int(text)
+                limit = number
         except BadQuery as exc:
             return _bad(exc)
         if filters.project_id is not None and not scope.covers(filters.project_id):
