@@ -91,7 +91,7 @@ class EventSearchForm(ScopedForm):
     case = _case_field(required=False)
     action = forms.CharField(
         label=_("Action"),
-        help_text=_("An action code, e.g. grant.revoked"),
+        help_text=_("An action code, e.g. grant.revoked, or Hansken's own action, e.g. read"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"list": "action-codes"}),

@@ -519,3 +519,22 @@ def test_the_moment_pages_refuse_the_ends_of_the_calendar(cast: Cast, url: str, 
     assert response.status_code == 400
     assert CALENDAR_ENDS in response.content.decode()
     assert not AuditEvent.objects.filter(action="audit.viewed").exists()
+
+
+# --- issue 11, item 9: the filter finds what Hansken sent ---------------------------------------------
+
+
+def test_the_action_filter_finds_usage_events_by_the_action_hansken_sent(cast: Cast):
+    hansken = record("hansken.read", actor=Actor(username="investigator", channel="api"))
+    governance = record("grant.created")
+    client = client_for(cast, "privacy_officer")
+    for action in ("read", "hansken.read"):
+        response = client.get("/audit/", {"action": action})
+        assert response.status_code == 200
+        assert set(sequences(response)) & {hansken.sequence, governance.sequence} == {hansken.sequence}
+        exported = csv_text(client.get("/audit/export.csv", {"action": action}))
+        assert str(hansken.event_id) in exported and str(governance.event_id) not in exported
+    assert set(sequences(client.get("/audit/", {"action": "grant.created"}))) & {
+        hansken.sequence,
+        governance.sequence,
+    } == {governance.sequence}

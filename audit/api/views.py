@@ -186,7 +186,12 @@ class UsageEventsApi(APIView):
         parameters=[
             OpenApiParameter("project_id", uuid.UUID),
             OpenApiParameter("user", str),
-            OpenApiParameter("action", str),
+            OpenApiParameter(
+                "action",
+                str,
+                description="the stored code (grant.revoked, hansken.read) or a usage event's action "
+                "as Hansken sent it (read)",
+            ),
             OpenApiParameter("outcome", str, enum=Outcome.values),
             OpenApiParameter("since", datetime.datetime, description="occurred at or after (with offset)"),
             OpenApiParameter("until", datetime.datetime, description="occurred before (with offset)"),
