@@ -123,6 +123,9 @@ _CANONICAL_IMAGES_LIMIT = 65_536
 def image_of_trace(trace_uid: str) -> str:
     """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
+    # ASCII digits only (``privilege.rules.is_trace_id``): str.isdigit also takes "²" and other
+    # scripts' digits, which Hansken never writes and which would name a trace that no privileged
+    # mark's prefix can cover.
     if not sep or not is_trace_id(trace_id):
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
