@@ -39,6 +39,7 @@ from authz.decisions import (
     CANONICAL_IMAGES,
     GATE_REASONS,
     Answers,
+    CaseFacts,
     Check,
     Decision,
     decide_many,
@@ -49,7 +50,7 @@ from authz.models import Action, Grant
 from cases.models import Case, CaseUserObjectPermission
 from cases.selectors import DEPUTY_PERMISSION
 from hansken_governance.request_context import client_address
-from privilege.rules import CANONICAL_TRACE_ID
+from privilege.rules import CANONICAL_TRACE_ID, Withheld
 
 log = logging.getLogger(__name__)
 
@@ -240,8 +241,9 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     the denials with their checks, for ``record_denials``).
 
     The usual item takes a short way: exactly the four fields user, project id, action and
-    correlation id, checked as ``parse_check`` checks them, and a question whose answer is
-    remembered (``authz.decisions.Answers``), found by the project id as sent. An answer is only
+    correlation id (or these and a trace uid), checked as ``parse_check`` checks them, and a
+    question whose answer is remembered (``authz.decisions.Answers``), found by the project id as
+    sent; with a trace, the trace's part (``decide_trace``) from facts already in the cache. An answer is only
     ever remembered under the canonical text of a project id that was checked, so finding one
     means that the text sent is that canonical text. (The key is unambiguous: a username has no
     NUL, and no action ends with another action.) Every other item goes through ``parse_check`` and
@@ -258,8 +260,9 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     full_way: list[int] = []
     add_decision, add_correlation_id = decisions.append, correlation_ids.append
     # For items with a trace: facts already in the cache, read after the answers (FactCache.forget).
-    cases_get = fact_cache.cases.get if use_cache else {}.get
-    withheld_get = fact_cache.withheld.get if use_cache else {}.get
+    cases: dict[str, CaseFacts | None] = fact_cache.cases if use_cache else {}
+    withheld_facts: dict[str, Withheld] = fact_cache.withheld if use_cache else {}
+    cases_get, withheld_get = cases.get, withheld_facts.get
     image_get, canonical_id = CANONICAL_IMAGES.get, CANONICAL_TRACE_ID.match
     for index, item in enumerate(items):
         # Four fields (or five, with a trace), and these found: then there is no other field.
