@@ -82,7 +82,7 @@ class Decision:
     # The decision as the API states it (times in UTC with "Z"), made once: remembered decisions
     # are given out many times over, and a batch answers a thousand at a time. ``batch_fragment``
     # is the middle of a batch result, already JSON: after the correlation id, up to the decision
-    # id's opening quote (see ``authz.api.decision_views.batch_body``).
+    # id's opening quote (see ``authz.api.decision.bodies.batch_body``).
     as_json: dict[str, Any] = field(init=False, compare=False, repr=False)
     batch_fragment: bytes = field(init=False, compare=False, repr=False)
 
