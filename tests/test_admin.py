@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from api_clients import services as client_services
 from api_clients.models import ApiClient, PersonalToken
 from api_clients.tokens import token_digest
-from audit import services as audit_services
+from audit import append as audit_append
 from audit.actor import Actor
 from audit.models import AuditEvent
 from authz.models import Grant
@@ -671,7 +671,7 @@ def test_it_stores_nothing_when_the_new_services_event_cannot_be_written(
         prepare(cast)
     snapshot = state()
     with (
-        mock.patch.object(audit_services, "row_hash", side_effect=RuntimeError("trail down")),
+        mock.patch.object(audit_append, "row_hash", side_effect=RuntimeError("trail down")),
         pytest.raises(RuntimeError),
     ):
         write(cast)

@@ -2,7 +2,7 @@
 events form one unbroken hash chain.
 
 Services import ``audit_record`` by name, so a failure is injected where each service looks it up
-(``cases.services.audit_record`` and so on), or inside the real writer (``audit.services.row_hash``).
+(``cases.services.audit_record`` and so on), or inside the real writer (``audit.append.row_hash``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from api_clients import services as client_services
 from api_clients.models import ApiClient, PersonalToken
+from audit import append as audit_append
 from audit import services as audit_services
 from audit.actor import Actor
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
@@ -241,7 +242,7 @@ def test_it_stores_no_change_when_the_audit_event_cannot_be_written(
     if prepare:
         prepare(cast)
     before = snapshot()
-    failing = mock.patch.object(audit_services, "row_hash", side_effect=Boom("audit trail unavailable"))
+    failing = mock.patch.object(audit_append, "row_hash", side_effect=Boom("audit trail unavailable"))
     with failing, pytest.raises(Boom):
         write(cast)
     assert snapshot() == before
