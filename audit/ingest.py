@@ -12,25 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from audit.append import ROW_VALUES, append_encoded, client_request_fields
 from audit.chain import RowEncoder
 from audit.models import Basis, Outcome
 from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
+from authz.selectors import grant_ids_covering
+from cases.last_access import last_access_move_forward
+from cases.selectors import ManagedCase, managed_cases
 
 
 @dataclass(frozen=True)
 class IngestResult:
     accepted: int
     duplicates: int
-
-
-@dataclass(frozen=True)
-class _Case:
-    pk: int
-    managers: frozenset[str]  # the case lead and the deputies, by username
 
 
 def _known_usernames(usernames: set[str]) -> dict[str, str]:
@@ -48,95 +44,25 @@ def _known_usernames(usernames: set[str]) -> dict[str, str]:
     return {name: ",".join(sorted(groups)) for name, groups in roles.items()}
 
 
-def _cases(project_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Case]:
-    from cases.models import Case, CaseUserObjectPermission
-    from cases.selectors import DEPUTY_PERMISSION
-
-    rows = list(
-        Case.objects.filter(project_id__in=project_ids).values_list("pk", "project_id", "case_lead__username")
-    )
-    managers: dict[int, set[str]] = {pk: {lead} for pk, _, lead in rows}
-    deputies = CaseUserObjectPermission.objects.filter(
-        content_object_id__in=list(managers), permission__codename=DEPUTY_PERMISSION
-    ).values_list("content_object_id", "user__username")
-    for case_pk, username in deputies:
-        managers[case_pk].add(username)
-    return {project_id: _Case(pk, frozenset(managers[pk])) for pk, project_id, _ in rows}
-
-
-def _move_last_access(events: Sequence[UsageEvent], cases: dict[uuid.UUID, _Case]) -> None:
+def _move_last_access(events: Sequence[UsageEvent], cases: dict[uuid.UUID, ManagedCase]) -> None:
     """Cases' and datasets' last access moves forward to the newest successful event of the
-    request: one conditional UPDATE per table, never backwards (the retention sweep reads these).
-    A failed attempt is not an access. Only a dataset of the event's own case moves: an image id
-    that belongs to another case is not an access to that case's data."""
-    from cases.models import Case, Dataset
-
-    case_times: dict[tuple[int, int], datetime.datetime] = {}
+    request (``cases.last_access``). A failed attempt is not an access."""
+    case_times: dict[int, datetime.datetime] = {}
     image_times: dict[tuple[uuid.UUID, int], datetime.datetime] = {}
     for event in events:
         case = cases.get(event.project_id)
         if case is None or event.outcome != Outcome.SUCCESS:
             continue
-        if event.occurred_at > case_times.get((case.pk, case.pk), EPOCH):
-            case_times[(case.pk, case.pk)] = event.occurred_at
+        if event.occurred_at > case_times.get(case.pk, EPOCH):
+            case_times[case.pk] = event.occurred_at
         if event.image_id is not None and event.occurred_at > image_times.get(
             (event.image_id, case.pk), EPOCH
         ):
             image_times[(event.image_id, case.pk)] = event.occurred_at
-    if case_times:
-        _update_forward(Case._meta.db_table, "id", "id", case_times)
-    if image_times:
-        _update_forward(Dataset._meta.db_table, "image_id", "case_id", image_times)
+    last_access_move_forward(cases=case_times, datasets=image_times)
 
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-# Rows per UPDATE statement on SQLite, which allows 32,766 parameters: three per row here.
-_UPDATE_CHUNK = 5_000
-
-
-def _update_forward(
-    table: str, key: str, owner: str, times: dict[tuple[Any, int], datetime.datetime]
-) -> None:
-    """``UPDATE table SET last_accessed_at = v.moment FROM (VALUES (key, owner, moment) ...) v``
-    where the stored time is older. On PostgreSQL the rows are locked first in key order, so two
-    requests touching the same cases cannot deadlock."""
-    items = [(k, owner_id, moment) for (k, owner_id), moment in times.items()]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT 1 FROM {table} WHERE {key} = ANY(%s) ORDER BY {key} FOR UPDATE",  # noqa: S608
-                [sorted({k for k, _, _ in items})],
-            )
-        if connection.vendor == "postgresql":
-            # Three array parameters, not three per row: the statement stays short to send and parse.
-            key_type = "uuid" if key == "image_id" else "bigint"
-            cursor.execute(
-                f"UPDATE {table} AS t SET last_accessed_at = v.moment "  # noqa: S608
-                f"FROM unnest(%s::{key_type}[], %s::bigint[], %s::timestamptz[]) AS v(k, owner, moment) "
-                f"WHERE t.{key} = v.k AND t.{owner} = v.owner "
-                "AND (t.last_accessed_at IS NULL OR t.last_accessed_at < v.moment)",
-                [[k for k, _, _ in items], [o for _, o, _ in items], [m for _, _, m in items]],
-            )
-            return
-        for start in range(0, len(items), _UPDATE_CHUNK):
-            chunk = items[start : start + _UPDATE_CHUNK]
-            params: list[Any] = []
-            # SQLite stores UUIDs as 32 hex digits, and times as UTC text that sorts as time.
-            rows_sql = ", ".join(["(%s, %s, %s)"] * len(chunk))
-            for k, owner_id, moment in chunk:
-                params += [
-                    k.hex if isinstance(k, uuid.UUID) else k,
-                    owner_id,
-                    connection.ops.adapt_datetimefield_value(moment),
-                ]
-            match = f"v.k = {table}.{key} AND v.owner = {table}.{owner}"
-            cursor.execute(
-                f"WITH v(k, owner, moment) AS (VALUES {rows_sql}) "  # noqa: S608
-                f"UPDATE {table} SET last_accessed_at = (SELECT v.moment FROM v WHERE {match}) "
-                f"WHERE EXISTS (SELECT 1 FROM v WHERE {match} "
-                f"AND ({table}.last_accessed_at IS NULL OR {table}.last_accessed_at < v.moment))",
-                params,
-            )
 
 
 def usage_events_ingest(
@@ -153,12 +79,10 @@ def usage_events_ingest(
     calling client as client. An event id sent before, or twice in this request, is a duplicate and
     is not stored again. Unknown people and projects are stored all the same (they are evidence)
     and flagged in ``basis``."""
-    from authz.selectors import grant_ids_covering
-
     now = timezone.now()
     # Reads first, outside the chain lock, so the lock is held only for the append itself.
     roles = _known_usernames({event.user for event in events})
-    cases = _cases({event.project_id for event in events})
+    cases = managed_cases({event.project_id for event in events})
     coverable = [i for i, e in enumerate(events) if e.user in roles and e.project_id in cases]
     grants: dict[int, int | None] = dict(
         zip(

@@ -33,8 +33,8 @@ from authz.api.decision.problems import RequestProblem, json_response, problem
 from authz.cache import fact_cache
 from authz.decisions import Check
 from authz.models import Action, Grant
-from cases.models import Case, CaseUserObjectPermission
-from cases.selectors import DEPUTY_PERMISSION
+from cases.models import Case
+from cases.selectors import managed_cases
 
 log = logging.getLogger(__name__)
 
@@ -183,17 +183,11 @@ class SubjectsApi(FastDecisionView):
         except ValueError as exc:
             raise problem(400, "Give project_id, a UUID.", "project_id") from exc
         action = query_action(request)
-        case = Case.objects.filter(project_id=project_id).values_list("pk", "case_lead__username").first()
+        case = managed_cases([project_id]).get(project_id)
         if case is None:
             return json_response({"users": []})
-        case_pk, lead = case
-        candidates = {lead}
-        candidates.update(
-            CaseUserObjectPermission.objects.filter(
-                content_object_id=case_pk, permission__codename=DEPUTY_PERMISSION
-            ).values_list("user__username", flat=True)
-        )
-        candidates.update(Grant.objects.filter(case_id=case_pk).values_list("grantee__username", flat=True))
+        candidates = set(case.managers)
+        candidates.update(Grant.objects.filter(case_id=case.pk).values_list("grantee__username", flat=True))
         checks: list[Check] = [((username, str(project_id), action), "", None, "") for username in candidates]
         decisions = decide_all(checks, client.environment, use_cache)
         allowed = sorted(c[0][0] for c, d in zip(checks, decisions, strict=True) if d.allowed)
