@@ -178,7 +178,7 @@ class Answers:
     One span for all instead of one per answer keeps the per-check work to one dictionary lookup;
     the price is that after each such moment the unchanged answers are worked out again, on demand
     (a few microseconds each). Whoever owns the facts must also forget the answers whenever a fact
-    changes (the fact cache does).
+    changes (the fact cache does: the rule is stated in ``authz.cache.FactCache``).
 
     Threads (gunicorn runs sync workers, but nothing here assumes it): a reader calls ``begin`` before
     it reads any answer and ``still_hold`` after its last; if another thread forgot the answers in

@@ -30,8 +30,7 @@ def decide_all(
     """The decisions of these checks for a client of this environment, in order, at one moment."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    # The remembered answers are fetched before any fact is read (see FactCache.forget). Without
-    # the cache, answers are remembered within this request only.
+    # Answers before facts (the rule: ``authz.cache.FactCache``).
     answers = fact_cache.answers_for(environment) if use_cache and remember else Answers()
     if use_cache:
         try:
@@ -65,7 +64,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     refuses and decides exactly what the full way does (tests/test_authz_batch_parsing.py)."""
     now = timezone.now()
     timestamp = now.timestamp()
-    # The remembered answers are fetched before any fact is read (see FactCache.forget).
+    # Answers before facts (the rule: ``authz.cache.FactCache``).
     answers = fact_cache.answers_for(environment) if use_cache else Answers()
     generation = answers.begin(timestamp)
     known = answers.decisions
