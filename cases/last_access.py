@@ -80,5 +80,7 @@ def _update_forward(table: str, key: str, owner: str, times: dict[tuple[Any, int
                 f"AND ({table}.last_accessed_at IS NULL OR {table}.last_accessed_at < v.moment))",
                 params,
             )
-            moved += cursor.rowcount
+            # Python 3.11's sqlite3 gives no rowcount for a statement that starts with WITH.
+            cursor.execute("SELECT changes()")
+            moved += int(cursor.fetchone()[0])
         return moved
