@@ -31,6 +31,7 @@ from hansken_governance.admin_site import site
 from people import services as people_services
 from people.roles import roles_of
 from tests.authz_helpers import grant
+from tests.matrix import last_sequence
 from tests.personas import CASE_PROJECT_ID, PASSWORD, PEOPLE, Cast
 
 PEOPLE_URL = "/admin/auth/user/"
@@ -55,10 +56,6 @@ def events_after(sequence: int) -> list[AuditEvent]:
         .exclude(action__startswith="session.")
         .order_by("sequence")
     )
-
-
-def last_sequence() -> int:
-    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 
 
 def change_data(person: User, **overrides: Any) -> dict[str, Any]:
