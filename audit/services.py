@@ -109,6 +109,7 @@ def usage_events_record(
 # Review
 
 
+@transaction.atomic
 def audit_opened(
     *,
     by: Actor,
