@@ -100,7 +100,7 @@ def _privilege_route_names() -> set[str]:
                 view_class = getattr(pattern.callback, "view_class", None)
                 if view_class is not None and view_class.__module__ in (
                     "privilege.api.views",
-                    "authz.api.export_views",
+                    "authz.api.decision.export",
                 ):
                     names.add(pattern.name or str(pattern.pattern))
 
