@@ -165,7 +165,7 @@ CREATE OR REPLACE FUNCTION {FUNCTION}(
     OUT cutoff timestamptz, OUT retention_days integer, OUT first_sequence bigint,
     OUT last_sequence bigint, OUT purged bigint, OUT anchor_hash text, OUT checkpoint_at timestamptz,
     OUT event_sequence bigint
-) LANGUAGE plpgsql SECURITY DEFINER SET search_path = "{schema}", pg_catalog, pg_temp AS $$
+) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, "{schema}", pg_temp AS $$
 DECLARE
     v_now timestamptz := now();
     v_head_sequence bigint;

@@ -412,3 +412,19 @@ def test_the_head_only_moves_forward_for_the_owner_too_unless_he_switches_the_tr
     with pytest.raises(DatabaseError, match="the chain head only moves forward"), transaction.atomic():
         ChainHead.objects.filter(pk=1).update(hash="f" * 64)
     assert head()[0] == 3
+
+
+@postgresql_only
+def test_the_purge_door_stays_shut_to_a_role_that_is_not_the_owner_even_with_delete_granted():
+    """Two locks, not one: were DELETE granted to the runtime role by mistake (until the next
+    ``migrate`` takes it back), the triggers would still refuse it, flag or no flag."""
+    runtime = create_runtime_role()
+    record(3)
+    sql(f"GRANT DELETE ON audit_auditevent TO {runtime}")
+    with (
+        pytest.raises(DatabaseError, match="append-only: DELETE on audit_auditevent refused"),
+        as_role(runtime),
+    ):
+        sql("SELECT set_config(%s, 'on', true)", [triggers.PURGE_SETTING])
+        sql("DELETE FROM audit_auditevent WHERE sequence = 1")
+    assert AuditEvent.objects.count() == 3

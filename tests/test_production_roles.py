@@ -16,9 +16,10 @@ import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -71,11 +72,13 @@ class Deployment:
             check=False,
         )
 
-    def query(self, url: str, statement: str, params: object = ()) -> list[tuple[object, ...]]:
+    def query(
+        self, url: str, statement: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[tuple[Any, ...]]:
         import psycopg
 
         with psycopg.connect(url, autocommit=True) as db:
-            return db.execute(statement, params).fetchall()  # type: ignore[arg-type]
+            return db.execute(statement, params).fetchall()
 
 
 def _url(server: str, user: str, password: str, database: str) -> str:
