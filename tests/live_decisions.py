@@ -173,11 +173,15 @@ def ask(port: int, token: str, check: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/api/v1/authz/check",
         data=json.dumps(check).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Connection": "close"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Connection": "close",
+        },
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - http to loopback
             return {"status": response.status, **json.loads(response.read())}
     except urllib.error.HTTPError as error:
         return {"status": error.code, "body": error.read().decode(errors="replace")}

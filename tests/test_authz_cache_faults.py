@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from audit.actor import Actor
 from authz.models import Grant
@@ -97,12 +98,21 @@ def live(cast: Cast, settings: Any, tmp_path: Path) -> Iterator[Live]:
 
 
 def _warm(live: Live) -> Grant:
-    """A grant, and both workers holding it in their cache (each has answered ``allowed``)."""
+    """A grant, and both workers holding it in their cache (each has answered ``allowed``). Shown to
+    be the cache: another grant, revoked behind the services' back (no invalidation at all), is
+    still allowed by every worker afterwards."""
     g = grant(live.cast)
+    unseen = grant(live.cast, grantee="engineer")
     start = live.web.log_lines()
     answers = ask_every_worker(live.web, live.token, CHECK)
+    answers += ask_every_worker(live.web, live.token, {**CHECK, "user": "engineer"})
     assert set(live.web.answered_by(start)) == live.web.workers(), "not every worker was reached"
     assert all(a["status"] == 200 and a["allowed"] for a in answers), answers
+    Grant.objects.filter(pk=unseen.pk).update(revoked_at=timezone.now())
+    start = live.web.log_lines()
+    answers = ask_every_worker(live.web, live.token, {**CHECK, "user": "engineer"})
+    assert set(live.web.answered_by(start)) == live.web.workers(), "not every worker was reached"
+    assert all(a["status"] == 200 and a["allowed"] for a in answers), "a worker did not use its cache"
     return g
 
 
