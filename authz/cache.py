@@ -147,10 +147,11 @@ class FactCache:
     - Within a request, another thread may forget or add answers: ``Answers.begin`` and
       ``Answers.still_hold`` detect it, and the request is decided again without remembered answers.
     - A worker starts over (drops every fact and answer and, with ``HG_AUTHZ_PRELOAD``, loads every
-      fact again) when the epoch in Redis is new (a broad change, a cut log, or Redis that lost it)
-      or its facts are older than ``HG_AUTHZ_CACHE_MAX_AGE``; a change to one person or case drops
-      just that entry and every answer.
-    - Without the cache (no Redis), answers are remembered within one request only.
+      fact again) whenever it cannot know what it missed (the list in the module docstring: a new
+      epoch, Redis reconnected, a shorter log, a new listener, a broad change, the maximum age); a
+      change to one person or case drops just that entry and every answer.
+    - Without the cache (no Redis, or no change feed: SQLite), answers are remembered within one
+      request only.
     """
 
     def __init__(self) -> None:
