@@ -186,13 +186,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--small", action="store_true", help="10,000 traces and 1,000 marks, 2 s runs")
+    parser.add_argument("--redis-db", type=int, default=9, help="the Redis database to use")
     args = parser.parse_args()
     tree = Tree(10, 10, 80) if args.small else Tree(100, 100, 82)
     mark_count = 1_000 if args.small else 100_000
     seconds = 2 if args.small else args.seconds
 
     recreate_database(DATABASE)
-    env = bench_env(DATABASE)
+    env = bench_env(DATABASE, args.redis_db)
     manage(env, "migrate", "-v0")
     facts = load(env, tree)
     token, project_id, image_id = str(facts["token"]), str(facts["project_id"]), str(facts["image_id"])
