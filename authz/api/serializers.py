@@ -1,3 +1,5 @@
+"""Input and output of the grant and access-request API (the decision API builds its own bodies)."""
+
 from __future__ import annotations
 
 from typing import Any
