@@ -42,7 +42,7 @@ from authz.forms import (
     until_or_unchanged,
 )
 from authz.models import AccessRequest, Grant, GrantVersion, RequestStatus
-from authz.services import ENDING_SOON
+from authz.notices import ENDING_SOON
 from authz.templatetags.grant_tags import until
 from cases.models import Case
 from cases.selectors import CasePurpose, case_deputy_usernames, cases_for_person
