@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from authz.terms import check_grantee, check_may_hold_access, clean_terms
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
 from hansken_governance.environments import Environment
+from hansken_governance.service_errors import ServiceWarning, refusal
 from notifications.services import notify
 
 
@@ -44,15 +45,15 @@ def grant_create(
     environments: Iterable[str] | None = None,
     valid_from: datetime.datetime | None = None,
     request: AccessRequest | None = None,
-) -> tuple[Grant, list[str]]:
+) -> tuple[Grant, list[ServiceWarning]]:
     """Grant ``rights`` on ``case`` to ``grantee``. Returns the grant and any warnings (e.g. the
     grant outlasts the grantee's screening)."""
     now = timezone.now()
     _require_manager(case, granted_by)
     if case.status != CaseStatus.OPEN:
-        raise ValidationError({"case": "Access can only be granted on an open case."})
+        raise refusal("case", "Access can only be granted on an open case.", "case_not_open")
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why access is granted."})
+        raise refusal("reason", "Say why access is granted.", "reason_for_grant")
     check_grantee(case=case, grantee=grantee, granted_by=granted_by, today=timezone.localdate())
     terms = clean_terms(
         grantee=grantee,
@@ -83,7 +84,7 @@ def grant_create(
         object_type="grant",
         object_id=grant.pk,
         grant_id=grant.pk,
-        details=grant_details(grant, reason=grant.reason, warnings=terms.warnings),
+        details=grant_details(grant, reason=grant.reason, warnings=[str(w) for w in terms.warnings]),
     )
     invalidate(people=[grantee.get_username()])
     return grant, terms.warnings
@@ -113,19 +114,19 @@ def grant_change(
     rights: Iterable[str] | None = None,
     environments: Iterable[str] | None = None,
     valid_until: datetime.datetime | None = None,
-) -> tuple[Grant, list[str]]:
+) -> tuple[Grant, list[ServiceWarning]]:
     """Extend, narrow or otherwise change a grant. The previous state stays in the history."""
     now = timezone.now()
     grant = Grant.objects.select_for_update().select_related("case", "grantee").get(pk=grant.pk)
     _require_manager(grant.case, changed_by)
     if grant.revoked_at is not None:
-        raise ValidationError({"grant": "A revoked grant cannot be changed; grant access anew."})
+        raise refusal("grant", "A revoked grant cannot be changed; grant access anew.", "grant_revoked")
     if grant.valid_until <= now:
-        raise ValidationError({"grant": "This grant has ended; grant access anew."})
+        raise refusal("grant", "This grant has ended; grant access anew.", "grant_ended")
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the grant is changed."})
+        raise refusal("reason", "Say why the grant is changed.", "reason_for_change")
     if grant.grantee_id == changed_by.pk:
-        raise ValidationError({"grantee": "Nobody can change his own access."})
+        raise refusal("grantee", "Nobody can change his own access.", "change_own_access")
     terms = clean_terms(
         grantee=grant.grantee,
         rights=rights if rights is not None else grant.rights,
@@ -195,9 +196,9 @@ def grant_revoke(*, grant: Grant, reason: str, revoked_by: User, by: Actor) -> G
     grant = Grant.objects.select_for_update().select_related("case", "grantee").get(pk=grant.pk)
     _require_manager(grant.case, revoked_by)
     if grant.revoked_at is not None:
-        raise ValidationError({"grant": "This grant has already been revoked."})
+        raise refusal("grant", "This grant has already been revoked.", "already_revoked")
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the grant is revoked."})
+        raise refusal("reason", "Say why the grant is revoked.", "reason_for_revoke")
     _revoke(grant, reason=reason.strip(), by=by, person=revoked_by, now=now)
     invalidate(people=[grant.grantee.get_username()])
     return grant
@@ -208,7 +209,7 @@ def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User,
     """A person leaves the case: every grant they hold there is revoked in one action."""
     _require_manager(case, signed_off_by)
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the person is signed off the case."})
+        raise refusal("reason", "Say why the person is signed off the case.", "reason_for_sign_off")
     now = timezone.now()
     grants = list(
         Grant.objects.select_for_update()
@@ -292,11 +293,11 @@ def access_request_create(
 ) -> AccessRequest:
     now = timezone.now()
     if case.status != CaseStatus.OPEN:
-        raise ValidationError({"case": "Access can only be requested on an open case."})
+        raise refusal("case", "Access can only be requested on an open case.", "request_case_not_open")
     if requester.pk == case.case_lead_id:
-        raise ValidationError({"case": "You lead this case and already have access."})
+        raise refusal("case", "You lead this case and already have access.", "requester_leads_case")
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why you need access."})
+        raise refusal("reason", "Say why you need access.", "reason_for_request")
     terms = clean_terms(
         grantee=requester,
         rights=rights,
@@ -306,7 +307,7 @@ def access_request_create(
         now=now,
     )
     if AccessRequest.objects.filter(case=case, requester=requester, status=RequestStatus.OPEN).exists():
-        raise ValidationError({"case": "You already have an open request for this case."})
+        raise refusal("case", "You already have an open request for this case.", "request_already_open")
     access_request = AccessRequest.objects.create(
         case=case,
         requester=requester,
@@ -355,7 +356,12 @@ def _open_request_for_update(access_request: AccessRequest, answered_by: User) -
     )
     _require_manager(locked.case, answered_by)
     if locked.status != RequestStatus.OPEN:
-        raise ValidationError({"request": f"This request has already been answered ({locked.status})."})
+        raise refusal(
+            "request",
+            "This request has already been answered (%(status)s).",
+            "request_answered",
+            status=locked.status,
+        )
     return locked
 
 
@@ -369,18 +375,26 @@ def access_request_approve(
     rights: Iterable[str] | None = None,
     environments: Iterable[str] | None = None,
     valid_until: datetime.datetime | None = None,
-) -> tuple[Grant, list[str]]:
+) -> tuple[Grant, list[ServiceWarning]]:
     """Approve, possibly narrowing: fewer rights, fewer environments, an earlier end — never more."""
     locked = _open_request_for_update(access_request, approved_by)
     final_rights = sorted(set(rights)) if rights is not None else locked.rights
     final_envs = sorted(set(environments)) if environments is not None else locked.environments
     final_until = valid_until or locked.valid_until
     if not set(final_rights) <= set(locked.rights):
-        raise ValidationError({"rights": "An approval may narrow the requested rights, not add to them."})
+        raise refusal(
+            "rights", "An approval may narrow the requested rights, not add to them.", "approval_adds_rights"
+        )
     if not set(final_envs) <= set(locked.environments):
-        raise ValidationError({"environments": "An approval may narrow the environments, not add to them."})
+        raise refusal(
+            "environments",
+            "An approval may narrow the environments, not add to them.",
+            "approval_adds_environments",
+        )
     if final_until > locked.valid_until:
-        raise ValidationError({"valid_until": "An approval may end earlier than requested, not later."})
+        raise refusal(
+            "valid_until", "An approval may end earlier than requested, not later.", "approval_ends_later"
+        )
     now = timezone.now()
     grant, warnings = grant_create(
         case=locked.case,
@@ -421,7 +435,7 @@ def access_request_reject(
 ) -> AccessRequest:
     locked = _open_request_for_update(access_request, rejected_by)
     if not note or not note.strip():
-        raise ValidationError({"note": "Say why the request is rejected."})
+        raise refusal("note", "Say why the request is rejected.", "reason_for_rejection")
     locked.status = RequestStatus.REJECTED
     locked.answered_at = timezone.now()
     locked.answered_by = rejected_by

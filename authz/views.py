@@ -37,8 +37,8 @@ from authz.forms import (
     RevokeForm,
     SignOffForm,
     end_of_day,
-    plain,
     until_or_unchanged,
+    warning_in_words,
 )
 from authz.models import AccessRequest, Grant, GrantVersion
 from authz.notices import ENDING_SOON
@@ -47,6 +47,7 @@ from authz.templatetags.grant_tags import until
 from cases.models import Case
 from cases.selectors import CasePurpose, case_deputy_usernames, cases_for_person
 from cases.views import case_management
+from hansken_governance.service_errors import ServiceWarning
 
 STATUS_LABELS = {
     "active": gettext_lazy("Active"),
@@ -82,9 +83,9 @@ def _bad_input(request: HttpRequest, template: str, context: dict[str, Any]) -> 
     return render(request, template, context, status=400)
 
 
-def _warn(request: HttpRequest, warnings: list[str]) -> None:
+def _warn(request: HttpRequest, warnings: list[ServiceWarning]) -> None:
     for warning in warnings:
-        messages.warning(request, plain(warning))
+        messages.warning(request, warning_in_words(warning))
 
 
 @dataclass
