@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from audit import actions, checkpoints, pg_append
+from audit import actions, checkpoints, pg_append, real_access
 from audit.actor import Actor
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, RowEncoder, row_hash, row_hash_parts
 from audit.models import AuditEvent, Basis, ChainCheckpoint, ChainHead, Outcome
@@ -472,27 +472,57 @@ def usage_events_record(
     ``hansken.<action>``, the person as actor and the calling client as client. An event id sent
     before, or twice in this request, is a duplicate and is not stored again. Unknown people and
     projects are stored all the same (they are evidence) and flagged in ``basis``."""
-    from authz.selectors import grant_ids_covering
+    from authz.selectors import grants_covering
 
     now = timezone.now()
+    real_access.refuse_real_cases_of_test_clients(events, environment)
     # Reads first, outside the chain lock, so the lock is held only for the append itself.
     roles = _known_usernames({event.user for event in events})
     cases = _cases({event.project_id for event in events})
     coverable = [i for i, e in enumerate(events) if e.user in roles and e.project_id in cases]
-    grants: dict[int, int | None] = dict(
+    grants: dict[int, tuple[int | None, bool]] = dict(
         zip(
             coverable,
-            grant_ids_covering(
+            grants_covering(
                 [
-                    (events[i].user, events[i].project_id, events[i].occurred_at, environment)
+                    (
+                        events[i].user,
+                        events[i].project_id,
+                        events[i].occurred_at,
+                        environment,
+                        events[i].action,
+                    )
                     for i in coverable
                 ]
             ),
             strict=True,
         )
     )
+
+    def basis_of(index: int, event: UsageEvent) -> Basis:
+        if event.user not in roles:
+            return Basis.UNKNOWN_USER
+        if event.project_id not in cases:
+            return Basis.UNKNOWN_PROJECT
+        if grants[index][0] is not None:
+            return Basis.GRANT
+        if event.user in cases[event.project_id].managers:
+            return Basis.CASE_LEAD
+        return Basis.NO_GRANT
+
+    bases = [basis_of(index, event) for index, event in enumerate(events)]
     # Object rows before the chain head, as every service does, so no lock-order deadlock with them.
-    _move_last_access(events, cases)
+    # Only real access moves last access (audit.real_access).
+    _move_last_access(
+        [
+            event
+            for index, event in enumerate(events)
+            if real_access.is_real_access(
+                event, environment, bases[index], grants.get(index, (None, False))[1]
+            )
+        ],
+        cases,
+    )
 
     # Each row is encoded before the lock (the encoding is most of the chain's cost); only the
     # sequence number and the hashes are added under it. A repeat within the request is dropped here.
@@ -504,17 +534,8 @@ def usage_events_record(
         if event.event_id in first_seen:
             continue
         first_seen.add(event.event_id)
-        grant_id = grants.get(index)
-        if event.user not in roles:
-            basis = Basis.UNKNOWN_USER
-        elif event.project_id not in cases:
-            basis = Basis.UNKNOWN_PROJECT
-        elif grant_id is not None:
-            basis = Basis.GRANT
-        elif event.user in cases[event.project_id].managers:
-            basis = Basis.CASE_LEAD
-        else:
-            basis = Basis.NO_GRANT
+        grant_id = grants.get(index, (None, False))[0]
+        basis = bases[index]
         fields = {
             **shared,
             "event_id": event.event_id,
@@ -537,6 +558,9 @@ def usage_events_record(
     head = _head_for_update()
     # Checked under the lock: a concurrent request with the same ids waits here and then sees ours.
     stored = _existing_event_ids([event_id for event_id, _, _, _ in prepared])
+    if stored or len(prepared) < len(events):
+        # An id seen before, or twice here: the same content is a duplicate, other content a 409.
+        real_access.refuse_conflicts(events, stored)
     fresh = [item for item in prepared if item[0] not in stored]
     rows: list[tuple[Any, ...]] = [
         (number, *values, prev_hash, digest)
