@@ -30,6 +30,8 @@ from cases import services as case_services
 from cases.models import Case, CaseUserObjectPermission, Dataset
 from people import services as people_services
 from people.models import Profile
+from privacy_statement import services as privacy_services
+from privacy_statement.models import Acknowledgement, StatementVersion
 from tests.audit_helpers import triggers_off
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 
@@ -50,6 +52,8 @@ def snapshot() -> str:
         "deputies": list(CaseUserObjectPermission.objects.order_by("pk").values()),
         "clients": [_without_last_used(row) for row in ApiClient.objects.order_by("pk").values()],
         "tokens": [_without_last_used(row) for row in PersonalToken.objects.order_by("pk").values()],
+        "privacy_versions": list(StatementVersion.objects.order_by("pk").values()),
+        "privacy_acknowledgements": list(Acknowledgement.objects.order_by("pk").values()),
         "events": list(AuditEvent.objects.order_by("sequence").values()),
         "head": list(ChainHead.objects.values()),
     }
@@ -63,6 +67,34 @@ def _without_last_used(row: Mapping[str, Any]) -> dict[str, Any]:
 def _case(cast: Cast) -> Case:
     assert cast.case is not None
     return cast.case
+
+
+PRIVACY_TEXTS = {
+    "title_nl": "Privacyverklaring",
+    "title_en": "Privacy statement",
+    "source_nl": "Tekst.",
+    "source_en": "Text.",
+}
+
+
+def _privacy_draft(cast: Cast) -> None:
+    privacy_services.statement_draft_create(author=cast["privacy_officer"], by=BY, **PRIVACY_TEXTS)
+
+
+def _privacy_published(cast: Cast) -> None:
+    _privacy_draft(cast)
+    _privacy_publish(cast)
+
+
+def _privacy_publish(cast: Cast) -> Any:
+    return privacy_services.statement_publish(
+        version=StatementVersion.objects.get(status="draft"),
+        effective_from=timezone.now(),
+        change_summary_nl="Eerste versie",
+        change_summary_en="First version",
+        publisher=cast["privacy_officer"],
+        by=BY,
+    )
 
 
 def _expire_client(cast: Cast) -> None:
@@ -175,6 +207,50 @@ WRITES: list[tuple[str, Any, str, Callable[[Cast], None] | None, Callable[[Cast]
         "personal_token.created",
         None,
         lambda cast: client_services.personal_token_create(person=cast["engineer"], by=BY),
+    ),
+    (
+        "statement_draft_create",
+        privacy_services,
+        "privacy_statement.draft_created",
+        None,
+        _privacy_draft,
+    ),
+    (
+        "statement_draft_update",
+        privacy_services,
+        "privacy_statement.draft_changed",
+        _privacy_draft,
+        lambda cast: privacy_services.statement_draft_update(
+            version=StatementVersion.objects.get(),
+            author=cast["privacy_officer"],
+            by=BY,
+            source_en="Changed.",
+        ),
+    ),
+    (
+        "statement_draft_discard",
+        privacy_services,
+        "privacy_statement.draft_discarded",
+        _privacy_draft,
+        lambda cast: privacy_services.statement_draft_discard(
+            version=StatementVersion.objects.get(), author=cast["privacy_officer"], by=BY
+        ),
+    ),
+    (
+        "statement_publish",
+        privacy_services,
+        "privacy_statement.published",
+        _privacy_draft,
+        _privacy_publish,
+    ),
+    (
+        "statement_acknowledge",
+        privacy_services,
+        "privacy_statement.acknowledged",
+        _privacy_published,
+        lambda cast: privacy_services.statement_acknowledge(
+            version=StatementVersion.objects.get(), person=cast["investigator"], by=BY
+        ),
     ),
     (
         "expire_tokens",
