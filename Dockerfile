@@ -53,7 +53,7 @@ USER hansken
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "hansken_governance.healthcheck", "web"]
+    CMD ["python", "-m", "tools.healthcheck", "web"]
 
 CMD ["gunicorn", "hansken_governance.wsgi", \
      "--bind", "0.0.0.0:8000", \

@@ -1,3 +1,6 @@
+"""Django app configuration of the audit trail: routes django-auditlog's diffs into the chain and,
+after every migrate, re-creates the append-only triggers and PostgreSQL's append function."""
+
 from typing import Any
 
 from django.apps import AppConfig

@@ -1,3 +1,6 @@
+"""Django app configuration of the privacy statement: re-arms the trigger that freezes published
+versions after every ``migrate``."""
+
 from typing import Any
 
 from django.apps import AppConfig

@@ -1,3 +1,5 @@
+"""Routes of the privacy statement's pages: public (statement, comparison), acknowledging, and the privacy officer's."""
+
 from django.urls import path
 
 from privacy_statement import views

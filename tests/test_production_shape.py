@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hansken_governance.healthcheck import CHECKS
+from tools.healthcheck import CHECKS
 
 REPO = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
@@ -145,7 +145,7 @@ def test_every_service_has_a_health_check(compose):
         assert service["healthcheck"]["interval"], name
     for name in APP_SERVICES:
         test = compose["services"][name]["healthcheck"]["test"]
-        assert test[1:4] == ["python", "-m", "hansken_governance.healthcheck"], name
+        assert test[1:4] == ["python", "-m", "tools.healthcheck"], name
         assert test[4] == name and test[4] in CHECKS
 
 
@@ -273,7 +273,7 @@ def test_dockerfile_builds_a_non_root_gunicorn_image(dockerfile):
     assert "pip install --no-deps ." in runs
     assert "manage.py collectstatic --noinput" in runs
     healthcheck = next(line for line in dockerfile if line.startswith("HEALTHCHECK "))
-    assert '"hansken_governance.healthcheck", "web"' in healthcheck
+    assert '"tools.healthcheck", "web"' in healthcheck
     cmd = next(line for line in dockerfile if line.startswith("CMD "))
     assert cmd.startswith('CMD ["gunicorn", "hansken_governance.wsgi"')
     assert "ENV" in " ".join(
@@ -347,7 +347,7 @@ def test_the_containers_web_health_check_passes_host_checks_and_https_redirect(t
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env["HG_PORT"] = str(port)
-    health = [sys.executable, "-m", "hansken_governance.healthcheck", "web"]
+    health = [sys.executable, "-m", "tools.healthcheck", "web"]
     web = subprocess.Popen(
         [
             sys.executable,

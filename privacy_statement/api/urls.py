@@ -1,3 +1,5 @@
+"""Routes of the privacy statement's API (contract: HANSKEN_API.md, \"Privacy statement\")."""
+
 from django.urls import path
 
 from privacy_statement.api import views
