@@ -1,4 +1,5 @@
-"""Routes of the privacy statement's pages: public (statement, comparison), acknowledging, and the privacy officer's."""
+"""Routes of the privacy statement's pages: the public statement and comparison, acknowledging, and
+the privacy officer's drafting pages."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Routes of the privacy statement's API (contract: HANSKEN_API.md, \"Privacy statement\")."""
+"""Routes of the privacy statement's API (contract: HANSKEN_API.md, "Privacy statement")."""
 
 from django.urls import path
 
