@@ -18,4 +18,5 @@ urlpatterns = [
     path("monitoring/", include("siem.urls")),
     path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),
+    path("privacy/", include("privacy_statement.urls")),
 ]
