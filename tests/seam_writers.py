@@ -34,10 +34,10 @@ from authz.models import AccessRequest, Grant
 from cases import services as case_services
 from cases.models import Case, Dataset
 from people import services as people_services
-from privilege import services as privilege_services
-from privilege.marks_input import MarkInput
 from privacy_statement import services as privacy_services
 from privacy_statement.models import StatementVersion
+from privilege import services as privilege_services
+from privilege.marks_input import MarkInput
 from retention import services as retention_services
 from retention.models import RemovalTask, RetentionNotice
 from retention.sweep import retention_sweep
