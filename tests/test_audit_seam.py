@@ -8,6 +8,7 @@ Services import ``audit_record`` by name, so a failure is injected where each se
 from __future__ import annotations
 
 import datetime
+import io
 import itertools
 import json
 import uuid
@@ -28,6 +29,8 @@ from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from audit.models import AuditEvent, ChainHead
 from cases import services as case_services
 from cases.models import Case, CaseUserObjectPermission, Dataset
+from hashtotals import services as hashtotal_services
+from hashtotals.models import Comparison, Difference, Manifest
 from people import services as people_services
 from people.models import Profile
 from tests.audit_helpers import triggers_off
@@ -50,6 +53,9 @@ def snapshot() -> str:
         "deputies": list(CaseUserObjectPermission.objects.order_by("pk").values()),
         "clients": [_without_last_used(row) for row in ApiClient.objects.order_by("pk").values()],
         "tokens": [_without_last_used(row) for row in PersonalToken.objects.order_by("pk").values()],
+        "manifests": list(Manifest.objects.order_by("pk").values()),
+        "comparisons": list(Comparison.objects.order_by("pk").values()),
+        "differences": list(Difference.objects.order_by("pk").values()),
         "events": list(AuditEvent.objects.order_by("sequence").values()),
         "head": list(ChainHead.objects.values()),
     }
@@ -182,6 +188,20 @@ WRITES: list[tuple[str, Any, str, Callable[[Cast], None] | None, Callable[[Cast]
         "api_token.expired",
         _expire_client,
         lambda cast: client_services.expire_tokens(),
+    ),
+    (
+        "manifest_upload",
+        hashtotal_services,
+        "hash_manifest.uploaded",
+        None,
+        lambda cast: hashtotal_services.manifest_upload(
+            dataset=cast.dataset,
+            side="delivered",
+            source=io.BytesIO(b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  ./empty\n"),
+            original_name="delivered.sha256",
+            fmt=None,
+            by=BY,
+        ),
     ),
 ]
 WRITE_PARAMS = [pytest.param(*write[1:], id=write[0]) for write in WRITES]
