@@ -37,10 +37,13 @@ def _read(stored_name: str, fmt: str | None) -> Summary:
         return scan(reader, stream)
 
 
-def _entries(manifest: Manifest) -> Any:
-    """A fresh pass over a stored manifest's entries (the file is closed when the pass ends)."""
+def _entries(manifest: Manifest, wanted: list[str], only: set[int] | None = None) -> Any:
+    """A fresh pass over a stored manifest's entries (the file is closed when the pass ends). Only
+    the ``wanted`` algorithms are read: the upload checked the whole file already."""
+    reader = reader_for(manifest.format, b"")
+    reader.wanted = frozenset(wanted)
     with storage.open_manifest(manifest.stored_name) as stream:
-        yield from reader_for(manifest.format, b"").entries(stream)
+        yield from reader.entries(stream, only)
 
 
 @transaction.atomic
@@ -145,7 +148,11 @@ def _compare(
                 )
             }
         )
-    result = compare_files(lambda: _entries(delivered), _entries(imported), common) if lists_files else None
+    result = (
+        compare_files(lambda only: _entries(delivered, common, only), _entries(imported, common), common)
+        if lists_files
+        else None
+    )
     counts = (
         result.counts() if result else dict.fromkeys(("matched", "changed", "missing", "extra", "moved"), 0)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -126,7 +126,3 @@ def scan(reader: Reader, stream: BinaryIO) -> Summary:
         image_size=reader.image_size,
         not_files=dict(reader.not_files),
     )
-
-
-def entries_of(reader: Reader, stream: BinaryIO) -> Iterator[Entry]:
-    return reader.entries(stream)

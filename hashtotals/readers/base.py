@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import itertools
 from collections import Counter
 from collections.abc import Iterator
 from typing import BinaryIO, NamedTuple
@@ -74,8 +73,13 @@ class Reader:
         # files), counted by kind, so that what was left out is said, not silent.
         self.not_files: Counter[str] = Counter()
         self.tool = ""
+        # The algorithms a comparison needs, when the manifest was checked whole at its upload: a
+        # reader may then leave the others out (and unchecked). None: every one, every one checked.
+        self.wanted: frozenset[str] | None = None
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
+        """Every entry; with ``only``, a reader may give just the entries that start on those lines
+        (a hint to save work: callers still pick the entries they want)."""
         raise NotImplementedError
 
 
@@ -122,33 +126,39 @@ def _show(text: bytes | str) -> str:
     return repr(shown[:80])
 
 
+CHUNK = 1 << 20
+
+
+def blocks(stream: BinaryIO) -> Iterator[list[bytes]]:
+    """The file's lines without their line ends, a megabyte's worth at a time (split in C: the hash
+    lists run to a million lines). A UTF-8 byte-order mark is dropped; a UTF-16 file (Windows tools)
+    is read as UTF-16 and given as UTF-8. Whether lines end in CRLF is decided by the first line, for
+    the whole file: a Unix name may end in a carriage return."""
+    chunk = stream.read(CHUNK)
+    if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = (chunk + stream.read()).decode("utf-16")
+        stream = io.BytesIO(text.encode("utf-8", "surrogatepass"))
+        chunk = stream.read(CHUNK)
+    elif chunk.startswith(codecs.BOM_UTF8):
+        chunk = chunk[len(codecs.BOM_UTF8) :]
+    first_end = chunk.find(b"\n")
+    crlf = first_end > 0 and chunk[first_end - 1 : first_end] == b"\r"
+    tail = b""
+    while chunk:
+        parts = (tail + chunk if tail else chunk).split(b"\n")
+        tail = parts.pop()
+        if crlf:
+            parts = [part[:-1] if part[-1:] == b"\r" else part for part in parts]
+        yield parts
+        chunk = stream.read(CHUNK)
+    if tail:
+        yield [tail[:-1] if crlf and tail[-1:] == b"\r" else tail]
+
+
 def lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines without their line ends. A UTF-8 byte-order mark is dropped; a UTF-16 file
-    (Windows tools) is read as UTF-16 and given as UTF-8. Whether lines end in CRLF is decided by
-    the first line, for the whole file: a Unix name may end in a carriage return."""
-    first = stream.readline()
-    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        rest = stream.read()
-        text = (first + rest).decode("utf-16")
-        yield from _split(io.BytesIO(text.encode("utf-8", "surrogatepass")), b"")
-        return
-    if first.startswith(codecs.BOM_UTF8):
-        first = first[len(codecs.BOM_UTF8) :]
-    yield from _split(stream, first)
-
-
-def _split(stream: BinaryIO, first: bytes) -> Iterator[tuple[int, bytes]]:
-    if not first:
-        first = stream.readline()
-    if not first:
-        return
-    crlf = first.endswith(b"\r\n")
-    end = b"\r\n" if crlf else b"\n"
-    cut = -len(end)
-    for number, line in enumerate(itertools.chain((first,), stream), 1):
-        if line.endswith(end):
-            yield number, line[:cut]
-        elif line.endswith(b"\n"):  # a lone LF in a CRLF file: a line end all the same
-            yield number, line[:-1]
-        else:  # the last line, without a line end
+    """Numbered lines without their line ends (``blocks``, one by one)."""
+    number = 0
+    for block in blocks(stream):
+        for line in block:
+            number += 1
             yield number, line

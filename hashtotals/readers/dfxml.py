@@ -183,7 +183,7 @@ def _utf8_start(chunk: bytes) -> bytes:
 class DfxmlReader(Reader):
     format = "dfxml"
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         handler = _Handler(self)
         parser = make_parser()
         parser.setContentHandler(handler)

@@ -57,7 +57,7 @@ _EWF_STATUS = re.compile(r"(ewf\w+): (SUCCESS|FAILURE)")
 class EwfReader(_ImageReader):
     format = "ewf"
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         stored: dict[str, tuple[str, int]] = {}
         section = ""
         status_seen = False
@@ -124,7 +124,7 @@ _DC3DD_COPIED = re.compile(r"(\d+) bytes \( .* \) (copied|hashed) \( (\d+)% \).*
 class Dc3ddReader(_ImageReader):
     format = "dc3dd"
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         self.tool = "dc3dd"
         runs = 0
         section = ""
@@ -176,7 +176,7 @@ _FTK_NUMBER = re.compile(r"([\d,.]+)")
 class FtkReader(_ImageReader):
     format = "ftk"
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         self.tool = "FTK Imager"
         section = ""
         computed: dict[str, tuple[str, int]] = {}

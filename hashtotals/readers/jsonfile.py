@@ -75,7 +75,7 @@ class JsonReader(Reader):
             hashes = dict(EMPTY_DIGESTS)
         return Entry(normalise(raw, index), size, hashes, index)
 
-    def entries(self, stream: BinaryIO) -> Iterator[Entry]:
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         index = -1
         item: dict[str, Any] | None = None
         key = ""
