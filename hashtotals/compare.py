@@ -22,8 +22,8 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from zlib import crc32
 from typing import Any
+from zlib import crc32
 
 from hashtotals.readers import Entry, display
 from hashtotals.readers.base import DIGEST_SIZES
