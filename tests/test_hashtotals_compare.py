@@ -312,3 +312,34 @@ def test_an_ftk_imager_log_in_its_published_layout(cast: Cast, images):
     failed = log.replace(": verified", ": does not match").encode("utf-8")
     with pytest.raises(ValidationError, match="did not verify"):
         _upload(_dataset(cast), "delivered", "ftk", failed)
+
+
+def test_a_comparison_that_cannot_be_audited_stores_nothing_not_even_the_file(cast: Cast, outputs):
+    """The seam of the second upload: its manifest, the comparison, the differences, the notification
+    and the stored file go together with the events, or not at all."""
+    from unittest import mock
+
+    from audit import services as audit_services
+    from hashtotals import services as hashtotal_services
+
+    fmt, before, _ = outputs["hashdeep"]
+    _, _, after = outputs["sha256sum"]
+    dataset = _dataset(cast)
+    _upload(dataset, "delivered", fmt, before)
+    stored = (Manifest.objects.count(), Comparison.objects.count(), Notification.objects.count())
+    events = AuditEvent.objects.count()
+    files = sorted((storage.root() / str(dataset.image_id)).iterdir())
+    real = audit_services.audit_record
+
+    def fail_on_the_comparison(**kwargs):
+        if kwargs["action"] == "hash_comparison.made":
+            raise RuntimeError("audit trail unavailable")
+        return real(**kwargs)
+
+    failing = mock.patch.object(hashtotal_services, "audit_record", side_effect=fail_on_the_comparison)
+    with failing, pytest.raises(RuntimeError):
+        _upload(dataset, "imported", None, after)
+    assert (Manifest.objects.count(), Comparison.objects.count(), Notification.objects.count()) == stored
+    assert AuditEvent.objects.count() == events
+    assert not Difference.objects.exists()
+    assert sorted((storage.root() / str(dataset.image_id)).iterdir()) == files
