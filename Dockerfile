@@ -43,8 +43,8 @@ RUN pip install --no-deps . \
        python manage.py collectstatic --noinput --verbosity 0 \
     && rm -f /tmp/build.sqlite3 \
     # Beat keeps its schedule here (a named volume in docker-compose.yml); the app user owns it.
-    && mkdir -p /app/data/beat \
-    && chown hansken:hansken /app/data/beat
+    && mkdir -p /app/data/beat /app/data/hashtotals \
+    && chown hansken:hansken /app/data/beat /app/data/hashtotals
 
 USER hansken
 EXPOSE 8000

@@ -139,7 +139,7 @@ def test_every_service_has_a_health_check(compose):
 
 def test_state_lives_in_named_volumes(compose):
     declared = set(compose["volumes"])
-    assert declared == {"postgres-data", "redis-data", "beat-data"}
+    assert declared == {"postgres-data", "redis-data", "beat-data", "hashtotals-data"}
     mounts = {
         mount.split(":")[0]: (name, mount.split(":")[1])
         for name, service in compose["services"].items()
@@ -149,6 +149,7 @@ def test_state_lives_in_named_volumes(compose):
         "postgres-data": ("postgres", "/var/lib/postgresql/data"),
         "redis-data": ("redis", "/data"),
         "beat-data": ("beat", "/app/data/beat"),
+        "hashtotals-data": ("web", "/app/data/hashtotals"),
     }
 
 
