@@ -82,7 +82,7 @@ class Decision:
     # The decision as the API states it (times in UTC with "Z"), made once: remembered decisions
     # are given out many times over, and a batch answers a thousand at a time. ``batch_fragment``
     # is the middle of a batch result, already JSON: after the correlation id, up to the decision
-    # id's opening quote (see ``authz.api.decision_views.batch_body``).
+    # id's opening quote (see ``authz.api.decision.bodies.batch_body``).
     as_json: dict[str, Any] = field(init=False, compare=False, repr=False)
     batch_fragment: bytes = field(init=False, compare=False, repr=False)
 
@@ -113,7 +113,9 @@ def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
 def image_of_trace(trace_uid: str) -> str:
     """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
-    if not sep or not trace_id or not all(step.isdigit() for step in trace_id.split("-")):
+    # ASCII digits only: str.isdigit also takes "²" and other scripts' digits, which Hansken never
+    # writes and which would name a trace that no privileged mark's prefix can cover.
+    if not sep or not trace_id.isascii() or not all(step.isdigit() for step in trace_id.split("-")):
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
         )
@@ -178,7 +180,7 @@ class Answers:
     One span for all instead of one per answer keeps the per-check work to one dictionary lookup;
     the price is that after each such moment the unchanged answers are worked out again, on demand
     (a few microseconds each). Whoever owns the facts must also forget the answers whenever a fact
-    changes (the fact cache does).
+    changes (the fact cache does: the rule is stated in ``authz.cache.FactCache``).
 
     Threads (gunicorn runs sync workers, but nothing here assumes it): a reader calls ``begin`` before
     it reads any answer and ``still_hold`` after its last; if another thread forgot the answers in

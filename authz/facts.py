@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
 from authz.models import Grant
-from cases.models import Case, CaseUserObjectPermission, Dataset, DatasetStatus
-from cases.selectors import DEPUTY_PERMISSION
+from cases.models import Case, Dataset, DatasetStatus
+from cases.selectors import deputyships
 
 
 def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
@@ -27,7 +27,7 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
     ids = [pk for pk, _, _, _ in users]
     # For a preload, whole tables; otherwise only the rows of these people.
     leads = Case.objects.all()
-    deputies = CaseUserObjectPermission.objects.filter(permission__codename=DEPUTY_PERMISSION)
+    deputies = deputyships()
     grant_rows = Grant.objects.all()
     if usernames is not None:
         leads = leads.filter(case_lead_id__in=ids)

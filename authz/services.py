@@ -1,5 +1,6 @@
 """The only writers of grants and access requests. Each writes its audit event and a grant version
-in the same transaction, and invalidates the decision cache before and after commit."""
+in the same transaction, and invalidates the decision cache once per change (``authz.cache.invalidate``:
+in the transaction through PostgreSQL, after the commit through Redis); no signal does it again."""
 
 from __future__ import annotations
 

@@ -21,11 +21,20 @@ from authz.services import grant_revoke
 from cases.models import Case, Dataset
 from tests.audit_helpers import triggers_off
 from tests.authz_helpers import grant
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PERSONAS, Cast
+from tests.matrix import (
+    ANONYMOUS,
+    Endpoint,
+    assert_status,
+    assert_table_shape,
+    call,
+    cells,
+    events_since,
+    route_names,
+)
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 
 EVENTS = "/api/v1/audit/events"
 ACCESS_AT = "/api/v1/audit/access-at"
-ANONYMOUS = "anonymous"
 UNKNOWN_PROJECT_ID = uuid.UUID("99999999-9999-4999-8999-999999999999")
 
 
@@ -58,45 +67,49 @@ def state() -> tuple[int, tuple[int, str]]:
 # Who may call what: one table
 
 
-EXPECTED: dict[str, dict[str, int]] = {
-    #                      post events, review events, access-at
-    "case_lead": {"post": 403, "review": 200, "access_at": 200},
-    "deputy": {"post": 403, "review": 200, "access_at": 200},
-    "other_case_lead": {"post": 403, "review": 200, "access_at": 404},  # another's case: not found
-    "investigator": {"post": 403, "review": 403, "access_at": 403},
-    "engineer": {"post": 403, "review": 403, "access_at": 403},
-    "operator": {"post": 403, "review": 403, "access_at": 403},
-    "privacy_officer": {"post": 403, "review": 200, "access_at": 200},
-    "security_manager": {"post": 403, "review": 200, "access_at": 200},
-    "administrator": {"post": 403, "review": 403, "access_at": 403},
-    "hansken_production": {"post": 201, "review": 403, "access_at": 403},
-    "hansken_experiment": {"post": 201, "review": 403, "access_at": 403},
-    ANONYMOUS: {"post": 401, "review": 401, "access_at": 401},
+ENDPOINTS: dict[str, Endpoint] = {
+    "post": Endpoint("api-audit-events", "post", EVENTS, lambda _: {"events": [usage()]}),
+    "review": Endpoint("api-audit-events", "get", EVENTS),
+    "access_at": Endpoint(
+        "api-audit-access-at",
+        "get",
+        ACCESS_AT,
+        lambda _: {"project_id": str(CASE_PROJECT_ID), "at": iso(timezone.now())},
+    ),
 }
+# fmt: off
+# Columns: post events, review events, access-at.
+EXPECTED: dict[str, tuple[int, ...]] = {
+    "case_lead":          (403, 200, 200),
+    "deputy":             (403, 200, 200),
+    "other_case_lead":    (403, 200, 404),  # another's case: not found
+    "investigator":       (403, 403, 403),
+    "engineer":           (403, 403, 403),
+    "operator":           (403, 403, 403),
+    "privacy_officer":    (403, 200, 200),
+    "security_manager":   (403, 200, 200),
+    "administrator":      (403, 403, 403),
+    "hansken_production": (201, 403, 403),
+    "hansken_experiment": (201, 403, 403),
+    ANONYMOUS:            (401, 401, 401),
+}
+# fmt: on
 
 
-def test_the_table_has_a_row_for_every_persona():
-    assert set(EXPECTED) == {*PERSONAS, ANONYMOUS}
+def test_the_table_has_a_row_for_every_caller_and_a_column_for_every_audit_route():
+    assert_table_shape(EXPECTED, ENDPOINTS)
+    assert {e.url_name for e in ENDPOINTS.values()} == route_names("audit.api.views")
 
 
-@pytest.mark.parametrize("caller", list(EXPECTED))
-@pytest.mark.parametrize("endpoint", ["post", "review", "access_at"])
-def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str, endpoint: str):
-    api = cast.api(None if caller == ANONYMOUS else caller)
+@pytest.mark.parametrize(("caller", "endpoint", "expected"), cells(EXPECTED, ENDPOINTS))
+def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str, endpoint: str, expected: int):
     before = state()
-    if endpoint == "post":
-        response = api.post(EVENTS, {"events": [usage()]}, format="json")
-    elif endpoint == "review":
-        response = api.get(EVENTS)
-    else:
-        response = api.get(ACCESS_AT, {"project_id": str(CASE_PROJECT_ID), "at": iso(timezone.now())})
-    expected = EXPECTED[caller][endpoint]
-    assert response.status_code == expected, response.content
+    response = call(cast, caller, ENDPOINTS[endpoint])
+    assert_status(response, expected)
     if expected >= 400:
-        assert response.json()["errors"][0]["message"]
         assert state() == before  # a refusal stores nothing, not even an opening of the trail
         return
-    new = list(AuditEvent.objects.filter(sequence__gt=before[1][0]))
+    new = events_since(before[1][0])
     if endpoint == "post":
         assert [event.action for event in new] == ["hansken.read"]
         assert new[0].client_name == caller
@@ -563,3 +576,43 @@ def test_the_contracts_largest_batch_of_usage_events_is_accepted(cast):
     response = cast.api("hansken_production").post("/api/v1/audit/events", {"events": events}, format="json")
     assert response.status_code == 201, response.content[:300]
     assert response.json() == {"accepted": 10_000, "duplicates": 0}
+
+
+# Issue 11, item 9: the review filter finds what Hansken sent
+
+
+def test_the_action_filter_finds_usage_events_by_the_action_hansken_sent(cast: Cast):
+    _ingest(cast)
+    post(cast, [usage(user="case_lead", action="export")])
+    api = cast.api("privacy_officer")
+
+    def actors(action: str) -> list[str]:
+        response = api.get(EVENTS, {"action": action, "limit": "1000"})
+        assert response.status_code == 200, response.content
+        return [e["actor"] for e in response.json()["results"]]
+
+    stored_as = actors("hansken.read")
+    assert stored_as == ["other_case_lead", "investigator", "case_lead"]
+    # As Hansken sent it: the same events, with their stored code.
+    assert actors("read") == stored_as
+    assert {e["action"] for e in api.get(EVENTS, {"action": "read"}).json()["results"]} == {"hansken.read"}
+    assert actors("export") == ["case_lead"] == actors("hansken.export")
+    # Governance codes are found as before, and a filter on an action nobody took finds nothing.
+    assert [e["action"] for e in api.get(EVENTS, {"action": "case.created"}).json()["results"]] == [
+        "case.created",
+        "case.created",
+    ]
+    assert actors("fly") == []
+    # The other filters still narrow it, and the opening records the filter as typed.
+    assert actors("read") and cast.api("case_lead").get(EVENTS, {"action": "read"}).json()["results"]
+    own = [e["project_id"] for e in cast.api("case_lead").get(EVENTS, {"action": "read"}).json()["results"]]
+    assert set(own) == {str(CASE_PROJECT_ID)}
+    viewed = AuditEvent.objects.filter(action="audit.viewed", actor="case_lead").order_by("-sequence").first()
+    assert viewed is not None and viewed.details["filters"] == {"action": "read"}
+
+
+def test_the_action_filter_takes_both_codes_when_both_occur(cast: Cast):
+    """A governance code that Hansken also sent as an action (stored with the prefix): both."""
+    post(cast, [usage(user="case_lead", action="case.created")])
+    found = cast.api("privacy_officer").get(EVENTS, {"action": "case.created"}).json()["results"]
+    assert sorted(e["action"] for e in found) == ["case.created", "case.created", "hansken.case.created"]

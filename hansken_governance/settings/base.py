@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api_clients.permissions.IsPersonOrClient"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hansken_governance.parsers.GovernanceJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "hansken_governance.api_errors.contract_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -278,8 +278,8 @@ EMAIL_BACKEND = (
 
 # Governance rules.
 HG_GRANT_MAX_DAYS = env_int("HG_GRANT_MAX_DAYS", 365)
-# Upper bound on how long a worker keeps cached decision facts even without an invalidation (see
-# authz/cache.py: it only matters if Redis is reachable for readers but not for a writer).
+# Upper bound on how long a worker keeps cached decision facts even without an invalidation: a last
+# bound only (authz/cache.py: changes reach every worker through PostgreSQL's NOTIFY and Redis).
 HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 300)
 # A worker that starts over (new epoch, or the age above) loads every person's and case's decision
 # facts at once, instead of paying a database round trip per person later.
