@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import io
 import inspect
+import io
 import pkgutil
 import uuid
 from collections.abc import Callable
@@ -156,6 +156,21 @@ def _override(cast: Cast) -> None:
         reminder_days=7,
         escalation_days=14,
         closure_limit_days=3650,
+        by=BY,
+    )
+
+
+_MANIFEST = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  ./empty\n"
+_OTHER = b"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  ./hello\n"
+
+
+def _manifest(cast: Cast, side: str, data: bytes) -> Any:
+    return hashtotal_services.manifest_upload(
+        dataset=cast.dataset,
+        side=side,
+        source=io.BytesIO(data),
+        original_name=f"{side}.sha256",
+        fmt=None,
         by=BY,
     )
 
@@ -485,21 +500,6 @@ WRITES: list[Write] = [
         changes_rows=False,
     ),
 ]
-
-_MANIFEST = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  ./empty\n"
-_OTHER = b"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  ./hello\n"
-
-
-def _manifest(cast: Cast, side: str, data: bytes) -> Any:
-    return hashtotal_services.manifest_upload(
-        dataset=cast.dataset,
-        side=side,
-        source=io.BytesIO(data),
-        original_name=f"{side}.sha256",
-        fmt=None,
-        by=BY,
-    )
-
 
 # Public functions of services modules that are not seam writers, each with the reason. Keep this
 # short: a writer that changes anything a court may ask about belongs in WRITES.
