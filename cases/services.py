@@ -6,7 +6,6 @@ import datetime
 import uuid
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -18,32 +17,35 @@ from cases.last_access import last_access_move_forward
 from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyPeriod
 from cases.selectors import DEPUTY_PERMISSION
 from hansken_governance.environments import Environment
+from hansken_governance.service_errors import refusal
 from people.models import Profile
 from people.roles import Role, has_role
 
 
 def _require_case_lead(person: User, field: str) -> None:
     if not person.is_active:
-        raise ValidationError({field: f"{person.get_username()} is not active."})
+        raise refusal(field, "%(name)s is not active.", "lead_inactive", name=person.get_username())
     if not has_role(person, Role.CASE_LEAD):
-        raise ValidationError({field: f"{person.get_username()} does not hold the case lead role."})
+        raise refusal(
+            field, "%(name)s does not hold the case lead role.", "not_a_case_lead", name=person.get_username()
+        )
 
 
 @transaction.atomic
 def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lead: User, by: Actor) -> Case:
     _require_case_lead(case_lead, "case_lead")
     if Case.objects.filter(project_id=project_id).exists():
-        raise ValidationError({"project_id": "A case with this project id already exists."})
+        raise refusal("project_id", "A case with this project id already exists.", "project_exists")
     if Case.objects.filter(case_number=case_number).exists():
-        raise ValidationError({"case_number": "A case with this case number already exists."})
+        raise refusal("case_number", "A case with this case number already exists.", "case_number_exists")
     try:
         with transaction.atomic():
             case = Case.objects.create(
                 project_id=project_id, case_number=case_number, title=title, case_lead=case_lead
             )
     except IntegrityError as exc:  # a concurrent request created the same case first
-        raise ValidationError(
-            {"project_id": "A case with this project id or number already exists."}
+        raise refusal(
+            "project_id", "A case with this project id or number already exists.", "case_exists"
         ) from exc
     audit_record(
         action=actions.CASE_CREATED,
@@ -59,14 +61,21 @@ def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lea
 @transaction.atomic
 def case_add_deputy(*, case: Case, deputy: User, by: Actor) -> None:
     if deputy.pk == case.case_lead_id:
-        raise ValidationError({"deputy": "The case lead cannot also be the deputy of the same case."})
+        raise refusal("deputy", "The case lead cannot also be the deputy of the same case.", "lead_as_deputy")
     if not deputy.is_active:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is not active."})
+        raise refusal("deputy", "%(name)s is not active.", "deputy_inactive", name=deputy.get_username())
     profile = Profile.objects.filter(user=deputy).first()
     if profile is None or not profile.is_screened_on():
-        raise ValidationError({"deputy": f"{deputy.get_username()} has no valid screening."})
+        raise refusal(
+            "deputy", "%(name)s has no valid screening.", "deputy_not_screened", name=deputy.get_username()
+        )
     if DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).exists():
-        raise ValidationError({"deputy": f"{deputy.get_username()} is already a deputy of this case."})
+        raise refusal(
+            "deputy",
+            "%(name)s is already a deputy of this case.",
+            "already_deputy",
+            name=deputy.get_username(),
+        )
     DeputyPeriod.objects.create(case=case, deputy=deputy, added_at=timezone.now(), added_by=by.username)
     assign_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
     audit_record(
@@ -85,7 +94,9 @@ def case_remove_deputy(*, case: Case, deputy: User, by: Actor) -> None:
         removed_at=timezone.now(), removed_by=by.username
     )
     if not closed:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is not a deputy of this case."})
+        raise refusal(
+            "deputy", "%(name)s is not a deputy of this case.", "not_a_deputy", name=deputy.get_username()
+        )
     remove_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
     audit_record(
         action=actions.CASE_DEPUTY_REMOVED,
@@ -113,9 +124,15 @@ def case_set_status(*, case: Case, status: str, reason: str, by: Actor) -> Case:
     allowed = STATUS_CHANGES.get(CaseStatus(case.status), set())
     if status not in allowed:
         choices = ", ".join(sorted(allowed)) or "none"
-        raise ValidationError({"status": f"A {case.status} case can become: {choices}."})
+        raise refusal(
+            "status",
+            "A %(status)s case can become: %(choices)s.",
+            "status_move",
+            status=case.status,
+            choices=choices,
+        )
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the status changes."})
+        raise refusal("reason", "Say why the status changes.", "reason_for_status")
     before = case.status
     case.status = status
     if status == CaseStatus.CLOSED and before == CaseStatus.OPEN:
@@ -137,7 +154,12 @@ def case_set_status(*, case: Case, status: str, reason: str, by: Actor) -> Case:
 def _clean_environments(environments: list[str]) -> list[str]:
     unknown = sorted(set(environments) - set(Environment.values))
     if unknown:
-        raise ValidationError({"environments": f"Unknown environment(s): {', '.join(unknown)}."})
+        raise refusal(
+            "environments",
+            "Unknown environment(s): %(unknown)s.",
+            "unknown_environments",
+            unknown=", ".join(unknown),
+        )
     return sorted(set(environments))
 
 
@@ -153,7 +175,7 @@ def dataset_register(
     by: Actor,
 ) -> Dataset:
     if Dataset.objects.filter(image_id=image_id).exists():
-        raise ValidationError({"image_id": "A dataset with this image id is already registered."})
+        raise refusal("image_id", "A dataset with this image id is already registered.", "dataset_exists")
     envs = _clean_environments(environments if environments is not None else [Environment.PRODUCTION])
     try:
         with transaction.atomic():
@@ -166,7 +188,9 @@ def dataset_register(
                 environments=envs,
             )
     except IntegrityError as exc:
-        raise ValidationError({"image_id": "A dataset with this image id is already registered."}) from exc
+        raise refusal(
+            "image_id", "A dataset with this image id is already registered.", "dataset_exists"
+        ) from exc
     audit_record(
         action=actions.DATASET_REGISTERED,
         actor=by,
@@ -191,9 +215,9 @@ def dataset_report_last_access(
     """Hansken's own ``lastAccessedDate``. Last access only ever moves forward: an older report is
     accepted and recorded but changes nothing."""
     if dataset.status == DatasetStatus.DELETED:
-        raise ValidationError({"image_id": "This dataset has been deleted."})
+        raise refusal("image_id", "This dataset has been deleted.", "dataset_deleted")
     if last_accessed_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"last_accessed_at": "The last access lies in the future."})
+        raise refusal("last_accessed_at", "The last access lies in the future.", "access_in_future")
     previous = dataset.last_accessed_at
     # Conditional updates, so two concurrent reports can never move the time backwards.
     _, moved_datasets = last_access_move_forward(

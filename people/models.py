@@ -1,3 +1,5 @@
+"""A person's profile beside Django's user: screening and employee number."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,3 +1,5 @@
+"""Routes of signing in and out with a password."""
+
 from django.urls import path
 
 from people import views

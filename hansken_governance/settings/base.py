@@ -287,6 +287,9 @@ HG_AUTHZ_PRELOAD = env_bool("HG_AUTHZ_PRELOAD", True)
 HG_API_TOKEN_DEFAULT_DAYS = env_int("HG_API_TOKEN_DEFAULT_DAYS", 365)
 # How long audit rows stay in the trail before the weekly purge removes them (retention.purge).
 HG_AUDIT_RETENTION_DAYS = env_int("HG_AUDIT_RETENTION_DAYS", 7 * 365)
+# The checkpoint file outside the database (audit.checkpoints); default HG_DATA_DIR/audit-checkpoints.log.
+# docker-compose.yml puts it on a volume that the web and the worker share.
+AUDIT_CHECKPOINT_FILE = env_optional("HG_AUDIT_CHECKPOINT_FILE")
 
 # django-auditlog: field diffs are copied into our chained trail (audit app); it must never try to
 # resolve the client address from X-Forwarded-For, which it would trust blindly.
