@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("audit.api.urls")),
     path("", include("retention.api.urls")),
     path("", include("hashtotals.api.urls")),
+    path("", include("privacy_statement.api.urls")),
 ]
 
 urlpatterns = [

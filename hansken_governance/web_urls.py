@@ -18,4 +18,5 @@ urlpatterns = [
     path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),
     path("hashtotals/", include("hashtotals.urls")),
+    path("privacy/", include("privacy_statement.urls")),
 ]
