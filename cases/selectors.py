@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from api_clients.models import ApiClient
 from api_clients.permissions import client_may
 from cases.models import Case, CaseUserObjectPermission
+from hansken_governance.environments import TEST_ENVIRONMENTS
 from people.roles import REVIEWER_ROLES, Role, has_role
 
 DEPUTY_PERMISSION = "manage_case_access"
@@ -78,6 +79,9 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
 
 def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
     if purpose in (CasePurpose.VIEW, CasePurpose.MANAGE_DATASETS) and client_may(client, "cases:write"):
+        if client.environment in TEST_ENVIRONMENTS:
+            # A test or development client sees test cases only: a real case does not exist for it.
+            return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
         return Case.objects.all()
     if purpose in (CasePurpose.HASHTOTALS_UPLOAD, CasePurpose.HASHTOTALS_VIEW) and client_may(
         client, "hashtotals:write"
