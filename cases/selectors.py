@@ -30,6 +30,8 @@ class CasePurpose(enum.StrEnum):
     # holding review_privileged on the case by a grant in force, and the privacy officer.
     REVIEW_PRIVILEGED = "review_privileged"
     MARK_PRIVILEGED = "mark_privileged"  # post privileged marks (Hansken's clients with privilege:write)
+    HASHTOTALS_UPLOAD = "hashtotals_upload"  # upload hash manifests of its datasets (operators)
+    HASHTOTALS_VIEW = "hashtotals_view"  # see the comparison of its datasets' hashtotals
 
 
 def deputyships() -> QuerySet[CaseUserObjectPermission]:
@@ -74,6 +76,14 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
         return cases.filter(_led_or_deputy(user) | Q(pk__in=review_privileged_case_ids(user)))
     if purpose is CasePurpose.MARK_PRIVILEGED:
         return cases.none()  # marks come from Hansken's clients only
+    if purpose is CasePurpose.HASHTOTALS_UPLOAD:
+        return cases if has_role(user, Role.OPERATOR) else cases.none()
+    if purpose is CasePurpose.HASHTOTALS_VIEW:
+        # Operators and reviewers; the case lead and deputies for their own cases. A grant on the
+        # case's data is not a reason to see how its import went.
+        if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
+            return cases
+        return cases.filter(_led_or_deputy(user))
     if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
         return cases
     return cases.filter(_led_or_deputy(user) | _granted(user)).distinct()
@@ -84,6 +94,10 @@ def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
         if client.environment in TEST_ENVIRONMENTS:
             # A test or development client sees test cases only: a real case does not exist for it.
             return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
+        return Case.objects.all()
+    if purpose in (CasePurpose.HASHTOTALS_UPLOAD, CasePurpose.HASHTOTALS_VIEW) and client_may(
+        client, "hashtotals:write"
+    ):
         return Case.objects.all()
     if purpose is CasePurpose.MARK_PRIVILEGED and client_may(client, "privilege:write"):
         return Case.objects.all()
