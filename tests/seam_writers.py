@@ -578,6 +578,7 @@ WRITES: list[Write] = [
             ],
             by=BY,
         ),
+    ),
     # hashtotals: the imported side's upload, which also compares it with the delivered one
     Write(
         "hashtotals.services.manifest_upload",
