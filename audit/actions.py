@@ -11,6 +11,10 @@ PERSON_DEACTIVATED = "person.deactivated"
 PERSON_REACTIVATED = "person.reactivated"
 PERSON_DETAILS_CHANGED = "person.details_changed"
 PERSON_PASSWORD_CHANGED = "person.password_changed"  # noqa: S105 (an action code)
+# Four eyes: a change to roles or screening proposed by one administrator, answered by another.
+PERSON_CHANGE_PROPOSED = "person.change_proposed"
+PERSON_CHANGE_APPROVED = "person.change_approved"
+PERSON_CHANGE_REJECTED = "person.change_rejected"
 PERSON_SIGNED_IN = "session.signed_in"
 PERSON_SIGN_IN_FAILED = "session.sign_in_failed"
 PERSON_SIGNED_OUT = "session.signed_out"

@@ -23,6 +23,7 @@ from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
 from hansken_governance.environments import GRANT_ENVIRONMENTS, Environment
 from people.models import Profile
+from people.roles import Role, has_role
 
 
 @dataclass
@@ -92,6 +93,15 @@ def _check_grantee(*, case: Case, grantee: User, granted_by: User, today: dateti
 def _check_may_hold_access(grantee: User, today: datetime.date) -> None:
     if not grantee.is_active:
         raise ValidationError({"grantee": f"{grantee.get_username()} is not active."})
+    if has_role(grantee, Role.ADMINISTRATOR):
+        # An administrator manages accounts; case access he could otherwise arrange for himself.
+        raise ValidationError(
+            {
+                "grantee": ValidationError(
+                    f"{grantee.get_username()} is an administrator: no case access.", code="administrator"
+                )
+            }
+        )
     profile = Profile.objects.filter(user=grantee).first()
     if profile is None or not profile.is_screened_on(today):
         raise ValidationError(

@@ -27,10 +27,25 @@ def _require_case_lead(person: User, field: str) -> None:
         raise ValidationError({field: f"{person.get_username()} is not active."})
     if not has_role(person, Role.CASE_LEAD):
         raise ValidationError({field: f"{person.get_username()} does not hold the case lead role."})
+    if has_role(person, Role.ADMINISTRATOR):
+        # Roles written before the rule "no administrator with a case role" may still combine them.
+        raise ValidationError(
+            {field: ValidationError(f"{person.get_username()} is an administrator.", code="administrator")}
+        )
 
 
 @transaction.atomic
 def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lead: User, by: Actor) -> Case:
+    if by.user_id is not None and by.user_id == case_lead.pk:
+        # Whoever registers a case (an operator) does not make himself its lead: then he would decide
+        # alone who gets access to data he registered. Another person leads it.
+        raise ValidationError(
+            {
+                "case_lead": ValidationError(
+                    "You cannot register a case with yourself as its case lead.", code="self_lead"
+                )
+            }
+        )
     _require_case_lead(case_lead, "case_lead")
     if Case.objects.filter(project_id=project_id).exists():
         raise ValidationError({"project_id": "A case with this project id already exists."})
@@ -62,6 +77,14 @@ def case_add_deputy(*, case: Case, deputy: User, by: Actor) -> None:
         raise ValidationError({"deputy": "The case lead cannot also be the deputy of the same case."})
     if not deputy.is_active:
         raise ValidationError({"deputy": f"{deputy.get_username()} is not active."})
+    if has_role(deputy, Role.ADMINISTRATOR):
+        raise ValidationError(
+            {
+                "deputy": ValidationError(
+                    f"{deputy.get_username()} is an administrator: no case access.", code="administrator"
+                )
+            }
+        )
     profile = Profile.objects.filter(user=deputy).first()
     if profile is None or not profile.is_screened_on():
         raise ValidationError({"deputy": f"{deputy.get_username()} has no valid screening."})

@@ -34,6 +34,7 @@ NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
         frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER, Role.CASE_LEAD}),
     ),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
+    ("person-proposals", _("Proposed changes"), frozenset({Role.ADMINISTRATOR})),
 ]
 
 

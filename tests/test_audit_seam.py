@@ -28,8 +28,9 @@ from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from audit.models import AuditEvent, ChainHead
 from cases import services as case_services
 from cases.models import Case, CaseUserObjectPermission, Dataset
+from people import proposals as proposal_services
 from people import services as people_services
-from people.models import Profile
+from people.models import PersonProposal, Profile
 from tests.audit_helpers import triggers_off
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 
@@ -48,6 +49,7 @@ def snapshot() -> str:
         "cases": list(Case.objects.order_by("pk").values()),
         "datasets": list(Dataset.objects.order_by("pk").values()),
         "deputies": list(CaseUserObjectPermission.objects.order_by("pk").values()),
+        "proposals": list(PersonProposal.objects.order_by("pk").values()),
         "clients": [_without_last_used(row) for row in ApiClient.objects.order_by("pk").values()],
         "tokens": [_without_last_used(row) for row in PersonalToken.objects.order_by("pk").values()],
         "events": list(AuditEvent.objects.order_by("sequence").values()),
@@ -68,6 +70,24 @@ def _case(cast: Cast) -> Case:
 def _expire_client(cast: Cast) -> None:
     ApiClient.objects.filter(name="hansken_experiment").update(
         expires_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+
+def _admin_actor(cast: Cast) -> Actor:
+    return Actor(username="administrator", user_id=cast["administrator"].pk, channel="browser")
+
+
+def _second_admin() -> User:
+    return User.objects.get(username="admin.two")
+
+
+def _propose_roles(cast: Cast) -> None:
+    people_services.person_create(username="admin.two", roles=["administrator"], by=BY)
+    proposal_services.person_roles_propose(
+        person=cast["engineer"],
+        roles=["engineer", "investigator"],
+        proposed_by=cast["administrator"],
+        by=_admin_actor(cast),
     )
 
 
@@ -161,6 +181,56 @@ WRITES: list[tuple[str, Any, str, Callable[[Cast], None] | None, Callable[[Cast]
         lambda cast: people_services.person_deactivate(person=cast["investigator"], reason="left", by=BY),
     ),
     (
+        "person_create_propose",
+        proposal_services,
+        "person.change_proposed",
+        None,
+        lambda cast: proposal_services.person_create_propose(
+            username="newlead",
+            roles=["case_lead"],
+            proposed_by=cast["administrator"],
+            by=BY,
+            reason="new lead",
+        ),
+    ),
+    (
+        "person_roles_propose",
+        proposal_services,
+        "person.change_proposed",
+        None,
+        lambda cast: proposal_services.person_roles_propose(
+            person=cast["engineer"],
+            roles=["engineer", "investigator"],
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    (
+        "person_screening_propose",
+        proposal_services,
+        "person.change_proposed",
+        None,
+        lambda cast: proposal_services.person_screening_propose(
+            person=cast["engineer"],
+            valid_until=datetime.date(2030, 1, 1),
+            reference="S-1",
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    (
+        "person_proposal_reject",
+        proposal_services,
+        "person.change_rejected",
+        _propose_roles,
+        lambda cast: proposal_services.person_proposal_reject(
+            proposal=PersonProposal.objects.get(),
+            rejected_by=_second_admin(),
+            by=BY,
+            note="no",
+        ),
+    ),
+    (
         "api_client_create",
         client_services,
         "api_client.created",
@@ -245,6 +315,33 @@ def test_it_stores_no_change_when_the_audit_event_cannot_be_written(
     with failing, pytest.raises(Boom):
         write(cast)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("module", [proposal_services, people_services], ids=["approval", "applied_change"])
+def test_it_stores_nothing_of_an_approval_when_either_of_its_events_fails(cast: Cast, module):
+    """An approval writes two events (the approval, then the change it applies): a failure after
+    either leaves the proposal pending and the person unchanged."""
+    _propose_roles(cast)
+    before = snapshot()
+    real = audit_services.audit_record
+
+    def record_then_fail(**kwargs: Any) -> AuditEvent:
+        real(**kwargs)
+        raise Boom("the service failed after its write")
+
+    with mock.patch.object(module, "audit_record", side_effect=record_then_fail), pytest.raises(Boom):
+        proposal_services.person_proposal_approve(
+            proposal=PersonProposal.objects.get(), approved_by=_second_admin(), by=BY
+        )
+    assert snapshot() == before
+    _assert_chain_whole()
+    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
+    proposal_services.person_proposal_approve(
+        proposal=PersonProposal.objects.get(), approved_by=_second_admin(), by=BY
+    )
+    new = AuditEvent.objects.filter(sequence__gt=last).order_by("sequence")
+    assert [event.action for event in new] == ["person.change_approved", "person.roles_changed"]
+    _assert_chain_whole()
 
 
 def test_it_rolls_back_the_person_when_the_commands_token_cannot_be_audited(db: None):
