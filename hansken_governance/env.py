@@ -7,6 +7,7 @@ application fails closed instead of running with a guessed value.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -60,6 +61,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_networks(name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (CIDR); one that is neither stops the start-up, so a
+    typo never silently trusts (or distrusts) somebody else."""
+    entries = env_list(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"The setting {name} holds {entry!r}, which is not an address or network (CIDR)."
+            ) from exc
+    return tuple(entries)
 
 
 def env_secret(name: str) -> str | None:

@@ -1,8 +1,12 @@
-"""A request id for every request, so an audit event can be tied to the request that caused it."""
+"""What the audit trail says about a request: its id (to tie an event to the request that caused it)
+and where it came from (the client's address, also behind trusted reverse proxies)."""
 
+import functools
+import ipaddress
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -39,6 +43,62 @@ class ApiInEnglishMiddleware:
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The peer address as the socket saw it. X-Forwarded-For is not trusted (a proxy that must be
-    trusted sets REMOTE_ADDR through gunicorn's forwarded-allow-ips instead)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """Where the request came from: the socket's peer, or, when that peer is one of the trusted
+    reverse proxies (``HG_TRUSTED_PROXIES``), the right-most address in ``X-Forwarded-For`` that is
+    not itself a trusted proxy.
+
+    Each proxy appends the address it received the request from, so every entry right of the
+    right-most untrusted one was written by a proxy we trust, and that entry is the client as the
+    outermost trusted proxy saw it; anything left of it is what the client chose to send. An empty
+    setting trusts no header at all. An entry a trusted proxy wrote that is not an address gives
+    None (unknown), so an address allow-list refuses rather than guesses. Used by every reader of
+    the address: the API clients' allow-list (both the DRF and the decision fast path) and the
+    audit trail's ``source_address``."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    proxies: tuple[str, ...] = settings.HG_TRUSTED_PROXIES
+    if not proxies or peer is None or not _is_trusted(peer, proxies):
+        return peer
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if not forwarded.strip():
+        return peer  # the proxy asked on its own behalf (a health probe)
+    address = peer
+    for hop in reversed(forwarded.split(",")):
+        ip = _ip(hop)
+        if ip is None:
+            return None
+        address = str(ip)
+        if not _is_trusted(address, proxies):
+            return address
+    return address  # every hop a trusted proxy: the left-most one asked
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _ip(text: str) -> IPAddress | None:
+    """An address as proxies write it: bare, ``1.2.3.4:port`` or ``[v6]:port``; IPv4-mapped IPv6
+    as the IPv4 address it is."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in proxies)
+
+
+# Bounded: the addresses looked up are the peers and forwarded hops, some chosen by callers.
+@functools.lru_cache(maxsize=4096)
+def _is_trusted(address: str, proxies: tuple[str, ...]) -> bool:
+    ip = _ip(address)
+    return ip is not None and any(ip in network for network in _networks(proxies))

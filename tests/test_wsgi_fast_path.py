@@ -30,9 +30,16 @@ def keep_test_transaction_open() -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
-def call(path: str, token: str | None = None, body: dict | None = None, host: str = "localhost"):
+def call(
+    path: str,
+    token: str | None = None,
+    body: dict | None = None,
+    host: str = "localhost",
+    environ: dict | None = None,
+):
     data = json.dumps(body).encode() if body is not None else b""
-    environ: dict = {
+    environ = {
+        **(environ or {}),
         "REQUEST_METHOD": "POST" if body is not None else "GET",
         "PATH_INFO": path,
         "HTTP_HOST": host,

@@ -14,7 +14,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from hansken_governance.env import env_bool, env_int, env_list, env_optional, env_secret, env_str
+from hansken_governance.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_optional,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(env_str("HG_DATA_DIR", str(BASE_DIR / "data")))
@@ -22,6 +30,9 @@ DATA_DIR = Path(env_str("HG_DATA_DIR", str(BASE_DIR / "data")))
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxies whose X-Forwarded-For is believed (hansken_governance.request_context.
+# client_address). Empty: no header is believed, the socket's peer is the client.
+HG_TRUSTED_PROXIES = env_networks("HG_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
