@@ -201,7 +201,9 @@ def person_screening_propose(
 
 def _pending_for_update(proposal: PersonProposal, answered_by: User) -> PersonProposal:
     locked = (
-        PersonProposal.objects.select_for_update().select_related("person", "proposed_by").get(pk=proposal.pk)
+        PersonProposal.objects.select_for_update(of=("self",))
+        .select_related("person", "proposed_by")
+        .get(pk=proposal.pk)
     )
     _require_administrator(answered_by, "answers proposed changes to people")
     if locked.status != ProposalStatus.PENDING:
