@@ -327,16 +327,14 @@ def _known_usernames(usernames: set[str]) -> dict[str, str]:
 
 
 def _cases(project_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Case]:
-    from cases.models import Case, CaseUserObjectPermission
-    from cases.selectors import DEPUTY_PERMISSION
+    from cases.models import Case
+    from cases.selectors import deputyships
 
     rows = list(
         Case.objects.filter(project_id__in=project_ids).values_list("pk", "project_id", "case_lead__username")
     )
     managers: dict[int, set[str]] = {pk: {lead} for pk, _, lead in rows}
-    deputies = CaseUserObjectPermission.objects.filter(
-        content_object_id__in=list(managers), permission__codename=DEPUTY_PERMISSION
-    ).values_list("content_object_id", "user__username")
+    deputies = deputyships().filter(case_id__in=list(managers)).values_list("case_id", "deputy__username")
     for case_pk, username in deputies:
         managers[case_pk].add(username)
     return {project_id: _Case(pk, frozenset(managers[pk])) for pk, project_id, _ in rows}

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from authz.models import Grant, GrantVersion
-from cases.models import Case, DeputyPeriod
+from cases.models import Case, DeputyVersion
 
 
 def granted_case_ids(user: Any) -> QuerySet[Grant, Any]:
@@ -111,24 +111,29 @@ def _versions_for_pairs(
     return [row for row in rows if (row[1], row[2]) in wanted]
 
 
-def _deputy_periods_at(at: datetime.datetime) -> QuerySet[DeputyPeriod]:
-    return DeputyPeriod.objects.filter(
-        Q(added_at__lte=at) & (Q(removed_at__isnull=True) | Q(removed_at__gt=at))
-    )
+def _deputy_versions_at(at: datetime.datetime) -> QuerySet[DeputyVersion]:
+    """The deputy-period versions that were the period's state at ``at`` and whose period included
+    ``at`` (a version from before end dates existed has no ``valid_until``)."""
+    return DeputyVersion.objects.filter(
+        Q(recorded_at__lte=at)
+        & (Q(superseded_at__isnull=True) | Q(superseded_at__gt=at))
+        & Q(ended=False, valid_from__lte=at)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+    ).select_related("period", "deputy")
 
 
-def _deputy_row(period: DeputyPeriod) -> AccessAtMoment:
+def _deputy_row(version: DeputyVersion) -> AccessAtMoment:
     from authz.models import Action
 
     return AccessAtMoment(
-        user=period.deputy.get_username(),
+        user=version.deputy.get_username(),
         rights=list(Action.values),
         environments=["production", "experiment"],
         grant_id=None,
-        granted_by=period.added_by,
-        granted_at=period.added_at,
-        valid_from=period.added_at,
-        valid_until=period.removed_at,
+        granted_by=version.period.added_by,
+        granted_at=version.period.added_at,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
         reason="deputy of the case lead",
         basis="deputy",
     )
@@ -153,7 +158,8 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
     when and why — as the grants were at that moment, not as they are now.
 
     The case lead is listed with every right (the lead may always act on the case), and so is each
-    person who was a deputy at that moment (from ``DeputyPeriod``, basis ``deputy``).
+    person who was a deputy at that moment, with the end date the deputyship had then (from
+    ``DeputyVersion``, basis ``deputy``).
     """
     rows: list[AccessAtMoment] = []
     if case.created_at <= at:
@@ -173,8 +179,8 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
                 basis="case_lead",
             )
         )
-    for period in _deputy_periods_at(at).filter(case=case).select_related("deputy"):
-        rows.append(_deputy_row(period))
+    for deputy_version in _deputy_versions_at(at).filter(case=case).order_by("deputy__username"):
+        rows.append(_deputy_row(deputy_version))
     versions = (
         GrantVersion.objects.filter(_version_in_force_at(at), case=case)
         .select_related("grantee", "grant__granted_by")
@@ -206,8 +212,8 @@ def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, Ac
         .order_by("case__case_number")
     )
     deputyships = [
-        (period.case, _deputy_row(period))
-        for period in _deputy_periods_at(at).filter(deputy=user).select_related("case", "deputy")
+        (deputy_version.case, _deputy_row(deputy_version))
+        for deputy_version in _deputy_versions_at(at).filter(deputy=user).select_related("case")
     ]
     return deputyships + [
         (

@@ -21,6 +21,7 @@ from authz.cache import invalidate
 from authz.models import AccessRequest, Action, ChangeKind, Grant, GrantVersion, RequestStatus
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
+from cases.services import deputyships_end
 from hansken_governance.environments import GRANT_ENVIRONMENTS, Environment
 from people.models import Profile
 from people.roles import Role, has_role
@@ -323,7 +324,8 @@ def grant_revoke(*, grant: Grant, reason: str, revoked_by: User, by: Actor) -> G
 
 @transaction.atomic
 def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User, by: Actor) -> int:
-    """A person leaves the case: every grant they hold there is revoked in one action."""
+    """A person leaves the case: every grant they hold there is revoked and a deputyship there ends,
+    in one action."""
     _require_manager(case, signed_off_by)
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the person is signed off the case."})
@@ -335,13 +337,20 @@ def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User,
     )
     for grant in grants:
         _revoke(grant, reason=reason.strip(), by=by, person=signed_off_by, now=now)
+    # Whoever leaves the case stops being its deputy too.
+    deputyships = deputyships_end(person=person, by=by, reason=f"Signed off: {reason.strip()}", case=case)
     audit_record(
         action=actions.CASE_SIGNED_OFF,
         actor=by,
         project_id=case.project_id,
         object_type="person",
         object_id=person.pk,
-        details={"person": person.get_username(), "grants_revoked": [g.pk for g in grants], "reason": reason},
+        details={
+            "person": person.get_username(),
+            "grants_revoked": [g.pk for g in grants],
+            "deputyship_ended": bool(deputyships),
+            "reason": reason,
+        },
     )
     invalidate(people=[person.get_username()])
     return len(grants)

@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from api_clients.models import ApiClient, PersonalToken
 from authz.cache import invalidate
 from authz.models import Grant
-from cases.models import Case, CaseUserObjectPermission, Dataset
+from cases.models import Case, Dataset, DeputyPeriod
 from people.models import Profile
 
 
@@ -32,8 +32,8 @@ def _saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> 
         invalidate(people=[_username(instance.user_id)])
     elif sender is Grant:
         invalidate(people=[_username(instance.grantee_id)])
-    elif sender is CaseUserObjectPermission:
-        invalidate(people=[_username(instance.user_id)])
+    elif sender is DeputyPeriod:
+        invalidate(people=[_username(instance.deputy_id)])
     elif sender is Dataset:
         invalidate(
             cases=[Case.objects.filter(pk=instance.case_id).values_list("project_id", flat=True).first()]
@@ -51,6 +51,6 @@ def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    for model in (User, Profile, Case, Dataset, Grant, CaseUserObjectPermission, ApiClient, PersonalToken):
+    for model in (User, Profile, Case, Dataset, Grant, DeputyPeriod, ApiClient, PersonalToken):
         post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

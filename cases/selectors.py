@@ -3,18 +3,18 @@ outside the caller's scope does not exist for that caller (404, not 403)."""
 
 from __future__ import annotations
 
+import datetime
 import enum
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from api_clients.models import ApiClient
 from api_clients.permissions import client_may
-from cases.models import Case, CaseUserObjectPermission
+from cases.models import Case, DeputyPeriod
 from people.roles import REVIEWER_ROLES, Role, has_role
-
-DEPUTY_PERMISSION = "manage_case_access"
 
 
 class CasePurpose(enum.StrEnum):
@@ -24,10 +24,14 @@ class CasePurpose(enum.StrEnum):
     REVIEW_AUDIT = "review_audit"  # read the case's audit trail
 
 
-def deputy_case_ids(user: Any) -> QuerySet[CaseUserObjectPermission, Any]:
-    return CaseUserObjectPermission.objects.filter(user=user, permission__codename=DEPUTY_PERMISSION).values(
-        "content_object_id"
-    )
+def deputyships(at: datetime.datetime | None = None) -> QuerySet[DeputyPeriod]:
+    """Every deputyship in force now (or at ``at``): named, not ended, and not past its end date.
+    The one definition of "who is a deputy"; every other reads through it."""
+    return DeputyPeriod.objects.filter(removed_at__isnull=True, valid_until__gt=at or timezone.now())
+
+
+def deputy_case_ids(user: Any) -> QuerySet[DeputyPeriod, Any]:
+    return deputyships().filter(deputy=user).values("case_id")
 
 
 def _led_or_deputy(user: Any) -> Q:
@@ -80,12 +84,8 @@ def is_case_manager(user: Any, case: Case) -> bool:
     """The case lead or a deputy of this case."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return case.case_lead_id == user.pk or deputy_case_ids(user).filter(content_object_id=case.pk).exists()
+    return case.case_lead_id == user.pk or deputy_case_ids(user).filter(case_id=case.pk).exists()
 
 
 def case_deputy_usernames(case: Case) -> list[str]:
-    return sorted(
-        CaseUserObjectPermission.objects.filter(
-            content_object=case, permission__codename=DEPUTY_PERMISSION
-        ).values_list("user__username", flat=True)
-    )
+    return sorted(set(deputyships().filter(case=case).values_list("deputy__username", flat=True)))

@@ -269,27 +269,36 @@ def _set_screening(
 
 @transaction.atomic
 def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Deactivates a person and revokes every grant they hold, in one transaction."""
+    """Deactivates a person, revokes every grant they hold and ends every deputyship, in one
+    transaction."""
     from authz.services import grants_revoke_all_of_person
+    from cases.services import deputyships_end
 
     _refuse_own(person, by, "active status")
     User.objects.filter(pk=person.pk).update(is_active=False)
     person.is_active = False
     revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
+    # Deputyships end too: a reactivated person gets case access back only when named again.
+    deputyships = deputyships_end(person=person, by=by, reason=f"Person deactivated: {reason}")
     invalidate(people=[person.get_username()])
     audit_record(
         action=actions.PERSON_DEACTIVATED,
         actor=by,
         object_type="person",
         object_id=person.pk,
-        details={"username": person.get_username(), "reason": reason, "grants_revoked": revoked},
+        details={
+            "username": person.get_username(),
+            "reason": reason,
+            "grants_revoked": revoked,
+            "deputyships_ended": deputyships,
+        },
     )
 
 
 @transaction.atomic
 def person_reactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Lets a person sign in again. The grants revoked on deactivation stay revoked: access comes back
-    only when a case lead grants it anew."""
+    """Lets a person sign in again. The grants revoked and deputyships ended on deactivation stay so:
+    access comes back only when a case lead grants it or names the deputy anew."""
     _refuse_own(person, by, "active status")
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the person is reactivated."})

@@ -27,7 +27,7 @@ from audit.actor import Actor
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from audit.models import AuditEvent, ChainHead
 from cases import services as case_services
-from cases.models import Case, CaseUserObjectPermission, Dataset
+from cases.models import Case, Dataset, DeputyPeriod, DeputyVersion
 from people import proposals as proposal_services
 from people import services as people_services
 from people.models import PersonProposal, Profile
@@ -48,7 +48,8 @@ def snapshot() -> str:
         "profiles": list(Profile.objects.order_by("pk").values()),
         "cases": list(Case.objects.order_by("pk").values()),
         "datasets": list(Dataset.objects.order_by("pk").values()),
-        "deputies": list(CaseUserObjectPermission.objects.order_by("pk").values()),
+        "deputies": list(DeputyPeriod.objects.order_by("pk").values()),
+        "deputy_versions": list(DeputyVersion.objects.order_by("pk").values()),
         "proposals": list(PersonProposal.objects.order_by("pk").values()),
         "clients": [_without_last_used(row) for row in ApiClient.objects.order_by("pk").values()],
         "tokens": [_without_last_used(row) for row in PersonalToken.objects.order_by("pk").values()],
@@ -119,6 +120,26 @@ WRITES: list[tuple[str, Any, str, Callable[[Cast], None] | None, Callable[[Cast]
         "case.deputy_removed",
         None,
         lambda cast: case_services.case_remove_deputy(case=_case(cast), deputy=cast["deputy"], by=BY),
+    ),
+    (
+        "case_change_deputy",
+        case_services,
+        "case.deputy_changed",
+        None,
+        lambda cast: case_services.case_change_deputy(
+            case=_case(cast),
+            deputy=cast["deputy"],
+            valid_until=timezone.now() + datetime.timedelta(days=7),
+            reason="until the hearing",
+            by=BY,
+        ),
+    ),
+    (
+        "deputyships_end",
+        case_services,
+        "case.deputy_removed",
+        None,
+        lambda cast: case_services.deputyships_end(person=cast["deputy"], by=BY, reason="left"),
     ),
     (
         "dataset_register",

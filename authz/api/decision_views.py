@@ -37,8 +37,7 @@ from authz import actions
 from authz.cache import fact_cache
 from authz.decisions import Answers, Check, Decision, decide_many, image_of_trace
 from authz.models import Action, Grant
-from cases.models import Case, CaseUserObjectPermission
-from cases.selectors import DEPUTY_PERMISSION
+from cases.models import Case, DeputyPeriod
 from hansken_governance.request_context import client_address
 
 log = logging.getLogger(__name__)
@@ -511,7 +510,7 @@ class ProjectsApi(FastDecisionView):
             return json_response({"project_ids": []})
         # Candidates: every case the person manages or holds a grant on; the rule then decides each,
         # so this list agrees with `check` by construction.
-        case_ids = set(person.managed_case_ids) | set(person.grants_by_case)
+        case_ids = set(person.managed_case_ids) | set(person.grants_by_case) | set(person.deputy_until)
         project_ids = [
             str(p) for p in Case.objects.filter(pk__in=case_ids).values_list("project_id", flat=True)
         ]
@@ -545,10 +544,11 @@ class SubjectsApi(FastDecisionView):
             return json_response({"users": []})
         case_pk, lead = case
         candidates = {lead}
+        # Every deputyship not ended, also one past its end date: the rule decides.
         candidates.update(
-            CaseUserObjectPermission.objects.filter(
-                content_object_id=case_pk, permission__codename=DEPUTY_PERMISSION
-            ).values_list("user__username", flat=True)
+            DeputyPeriod.objects.filter(case_id=case_pk, removed_at__isnull=True).values_list(
+                "deputy__username", flat=True
+            )
         )
         candidates.update(Grant.objects.filter(case_id=case_pk).values_list("grantee__username", flat=True))
         checks: list[Check] = [((username, str(project_id), action), "", None, "") for username in candidates]
