@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.models import Outcome
 from audit.selectors import EventFilters, ReviewScope
-from authz.forms import DATE_INPUT_FORMATS, end_of_day
+from authz.forms import DATE_INPUT_FORMATS, DayField, end_of_day
 from cases.models import Case
 
 TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -91,7 +91,7 @@ class EventSearchForm(ScopedForm):
     case = _case_field(required=False)
     action = forms.CharField(
         label=_("Action"),
-        help_text=_("An action code, e.g. grant.revoked"),
+        help_text=_("An action code, e.g. grant.revoked, or Hansken's own action, e.g. read"),
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"list": "action-codes"}),
@@ -99,10 +99,10 @@ class EventSearchForm(ScopedForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Any outcome")), *Outcome.choices], required=False
     )
-    date_from = forms.DateField(
+    date_from = DayField(
         label=_("From (date)"), required=False, input_formats=DATE_INPUT_FORMATS, widget=DateInput()
     )
-    date_until = forms.DateField(
+    date_until = DayField(
         label=_("Until (date, inclusive)"),
         required=False,
         input_formats=DATE_INPUT_FORMATS,
@@ -132,10 +132,10 @@ class EventSearchForm(ScopedForm):
 
 
 class TimelineForm(forms.Form):
-    date_from = forms.DateField(
+    date_from = DayField(
         label=_("From (date)"), required=False, input_formats=DATE_INPUT_FORMATS, widget=DateInput()
     )
-    date_until = forms.DateField(
+    date_until = DayField(
         label=_("Until (date, inclusive)"),
         required=False,
         input_formats=DATE_INPUT_FORMATS,
@@ -168,7 +168,7 @@ class TimelineForm(forms.Form):
 class MomentForm(ScopedForm):
     """A moment in local time (as the reviewer reads clocks), turned into an aware datetime."""
 
-    date = forms.DateField(label=_("Date"), input_formats=DATE_INPUT_FORMATS, widget=DateInput())
+    date = DayField(label=_("Date"), input_formats=DATE_INPUT_FORMATS, widget=DateInput())
     time = forms.TimeField(label=_("Time"), input_formats=TIME_INPUT_FORMATS, widget=TimeInput())
 
     def moment(self) -> datetime.datetime:

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent
+from audit.usage import HANSKEN_ACTION_PREFIX
 from cases.selectors import CasePurpose, cases_for
 from people.roles import REVIEWER_ROLES, has_role
 
@@ -94,6 +95,18 @@ def event_page(
     return rows, (rows[-1]["sequence"] if more and rows else None)
 
 
+def action_codes(action: str) -> list[str]:
+    """The stored action codes a review filter on ``action`` means: the code as stored
+    (``grant.revoked``, ``hansken.read``) and the code of a usage event that Hansken sent with this
+    action (``read`` is stored as ``hansken.read``). Only the codes that occur in the trail are
+    returned (each found with one probe of the ``(action, sequence)`` index), so the usual filter
+    stays one equality, which PostgreSQL answers newest first straight from that index; an
+    ``IN`` of two codes would read and sort every matching row. Both only when both occur."""
+    candidates = [action, HANSKEN_ACTION_PREFIX + action]
+    present = [code for code in candidates if AuditEvent.objects.filter(action=code).exists()]
+    return present or candidates[:1]
+
+
 def filtered_events(*, scope: ReviewScope, filters: EventFilters) -> QuerySet[AuditEvent]:
     """The events within the caller's scope that match the filters, unordered (the API and the
     review pages each page through them by keyset)."""
@@ -105,7 +118,8 @@ def filtered_events(*, scope: ReviewScope, filters: EventFilters) -> QuerySet[Au
     if filters.user:
         events = events.filter(actor=filters.user)
     if filters.action:
-        events = events.filter(action=filters.action)
+        codes = action_codes(filters.action)
+        events = events.filter(action=codes[0]) if len(codes) == 1 else events.filter(action__in=codes)
     if filters.outcome:
         events = events.filter(outcome=filters.outcome)
     if filters.since is not None:

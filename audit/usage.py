@@ -42,7 +42,7 @@ REQUIRED_FIELDS = ("event_id", "occurred_at", "user", "project_id", "action", "o
 # PostgreSQL text cannot hold NUL, UTF-8 cannot hold a lone surrogate (JSON's \ud800 escapes make one).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
-_TRACE_ID = re.compile(r"\d+(-\d+)*\Z")
+_TRACE_ID = re.compile(r"[0-9]+(-[0-9]+)*\Z")  # ASCII: a str pattern's \d takes every script's digits
 
 
 @dataclass(frozen=True, slots=True)

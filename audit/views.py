@@ -36,6 +36,7 @@ from authz.models import Action
 from authz.selectors import AccessAtMoment, access_at, access_of_person_at
 from cases.models import Case
 from hansken_governance.environments import Environment
+from hansken_governance.query_numbers import whole_number
 from retention import actions as retention_actions
 from siem import actions as siem_actions
 
@@ -76,9 +77,10 @@ def _position(params: QueryDict, name: str) -> int | None:
     value = params.get(name, "")
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= _MAX_SEQUENCE:
+    number = whole_number(value, 1, _MAX_SEQUENCE)
+    if number is None:
         raise BadKeyset
-    return int(value)
+    return number
 
 
 def _query(params: QueryDict, **changes: Any) -> str:

@@ -117,7 +117,9 @@ def _deny(reason: str, grant: GrantFacts | None = None) -> Decision:
 def image_of_trace(trace_uid: str) -> str:
     """The image id (canonical text) of a trace uid ``{imageId}:{id}``; ValueError when malformed."""
     image, sep, trace_id = trace_uid.partition(":")
-    if not sep or not trace_id or not all(step.isdigit() for step in trace_id.split("-")):
+    # ASCII digits only: str.isdigit also takes "²" and other scripts' digits, which Hansken never
+    # writes and which would name a trace that no privileged mark's prefix can cover.
+    if not sep or not trace_id.isascii() or not all(step.isdigit() for step in trace_id.split("-")):
         raise ValueError(
             "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'."
         )

@@ -29,9 +29,36 @@ if TYPE_CHECKING:
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d-%m-%Y"]
 
 
+# The days a form accepts. The calendar ends on 9999-12-31, and the end of that day (the first moment
+# of the next, see ``end_of_day``), or a moment on it in a time zone west of UTC, lies outside it;
+# the start of 0001-01-01 in a zone east of UTC does too. No real question needs either end: a
+# day outside these bounds is refused in words, never computed into an OverflowError.
+EARLIEST_DAY = datetime.date(1900, 1, 1)
+LATEST_DAY = datetime.date(9999, 12, 30)
+
+
+class DayField(forms.DateField):
+    """A date typed into a form, between ``EARLIEST_DAY`` and ``LATEST_DAY``."""
+
+    default_error_messages = {
+        "out_of_range": _("Give a date between %(earliest)s and %(latest)s."),
+    }
+
+    def to_python(self, value: Any) -> datetime.date | None:
+        day: datetime.date | None = super().to_python(value)
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ValidationError(
+                self.error_messages["out_of_range"],
+                code="out_of_range",
+                params={"earliest": f"{EARLIEST_DAY:%d-%m-%Y}", "latest": f"{LATEST_DAY:%d-%m-%Y}"},
+            )
+        return day
+
+
 def end_of_day(day: datetime.date) -> datetime.datetime:
     """The end of ``day`` in local time: a grant "until 31 May" covers all of 31 May, so it ends at
-    the first moment of 1 June (validity is ``valid_from <= t < valid_until``)."""
+    the first moment of 1 June (validity is ``valid_from <= t < valid_until``). ``day`` lies within
+    ``DayField``'s bounds (the day after 9999-12-31 does not exist)."""
     return timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time.min))
 
 
@@ -172,7 +199,7 @@ def _environments_field(
 
 
 def _until_field(**kwargs: Any) -> forms.DateField:
-    return forms.DateField(
+    return DayField(
         label=_("Valid until"),
         input_formats=DATE_INPUT_FORMATS,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

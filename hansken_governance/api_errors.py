@@ -75,6 +75,10 @@ def contract_exception_handler(exc: Exception, context: dict[str, Any]) -> Respo
         # Services raise Django's ValidationError for broken rules; callers get a 400 like any other.
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, RecursionError):
+        # JSON that parsed just below Python's recursion limit can still exhaust it when a field
+        # recurses over it (str() of the value for its error message): bad input, not our failure.
+        exc = exceptions.ParseError("JSON parse error - the body nests too deeply.")
     response = exception_handler(exc, context)
     if response is None:
         return None

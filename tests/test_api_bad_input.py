@@ -1,7 +1,9 @@
 """Bad input to every API endpoint: a 4xx in the contract's error shape that names the offending field,
 and nothing stored (no case, no dataset, no change, no audit event).
 
-Also: ``PATCH .../datasets/{image_id}`` moves last access only forward, for the dataset and its case.
+Also: ``PATCH .../datasets/{image_id}`` moves last access only forward, for the dataset and its case;
+and (issue 11, item 8) input that used to be a 500: JSON nested 100,000 deep to any endpoint, a
+``limit`` that ``str.isdigit`` accepts and ``int`` does not, times at the ends of the calendar.
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from rest_framework.test import APIClient
 from api_clients.services import api_client_create
 from audit.actor import Actor
 from audit.models import AuditEvent, ChainHead
-from cases.models import Case, Dataset
+from authz.models import AccessRequest, Grant, GrantVersion
+from authz.services import access_request_create
+from cases.models import Case, Dataset, DeputyPeriod
 from cases.services import dataset_register
 from people.roles import Role
 from people.services import person_create, person_deactivate
+from retention.models import RemovalStatus, RemovalTask, RetentionNotice
+from tests.authz_helpers import grant
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
+from tests.test_retention_api import _world as retention_world
 
 CASES_URL = "/api/v1/cases"
 DATASETS_URL = f"/api/v1/cases/{CASE_PROJECT_ID}/datasets"
@@ -561,3 +568,182 @@ def test_it_refuses_bad_input_from_a_freshly_created_client_the_same_way(db: Non
     errors = assert_errors(response, 400, {"case_lead"})
     assert "nobody" in errors[0]["message"]
     assert state() == before
+
+
+# --- Issue 11, item 8: input that used to be a 500 ---------------------------------------------------
+
+
+def everything() -> tuple[Any, ...]:
+    """Everything any endpoint below can write."""
+    return (
+        state(),
+        list(Grant.objects.order_by("pk").values()),
+        list(GrantVersion.objects.order_by("pk").values_list("pk", flat=True)),
+        list(AccessRequest.objects.order_by("pk").values()),
+        list(RetentionNotice.objects.order_by("pk").values()),
+        list(RemovalTask.objects.order_by("pk").values()),
+        list(DeputyPeriod.objects.order_by("pk").values()),
+    )
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+DEEP = _nested(100_000)
+# Parses (below Python's recursion limit), but anything recursing over it afterwards (str() of the
+# value in a field's error message) would run out of stack.
+NEARLY_TOO_DEEP = _nested(950)
+
+
+def _json_endpoints(cast: Cast) -> list[tuple[str, str, str]]:
+    """(persona allowed to call it, method, path) of every DRF endpoint that reads a JSON body, with
+    the objects it names made real, so the body is parsed rather than refused by a lookup."""
+    held = grant(cast)
+    asked = access_request_create(
+        case=cast.case,
+        requester=cast["engineer"],
+        rights=["read"],
+        environments=["production"],
+        valid_until=timezone.now() + datetime.timedelta(days=20),
+        reason="Analysing the chat exports",
+        by=Actor(username="engineer", channel="test"),
+    )
+    world = retention_world(cast)
+    removal = RemovalTask.objects.filter(status=RemovalStatus.OPEN).first()
+    assert removal is not None
+    case = f"/api/v1/cases/{CASE_PROJECT_ID}"
+    return [
+        ("hansken_production", "post", CASES_URL),
+        ("hansken_production", "post", DATASETS_URL),
+        ("hansken_production", "patch", DATASET_URL),
+        ("hansken_production", "post", "/api/v1/audit/events"),
+        ("hansken_production", "post", "/api/v1/authz/check"),
+        ("hansken_production", "post", "/api/v1/authz/check-batch"),
+        ("case_lead", "post", f"{case}/grants"),
+        ("case_lead", "post", f"{case}/deputies"),
+        ("case_lead", "post", f"{case}/status"),
+        ("case_lead", "post", f"{case}/sign-off"),
+        ("investigator", "post", f"{case}/access-requests"),
+        ("case_lead", "patch", f"/api/v1/grants/{held.pk}"),
+        ("case_lead", "post", f"/api/v1/grants/{held.pk}/revoke"),
+        ("case_lead", "post", f"/api/v1/access-requests/{asked.pk}/approve"),
+        ("case_lead", "post", f"/api/v1/access-requests/{asked.pk}/reject"),
+        ("case_lead", "post", f"/api/v1/retention/notices/{world.notice.pk}/decide"),
+        ("operator", "post", f"/api/v1/retention/removals/{removal.pk}/confirm"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(DEEP, id="nested-100000-deep"),
+        pytest.param(f'{{"events": {DEEP}}}', id="nested-100000-deep-in-a-field"),
+        pytest.param(NEARLY_TOO_DEEP, id="nested-950-deep"),
+        pytest.param(
+            f'{{"project_id": {NEARLY_TOO_DEEP}, "rights": {NEARLY_TOO_DEEP}, "events": {NEARLY_TOO_DEEP}, '
+            f'"reason": {NEARLY_TOO_DEEP}, "checks": {NEARLY_TOO_DEEP}, "user": {NEARLY_TOO_DEEP}}}',
+            id="nested-950-deep-in-every-field",
+        ),
+        # Deeper than Python parses, shallower than orjson's limit (the decision API's parser).
+        pytest.param(
+            f'{{"user": {_nested(1020)}, "project_id": {_nested(1020)}, "checks": {_nested(1020)}}}',
+            id="nested-1020-deep",
+        ),
+    ],
+)
+def test_it_refuses_json_nested_too_deeply_on_every_endpoint(cast: Cast, body: str):
+    endpoints = _json_endpoints(cast)
+    before = everything()
+    for persona, method, url in endpoints:
+        client = cast.api(persona)
+        response = client.generic(method.upper(), url, body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (url, response.status_code, response.content[:200])
+        assert response.json()["errors"][0]["message"], url
+        assert everything() == before, url
+
+
+def test_every_json_endpoint_parses_with_the_guarded_parser():
+    """Each DRF view reads JSON only through ``GovernanceJSONParser`` (so a new endpoint cannot bring
+    back the RecursionError), and the decision views parse with orjson, which limits depth itself."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+    from rest_framework.parsers import JSONParser
+    from rest_framework.views import APIView
+
+    from hansken_governance.parsers import GovernanceJSONParser
+
+    def views(patterns: list[Any]) -> list[type[APIView]]:
+        found: list[type[APIView]] = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found += views(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                cls = getattr(pattern.callback, "cls", None)
+                if isinstance(cls, type) and issubclass(cls, APIView):
+                    found.append(cls)
+        return found
+
+    api_views = views(get_resolver().url_patterns)
+    assert len(api_views) > 20
+    for view in api_views:
+        for parser in view.parser_classes:
+            if issubclass(parser, JSONParser):
+                assert issubclass(parser, GovernanceJSONParser), (view, parser)
+
+
+def test_the_review_refuses_a_limit_that_is_a_digit_but_not_a_number(cast: Cast):
+    """``"²".isdigit()`` is true, ``int("²")`` raises: a 400, and the refused query is not recorded
+    as an opening of the trail. Other scripts' digits are not numbers here either."""
+    before = everything()
+    for limit in ("²", "٣", "1²", "+5", " 5", "5 "):
+        response = cast.api("privacy_officer").get("/api/v1/audit/events", {"limit": limit})
+        assert_errors(response, 400, {"limit"})
+    assert everything() == before
+    assert cast.api("privacy_officer").get("/api/v1/audit/events", {"limit": "5"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("since=0001-01-01T00:00:00%2B01:00", 400),  # before the calendar's start in UTC
+        ("until=9999-12-31T23:59:59-01:00", 400),  # after its end in UTC
+        ("since=9999-12-31T23:59:59.999999Z", 200),
+        ("until=0001-01-01T00:00:00Z", 200),
+    ],
+)
+def test_the_review_answers_times_at_the_ends_of_the_calendar_without_failing(
+    cast: Cast, query: str, status: int
+):
+    response = cast.api("privacy_officer").get(f"/api/v1/audit/events?{query}")
+    if status == 400:
+        assert_errors(response, 400, {query.partition("=")[0]})
+    else:
+        assert response.status_code == 200, response.content
+        assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("trace_id", ["0-²", "٣", "0-\uff13"])  # \uff13: a fullwidth three
+def test_a_trace_id_is_ascii_digits_in_decisions_and_usage_events(cast: Cast, trace_id: str):
+    """A sibling of the ``limit`` above: ``str.isdigit`` (decisions) and ``\\d`` (usage events) took
+    "²" or other scripts' digits as a trace id's steps. Hansken writes ASCII digits only."""
+    trace_uid = f"{IMAGE_ID}:{trace_id}"
+    before = everything()
+    client = cast.api("hansken_production")
+    check = {
+        "user": "investigator",
+        "project_id": str(CASE_PROJECT_ID),
+        "action": "read",
+        "trace_uid": trace_uid,
+    }
+    assert_errors(client.post("/api/v1/authz/check", check, format="json"), 400, {"trace_uid"})
+    event = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": "2026-01-20T08:00:00Z",
+        "user": "investigator",
+        "project_id": str(CASE_PROJECT_ID),
+        "trace_uid": trace_uid,
+        "action": "read",
+        "outcome": "success",
+    }
+    assert_errors(client.post("/api/v1/audit/events", {"events": [event]}, format="json"), 400, {"trace_uid"})
+    assert everything() == before

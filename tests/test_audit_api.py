@@ -563,3 +563,43 @@ def test_the_contracts_largest_batch_of_usage_events_is_accepted(cast):
     response = cast.api("hansken_production").post("/api/v1/audit/events", {"events": events}, format="json")
     assert response.status_code == 201, response.content[:300]
     assert response.json() == {"accepted": 10_000, "duplicates": 0}
+
+
+# Issue 11, item 9: the review filter finds what Hansken sent
+
+
+def test_the_action_filter_finds_usage_events_by_the_action_hansken_sent(cast: Cast):
+    _ingest(cast)
+    post(cast, [usage(user="case_lead", action="export")])
+    api = cast.api("privacy_officer")
+
+    def actors(action: str) -> list[str]:
+        response = api.get(EVENTS, {"action": action, "limit": "1000"})
+        assert response.status_code == 200, response.content
+        return [e["actor"] for e in response.json()["results"]]
+
+    stored_as = actors("hansken.read")
+    assert stored_as == ["other_case_lead", "investigator", "case_lead"]
+    # As Hansken sent it: the same events, with their stored code.
+    assert actors("read") == stored_as
+    assert {e["action"] for e in api.get(EVENTS, {"action": "read"}).json()["results"]} == {"hansken.read"}
+    assert actors("export") == ["case_lead"] == actors("hansken.export")
+    # Governance codes are found as before, and a filter on an action nobody took finds nothing.
+    assert [e["action"] for e in api.get(EVENTS, {"action": "case.created"}).json()["results"]] == [
+        "case.created",
+        "case.created",
+    ]
+    assert actors("fly") == []
+    # The other filters still narrow it, and the opening records the filter as typed.
+    assert actors("read") and cast.api("case_lead").get(EVENTS, {"action": "read"}).json()["results"]
+    own = [e["project_id"] for e in cast.api("case_lead").get(EVENTS, {"action": "read"}).json()["results"]]
+    assert set(own) == {str(CASE_PROJECT_ID)}
+    viewed = AuditEvent.objects.filter(action="audit.viewed", actor="case_lead").order_by("-sequence").first()
+    assert viewed is not None and viewed.details["filters"] == {"action": "read"}
+
+
+def test_the_action_filter_takes_both_codes_when_both_occur(cast: Cast):
+    """A governance code that Hansken also sent as an action (stored with the prefix): both."""
+    post(cast, [usage(user="case_lead", action="case.created")])
+    found = cast.api("privacy_officer").get(EVENTS, {"action": "case.created"}).json()["results"]
+    assert sorted(e["action"] for e in found) == ["case.created", "case.created", "hansken.case.created"]

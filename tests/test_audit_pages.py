@@ -461,3 +461,80 @@ def test_every_export_is_recorded_and_not_in_its_own_file(cast: Cast):
         int(first[0]["sequence"])
         < AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True)[0]
     )
+
+
+# --- issue 11, item 8: input that used to be a 500 ----------------------------------------------------
+
+CALENDAR_ENDS = "Give a date between 01-01-1900 and 30-12-9999."
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        # "²".isdigit() is true and int("²") raises; other scripts' digits are no page position either.
+        ({"before": "²"}, "not one these pages handed out"),
+        ({"after": "²"}, "not one these pages handed out"),
+        ({"before": "٣"}, "not one these pages handed out"),
+        # The end of 9999-12-31 is outside the calendar; so is the start of 0001-01-01 east of UTC.
+        ({"date_until": "9999-12-31"}, CALENDAR_ENDS),
+        ({"date_until": "31-12-9999"}, CALENDAR_ENDS),
+        ({"date_from": "9999-12-31"}, CALENDAR_ENDS),
+        ({"date_from": "0001-01-01"}, CALENDAR_ENDS),
+    ],
+)
+def test_the_search_and_timeline_refuse_what_used_to_fail(cast: Cast, params: dict[str, str], message: str):
+    client = client_for(cast, "privacy_officer")
+    for url in (
+        "/audit/",
+        "/audit/export.csv",
+        f"/audit/cases/{CASE}/timeline/",
+        f"/audit/cases/{CASE}/timeline/export.csv",
+    ):
+        response = client.get(url, params)
+        assert response.status_code == 400, (url, params)
+        assert message in response.content.decode(), (url, params)
+    assert not AuditEvent.objects.filter(action="audit.viewed").exists()
+
+
+def test_the_last_day_the_forms_accept_still_works(cast: Cast):
+    client = client_for(cast, "privacy_officer")
+    record("grant.created")
+    response = client.get("/audit/", {"date_from": "1900-01-01", "date_until": "9999-12-30"})
+    assert response.status_code == 200
+    assert any(row["action"] == "grant.created" for row in response.context["page"].rows)
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/audit/access-at/", {"case": "NFI-2026-0001", "date": "9999-12-31", "time": "23:59"}),
+        ("/audit/access-at/", {"case": "NFI-2026-0001", "date": "0001-01-01", "time": "00:00"}),
+        ("/audit/access-at/export.csv", {"case": "NFI-2026-0001", "date": "0001-01-01", "time": "00:10"}),
+        ("/audit/person-at/", {"person": "investigator", "date": "0001-01-01", "time": "00:00"}),
+        ("/audit/person-at/export.csv", {"person": "investigator", "date": "9999-12-31", "time": "23:59"}),
+    ],
+)
+def test_the_moment_pages_refuse_the_ends_of_the_calendar(cast: Cast, url: str, params: dict[str, str]):
+    response = client_for(cast, "privacy_officer").get(url, params)
+    assert response.status_code == 400
+    assert CALENDAR_ENDS in response.content.decode()
+    assert not AuditEvent.objects.filter(action="audit.viewed").exists()
+
+
+# --- issue 11, item 9: the filter finds what Hansken sent ---------------------------------------------
+
+
+def test_the_action_filter_finds_usage_events_by_the_action_hansken_sent(cast: Cast):
+    hansken = record("hansken.read", actor=Actor(username="investigator", channel="api"))
+    governance = record("grant.created")
+    client = client_for(cast, "privacy_officer")
+    for action in ("read", "hansken.read"):
+        response = client.get("/audit/", {"action": action})
+        assert response.status_code == 200
+        assert set(sequences(response)) & {hansken.sequence, governance.sequence} == {hansken.sequence}
+        exported = csv_text(client.get("/audit/export.csv", {"action": action}))
+        assert str(hansken.event_id) in exported and str(governance.event_id) not in exported
+    assert set(sequences(client.get("/audit/", {"action": "grant.created"}))) & {
+        hansken.sequence,
+        governance.sequence,
+    } == {governance.sequence}

@@ -709,3 +709,59 @@ def test_it_shows_a_person_their_own_access_and_nobody_elses(cast: Cast):
     assert f'<tr id="grant-{mine.pk}" class="ending-soon">' in body
     for text in ("NFI-2026-0001", "Operation Heron", "Read", "Production", "case_lead", "Ends soon"):
         assert text in body, text
+
+
+# --- issue 11, item 8: the last day of the calendar used to be a 500 --------------------------------
+
+CALENDAR_ENDS = "Give a date between 01-01-1900 and 30-12-9999."
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "31-12-9999", "0001-01-01"])
+def test_every_end_date_form_refuses_the_ends_of_the_calendar_and_stores_nothing(cast: Cast, day: str):
+    held = grant(cast)
+    asked = open_request(cast)
+    lead, investigator = client_for(cast, "case_lead"), client_for(cast, "investigator")
+    answer = f"{ACCESS}requests/{asked.pk}/"
+    forms: list[tuple[Client, str, dict[str, object], str | None, str]] = [
+        (lead, f"{ACCESS}grant/", grant_form(valid_until=day), None, "valid_until"),
+        (
+            lead,
+            f"{ACCESS}grants/{held.pk}/change/",
+            {"rights": ["read"], "environments": ["production"], "valid_until": day, "reason": "Longer"},
+            None,
+            "valid_until",
+        ),
+        (
+            investigator,
+            "/my-access/request/",
+            {
+                "case_number": "NFI-2026-0001",
+                "rights": ["read"],
+                "environments": ["production"],
+                "valid_until": day,
+                "reason": "Second opinion",
+            },
+            None,
+            "valid_until",
+        ),
+        (
+            lead,
+            f"{answer}approve/",
+            {"approve-rights": ["read"], "approve-environments": ["production"], "approve-valid_until": day},
+            answer,
+            "approve-valid_until",
+        ),
+    ]
+    events = changes_recorded()
+    grants = list(GrantVersion.objects.values_list("pk", flat=True))
+    requests = list(AccessRequest.objects.values("pk", "status", "valid_until"))
+    for client, url, data, page, field in forms:
+        response = post(client, url, data, form_page=page)
+        assert response.status_code == 400, (url, response.status_code)
+        error = re.search(
+            rf'<p class="field-error" id="id_{field}_error">([^<]*)</p>', response.content.decode()
+        )
+        assert error is not None and CALENDAR_ENDS in error.group(1), url
+    assert changes_recorded() == events
+    assert list(GrantVersion.objects.values_list("pk", flat=True)) == grants
+    assert list(AccessRequest.objects.values("pk", "status", "valid_until")) == requests

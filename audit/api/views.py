@@ -35,6 +35,7 @@ from audit.selectors import (
     review_scope,
 )
 from audit.usage import MAX_EVENTS, UsageEventsProblem, parse_usage_events
+from hansken_governance.query_numbers import whole_number
 from hansken_governance.request_context import client_address
 
 WRITE_SCOPE = "audit:write"
@@ -185,7 +186,12 @@ class UsageEventsApi(APIView):
         parameters=[
             OpenApiParameter("project_id", uuid.UUID),
             OpenApiParameter("user", str),
-            OpenApiParameter("action", str),
+            OpenApiParameter(
+                "action",
+                str,
+                description="the stored code (grant.revoked, hansken.read) or a usage event's action "
+                "as Hansken sent it (read)",
+            ),
             OpenApiParameter("outcome", str, enum=Outcome.values),
             OpenApiParameter("since", datetime.datetime, description="occurred at or after (with offset)"),
             OpenApiParameter("until", datetime.datetime, description="occurred before (with offset)"),
@@ -229,10 +235,10 @@ class UsageEventsApi(APIView):
                     raise BadQuery("cursor", "This cursor is not one this API handed out.") from None
             limit = DEFAULT_PAGE
             if params.get("limit"):
-                text = params["limit"]
-                if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+                number = whole_number(params["limit"], 1, MAX_PAGE)
+                if number is None:
                     raise BadQuery("limit", f"Give a whole number from 1 to {MAX_PAGE}.")
-                limit = int(text)
+                limit = number
         except BadQuery as exc:
             return _bad(exc)
         if filters.project_id is not None and not scope.covers(filters.project_id):
