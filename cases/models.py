@@ -16,8 +16,8 @@ class CaseStatus(models.TextChoices):
 
 
 class Case(models.Model):
-    """A forensic case: one Hansken project. The case lead owns its authorisations; deputies hold
-    the object permission ``cases.manage_case_access`` (django-guardian) and may manage them too."""
+    """A forensic case: one Hansken project. The case lead owns its authorisations; deputies (a
+    ``DeputyPeriod`` in force) may manage them too."""
 
     project_id = models.UUIDField(_("Hansken project id"), unique=True)
     case_number = models.CharField(_("case number"), max_length=64, unique=True)
