@@ -45,7 +45,7 @@ from authz.models import AccessRequest, Grant, GrantVersion, RequestStatus
 from authz.services import ENDING_SOON
 from authz.templatetags.grant_tags import until
 from cases.models import Case
-from cases.selectors import CasePurpose, case_deputy_usernames, cases_for_person
+from cases.selectors import CasePurpose, case_deputy_periods, case_deputy_usernames, cases_for_person
 from cases.views import case_management
 
 STATUS_LABELS = {
@@ -163,6 +163,7 @@ def case_access(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
         {
             "case": case,
             "deputies": case_deputy_usernames(case),
+            "deputy_periods": case_deputy_periods(case),
             "current": current,
             "past": past,
             "history_groups": [current, past],

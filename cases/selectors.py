@@ -87,5 +87,10 @@ def is_case_manager(user: Any, case: Case) -> bool:
     return case.case_lead_id == user.pk or deputy_case_ids(user).filter(case_id=case.pk).exists()
 
 
+def case_deputy_periods(case: Case) -> list[DeputyPeriod]:
+    """The case's deputyships in force, by username, each with its end (``valid_until``)."""
+    return list(deputyships().filter(case=case).select_related("deputy").order_by("deputy__username"))
+
+
 def case_deputy_usernames(case: Case) -> list[str]:
     return sorted(set(deputyships().filter(case=case).values_list("deputy__username", flat=True)))

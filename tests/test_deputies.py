@@ -308,3 +308,18 @@ def test_the_migration_tells_the_truth_about_periods_before_end_dates(cast: Cast
     assert "engineer" not in later
     answer = check(cast, user="engineer")
     assert answer["allowed"] is False
+
+
+def test_the_access_page_shows_each_deputy_with_the_end(cast: Cast):
+    end = timezone.now() + datetime.timedelta(days=5)
+    case_services.case_change_deputy(
+        case=cast.case, deputy=cast["deputy"], valid_until=end, reason="shorter", by=lead_actor(cast)
+    )
+    client = Client()
+    client.force_login(cast["case_lead"])
+    body = client.get(f"/cases/{CASE_PROJECT_ID}/access/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = body[body.index('id="deputy-deputy"') :]
+    row = row[: row.index("</tr>")]
+    from authz.templatetags.grant_tags import until
+
+    assert until(end) in row
