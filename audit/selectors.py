@@ -1,4 +1,5 @@
-"""Reads of the audit trail for review: who may see which part, and one page of events.
+"""Reads of the audit trail for review: who may see which part, and pages of events (the API's
+cursor pages; the review pages' keyset pages, newest first or in time order).
 
 The privacy officer and the security manager see everything (events of unknown projects too: they
 are evidence). Case leads and deputies see the events of their own cases, through the one scoping
@@ -15,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from audit.models import AuditEvent
 from audit.usage import HANSKEN_ACTION_PREFIX
@@ -127,3 +128,80 @@ def filtered_events(*, scope: ReviewScope, filters: EventFilters) -> QuerySet[Au
     if filters.until is not None:
         events = events.filter(occurred_at__lt=filters.until)
     return events
+
+
+class BadKeyset(Exception):
+    """A page position we did not hand out (edited by hand): said plainly, never a 500."""
+
+
+Rows = list[dict[str, Any]]
+
+
+def newest_first_page(
+    *, scope: ReviewScope, filters: EventFilters, before: int | None, after: int | None, limit: int
+) -> tuple[Rows, bool, bool]:
+    """The search page: newest first, keyset on ``sequence``, continuing before ``before`` (older)
+    or after ``after`` (back towards the newest). The rows, and whether there are newer and older
+    rows beyond them."""
+    events = filtered_events(scope=scope, filters=filters)
+    if after is not None:
+        # Back towards the newest: ascending from the position, then shown newest first again.
+        rows = [
+            dict(row) for row in events.filter(sequence__gt=after).order_by("sequence").values()[: limit + 1]
+        ]
+        newer = len(rows) > limit
+        rows = rows[:limit][::-1]
+        older = bool(rows) and events.filter(sequence__lt=rows[-1]["sequence"]).exists()
+    else:
+        rows, next_before = event_page(scope=scope, filters=filters, before=before, limit=limit)
+        older = next_before is not None
+        newer = bool(rows) and before is not None and events.filter(sequence__gt=rows[0]["sequence"]).exists()
+    return rows, newer, older
+
+
+def _after(events: QuerySet[AuditEvent], moment: datetime.datetime, sequence: int) -> QuerySet[AuditEvent]:
+    return events.filter(Q(occurred_at__gt=moment) | Q(occurred_at=moment, sequence__gt=sequence))
+
+
+def _before(events: QuerySet[AuditEvent], moment: datetime.datetime, sequence: int) -> QuerySet[AuditEvent]:
+    return events.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, sequence__lt=sequence))
+
+
+def time_order_page(
+    events: QuerySet[AuditEvent], *, before: int | None, after: int | None, limit: int
+) -> tuple[Rows, bool, bool]:
+    """A timeline page: oldest first by when things happened (Hansken's usage events may arrive
+    late, so this is not the sequence order), keyset on (occurred_at, sequence). The rows, and
+    whether there are earlier and later rows beyond them; ``BadKeyset`` for a position that is not
+    one of these events."""
+    anchor = before or after
+    moment = None
+    rows: Rows
+    if anchor is not None:
+        moment = events.filter(sequence=anchor).values_list("occurred_at", flat=True).first()
+        if moment is None:
+            raise BadKeyset
+    if before is not None and moment is not None:
+        query = _before(events, moment, before).order_by("-occurred_at", "-sequence")
+        rows = [dict(row) for row in query.values()[: limit + 1]]
+        earlier = len(rows) > limit
+        rows = rows[:limit][::-1]
+        last = rows[-1] if rows else None
+        later = last is not None and _after(events, last["occurred_at"], last["sequence"]).exists()
+    else:
+        query = events if after is None or moment is None else _after(events, moment, after)
+        rows = [dict(row) for row in query.order_by("occurred_at", "sequence").values()[: limit + 1]]
+        later = len(rows) > limit
+        rows = rows[:limit]
+        first = rows[0] if rows else None
+        earlier = (
+            first is not None
+            and after is not None
+            and _before(events, first["occurred_at"], first["sequence"]).exists()
+        )
+    return rows, earlier, later
+
+
+def trail_head() -> int:
+    """The newest sequence number now: an export is the trail up to here, one consistent cut."""
+    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0

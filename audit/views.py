@@ -11,7 +11,6 @@ OFFSET: the trail holds millions of rows.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -30,12 +29,19 @@ from audit import actions, exports, services
 from audit.actor import Actor
 from audit.forms import AccessAtForm, EventSearchForm, PersonAtForm, TimelineForm
 from audit.models import AuditEvent, Basis, Outcome
-from audit.selectors import EventFilters, ReviewScope, event_page, filtered_events, review_scope
+from audit.selectors import (
+    BadKeyset,
+    EventFilters,
+    ReviewScope,
+    filtered_events,
+    newest_first_page,
+    review_scope,
+    time_order_page,
+    trail_head,
+)
 from authz import actions as authz_actions
-from authz.models import Action
-from authz.selectors import AccessAtMoment, access_at, access_of_person_at
+from authz.selectors import access_at, access_of_person_at
 from cases.models import Case
-from hansken_governance.environments import Environment
 from hansken_governance.query_numbers import whole_number
 from retention import actions as retention_actions
 from siem import actions as siem_actions
@@ -67,10 +73,6 @@ def _scope(request: HttpRequest) -> ReviewScope:
     if scope is None:
         raise PermissionDenied
     return scope
-
-
-class BadKeyset(Exception):
-    """A page position we did not hand out (edited by hand): said plainly, never a 500."""
 
 
 def _position(params: QueryDict, name: str) -> int | None:
@@ -134,20 +136,9 @@ def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _newest_first(
     scope: ReviewScope, filters: EventFilters, params: QueryDict, before: int | None, after: int | None
 ) -> EventPage:
-    events = filtered_events(scope=scope, filters=filters)
-    if after is not None:
-        # Back towards the newest: ascending from the position, then shown newest first again.
-        rows = [
-            dict(row)
-            for row in events.filter(sequence__gt=after).order_by("sequence").values()[: PAGE_SIZE + 1]
-        ]
-        newer = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE][::-1]
-        older = bool(rows) and events.filter(sequence__lt=rows[-1]["sequence"]).exists()
-    else:
-        rows, next_before = event_page(scope=scope, filters=filters, before=before, limit=PAGE_SIZE)
-        older = next_before is not None
-        newer = bool(rows) and before is not None and events.filter(sequence__gt=rows[0]["sequence"]).exists()
+    rows, newer, older = newest_first_page(
+        scope=scope, filters=filters, before=before, after=after, limit=PAGE_SIZE
+    )
     return EventPage(
         rows=_shown(rows),
         previous_query=_query(params, after=rows[0]["sequence"]) if newer else None,
@@ -155,54 +146,15 @@ def _newest_first(
     )
 
 
-def _after(events: QuerySet[AuditEvent], moment: datetime.datetime, sequence: int) -> QuerySet[AuditEvent]:
-    return events.filter(Q(occurred_at__gt=moment) | Q(occurred_at=moment, sequence__gt=sequence))
-
-
-def _before(events: QuerySet[AuditEvent], moment: datetime.datetime, sequence: int) -> QuerySet[AuditEvent]:
-    return events.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, sequence__lt=sequence))
-
-
 def _in_time_order(
     events: QuerySet[AuditEvent], params: QueryDict, before: int | None, after: int | None
 ) -> EventPage:
-    """Oldest first by when things happened (Hansken's usage events may arrive late, so this is not
-    the sequence order), keyset on (occurred_at, sequence)."""
-    anchor = before or after
-    moment = None
-    rows: list[dict[str, Any]]
-    if anchor is not None:
-        moment = events.filter(sequence=anchor).values_list("occurred_at", flat=True).first()
-        if moment is None:
-            raise BadKeyset
-    if before is not None and moment is not None:
-        query = _before(events, moment, before).order_by("-occurred_at", "-sequence")
-        rows = [dict(row) for row in query.values()[: PAGE_SIZE + 1]]
-        earlier = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE][::-1]
-        last = rows[-1] if rows else None
-        later = last is not None and _after(events, last["occurred_at"], last["sequence"]).exists()
-    else:
-        query = events if after is None or moment is None else _after(events, moment, after)
-        rows = [dict(row) for row in query.order_by("occurred_at", "sequence").values()[: PAGE_SIZE + 1]]
-        later = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
-        first = rows[0] if rows else None
-        earlier = (
-            first is not None
-            and after is not None
-            and _before(events, first["occurred_at"], first["sequence"]).exists()
-        )
+    rows, earlier, later = time_order_page(events, before=before, after=after, limit=PAGE_SIZE)
     return EventPage(
         rows=_shown(rows),
         previous_query=_query(params, before=rows[0]["sequence"]) if earlier else None,
         next_query=_query(params, after=rows[-1]["sequence"]) if later else None,
     )
-
-
-def _head() -> int:
-    """The newest sequence number now: an export is the trail up to here, one consistent cut."""
-    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 
 
 def _bad_position_message() -> str:
@@ -231,7 +183,7 @@ def _search(request: HttpRequest, *, export: bool) -> HttpResponseBase:
         return render(request, "audit/search.html", context, status=400)
     filters = form.filters()
     if export:
-        up_to = _head()
+        up_to = trail_head()
         _opened(request, "search", filters.as_details(), filters.project_id, export=True)
         return exports.csv_response(
             exports.newest_first(filtered_events(scope=scope, filters=filters), up_to=up_to),
@@ -286,7 +238,7 @@ def _timeline(request: HttpRequest, project_id: uuid.UUID, *, export: bool) -> H
         events = events.filter(grant_id=grant_id)
     recorded = {**filters.as_details(), **({"grant": str(grant_id)} if grant_id else {})}
     if export:
-        up_to = _head()
+        up_to = trail_head()
         _opened(request, "timeline", recorded, case.project_id, export=True)
         return exports.csv_response(
             exports.in_time_order(events, up_to=up_to),
@@ -359,31 +311,6 @@ def access_at_export(request: HttpRequest) -> HttpResponseBase:
     return _access_at(request, export=True)
 
 
-def _led_at(person: Any, at: datetime.datetime, scope: ReviewScope) -> list[tuple[Case, AccessAtMoment]]:
-    """The cases the person led at ``at``: the lead may always act on them (as ``access_at`` lists
-    the lead). Leads are not time-versioned; a change of lead is in the trail."""
-    led = Case.objects.filter(case_lead=person, created_at__lte=at).order_by("case_number")
-    return [
-        (
-            case,
-            AccessAtMoment(
-                user=person.get_username(),
-                rights=list(Action.values),
-                environments=[Environment.PRODUCTION.value, Environment.EXPERIMENT.value],
-                grant_id=None,
-                granted_by=None,
-                granted_at=None,
-                valid_from=case.created_at,
-                valid_until=None,
-                reason="case lead",
-                basis="case_lead",
-            ),
-        )
-        for case in led
-        if scope.covers(case.project_id)
-    ]
-
-
 def _person_at(request: HttpRequest, *, export: bool) -> HttpResponseBase:
     scope = _scope(request)
     asked = _asked(request, ("person", "date", "time"))
@@ -395,8 +322,7 @@ def _person_at(request: HttpRequest, *, export: bool) -> HttpResponseBase:
         return render(request, "audit/person_at.html", context, status=400)
     person, at = form.cleaned_data["person"], form.moment()
     # A case lead sees only their own cases in the answer, as everywhere in the review.
-    granted = [(case, row) for case, row in access_of_person_at(person, at) if scope.covers(case.project_id)]
-    rows = _led_at(person, at, scope) + granted
+    rows = [(case, row) for case, row in access_of_person_at(person, at) if scope.covers(case.project_id)]
     recorded = {"user": person.get_username(), "at": at.isoformat()}
     _opened(request, "person_at", recorded, None, export=export)
     if export:

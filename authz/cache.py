@@ -107,6 +107,24 @@ def invalidate(*, people: Iterable[str] = (), cases: Iterable[Any] = ()) -> None
 
 
 class FactCache:
+    """A worker's decision facts and the answers remembered from them. The one rule that keeps the
+    two consistent, stated here only (the readers and writers refer to it):
+
+    - An answer never outlives the facts it was worked out from. Whoever drops facts (``forget``,
+      ``clear``, ``_start_over``, ``_get_many`` when full) drops the facts first and the answers
+      (``self.answers``) last.
+    - Answers are fetched before facts: a reader (``authz.api.decision.deciding``) takes its
+      environment's ``Answers`` before it reads any fact. An answer worked out from facts dropped
+      meanwhile can then only land in an ``Answers`` that has been thrown away.
+    - Within a request, another thread may forget or add answers: ``Answers.begin`` and
+      ``Answers.still_hold`` detect it, and the request is decided again without remembered answers.
+    - A worker starts over (drops every fact and answer and, with ``HG_AUTHZ_PRELOAD``, loads every
+      fact again) when the epoch in Redis is new (a broad change, a cut log, or Redis that lost it)
+      or its facts are older than ``HG_AUTHZ_CACHE_MAX_AGE``; a change to one person or case drops
+      just that entry and every answer.
+    - Without the cache (no Redis), answers are remembered within one request only.
+    """
+
     def __init__(self) -> None:
         self.epoch: str | None = None
         self.offset = 0
@@ -142,9 +160,7 @@ class FactCache:
                     self.people.pop(name, None)
                 elif kind == "c":
                     self.cases.pop(name, None)
-            # Facts first, answers last (here, in clear, _start_over and _get_many): a reader fetches
-            # its answers before it reads any facts, so an answer worked out from facts dropped
-            # meanwhile can only land in answers that are thrown away.
+            # Facts first, answers last (the rule in the class docstring).
             self.answers = {}
 
     def sync(self) -> bool:

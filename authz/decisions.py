@@ -86,7 +86,7 @@ class Decision:
     # The decision as the API states it (times in UTC with "Z"), made once: remembered decisions
     # are given out many times over, and a batch answers a thousand at a time. ``batch_fragment``
     # is the middle of a batch result, already JSON: after the correlation id, up to the decision
-    # id's opening quote (see ``authz.api.decision_views.batch_body``).
+    # id's opening quote (see ``authz.api.decision.bodies.batch_body``).
     as_json: dict[str, Any] = field(init=False, compare=False, repr=False)
     batch_fragment: bytes = field(init=False, compare=False, repr=False)
 
@@ -184,7 +184,7 @@ class Answers:
     One span for all instead of one per answer keeps the per-check work to one dictionary lookup;
     the price is that after each such moment the unchanged answers are worked out again, on demand
     (a few microseconds each). Whoever owns the facts must also forget the answers whenever a fact
-    changes (the fact cache does).
+    changes (the fact cache does: the rule is stated in ``authz.cache.FactCache``).
 
     Threads (gunicorn runs sync workers, but nothing here assumes it): a reader calls ``begin`` before
     it reads any answer and ``still_hold`` after its last; if another thread forgot the answers in

@@ -12,7 +12,8 @@ from django.contrib.auth.models import User
 
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
 from authz.models import Grant
-from cases.models import Case, Dataset, DatasetStatus, DeputyPeriod
+from cases.models import Case, Dataset, DatasetStatus
+from cases.selectors import deputyships_not_ended
 
 
 def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
@@ -27,9 +28,7 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
     ids = [pk for pk, _, _, _ in users]
     # For a preload, whole tables; otherwise only the rows of these people.
     leads = Case.objects.all()
-    # Deputyships not ended, including those past their end date: the rule compares the end with the
-    # clock at each decision, so a cached fact never outlives the deputyship.
-    deputies = DeputyPeriod.objects.filter(removed_at__isnull=True)
+    deputies = deputyships_not_ended()
     grant_rows = Grant.objects.all()
     if usernames is not None:
         leads = leads.filter(case_lead_id__in=ids)

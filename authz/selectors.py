@@ -1,5 +1,6 @@
-"""Reads about grants: which cases a person holds grants on, which grant covered a usage event, and
-who could act on a case at a past moment (from the grant history, as it was then)."""
+"""Reads about grants: which cases a person holds grants on, which grant covered a usage event, who
+could act on a case at a past moment (from the grant history, as it was then), and the access
+requests a person has to answer."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from authz.models import Grant, GrantVersion
+from authz.models import AccessRequest, Action, Grant, GrantVersion, RequestStatus
 from cases.models import Case, DeputyVersion
+from cases.selectors import CasePurpose, cases_for_person
+from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
 
 
 def granted_case_ids(user: Any) -> QuerySet[Grant, Any]:
@@ -122,23 +125,6 @@ def _deputy_versions_at(at: datetime.datetime) -> QuerySet[DeputyVersion]:
     ).select_related("period", "deputy")
 
 
-def _deputy_row(version: DeputyVersion) -> AccessAtMoment:
-    from authz.models import Action
-
-    return AccessAtMoment(
-        user=version.deputy.get_username(),
-        rights=list(Action.values),
-        environments=["production", "experiment"],
-        grant_id=None,
-        granted_by=version.period.added_by,
-        granted_at=version.period.added_at,
-        valid_from=version.valid_from,
-        valid_until=version.valid_until,
-        reason="deputy of the case lead",
-        basis="deputy",
-    )
-
-
 @dataclass(frozen=True)
 class AccessAtMoment:
     user: str
@@ -150,7 +136,66 @@ class AccessAtMoment:
     valid_from: datetime.datetime | None
     valid_until: datetime.datetime | None
     reason: str
-    basis: str  # "grant", or "case_lead" for the case lead, who may always act on the case
+    basis: str  # "grant"; "case_lead" or "deputy" (until the deputyship's end) for the case's managers
+
+
+# The access-at rows, each kind built here only. The case lead and the deputies may act with every
+# right wherever case data lives.
+
+
+def _every_right() -> list[str]:
+    return list(Action.values)
+
+
+def _where_case_data_lives() -> list[str]:
+    return [value for value, _ in GRANT_ENVIRONMENT_CHOICES]
+
+
+def _case_lead_row(case: Case) -> AccessAtMoment:
+    """Leads are not time-versioned; a change of lead is in the trail."""
+    return AccessAtMoment(
+        user=case.case_lead.get_username(),
+        rights=_every_right(),
+        environments=_where_case_data_lives(),
+        grant_id=None,
+        granted_by=None,
+        granted_at=None,
+        valid_from=case.created_at,
+        valid_until=None,
+        reason="case lead",
+        basis="case_lead",
+    )
+
+
+def _deputy_row(version: DeputyVersion) -> AccessAtMoment:
+    """As the deputyship was in this version: its end date then (none before end dates existed)."""
+    return AccessAtMoment(
+        user=version.deputy.get_username(),
+        rights=_every_right(),
+        environments=_where_case_data_lives(),
+        grant_id=None,
+        granted_by=version.period.added_by,
+        granted_at=version.period.added_at,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
+        reason="deputy of the case lead",
+        basis="deputy",
+    )
+
+
+def _grant_row(version: GrantVersion) -> AccessAtMoment:
+    return AccessAtMoment(
+        user=version.grantee.get_username(),
+        rights=list(version.rights),
+        environments=list(version.environments),
+        grant_id=version.grant_id,
+        granted_by=version.grant.granted_by.get_username(),
+        granted_at=version.grant.granted_at,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
+        reason=version.grant.reason,
+        basis="grant",
+    )
 
 
 def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
@@ -163,22 +208,7 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
     """
     rows: list[AccessAtMoment] = []
     if case.created_at <= at:
-        from authz.models import Action
-
-        rows.append(
-            AccessAtMoment(
-                user=case.case_lead.get_username(),
-                rights=list(Action.values),
-                environments=["production", "experiment"],
-                grant_id=None,
-                granted_by=None,
-                granted_at=None,
-                valid_from=case.created_at,
-                valid_until=None,
-                reason="case lead",
-                basis="case_lead",
-            )
-        )
+        rows.append(_case_lead_row(case))
     for deputy_version in _deputy_versions_at(at).filter(case=case).order_by("deputy__username"):
         rows.append(_deputy_row(deputy_version))
     versions = (
@@ -186,50 +216,33 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
         .select_related("grantee", "grant__granted_by")
         .order_by("grantee__username", "grant_id")
     )
-    for version in versions:
-        rows.append(
-            AccessAtMoment(
-                user=version.grantee.get_username(),
-                rights=list(version.rights),
-                environments=list(version.environments),
-                grant_id=version.grant_id,
-                granted_by=version.grant.granted_by.get_username(),
-                granted_at=version.grant.granted_at,
-                valid_from=version.valid_from,
-                valid_until=version.valid_until,
-                reason=version.grant.reason,
-                basis="grant",
-            )
-        )
+    rows.extend(_grant_row(version) for version in versions)
     return rows
 
 
 def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, AccessAtMoment]]:
-    """The same question per person: on which cases could they act at ``at``."""
+    """The same question per person: on which cases could they act at ``at``: the cases they led,
+    then those they were a deputy of, then their grants."""
+    led = Case.objects.filter(case_lead=user, created_at__lte=at).select_related("case_lead")
     versions = (
         GrantVersion.objects.filter(_version_in_force_at(at), grantee=user)
-        .select_related("case", "grant__granted_by")
+        .select_related("case", "grantee", "grant__granted_by")
         .order_by("case__case_number")
     )
-    deputyships = [
-        (deputy_version.case, _deputy_row(deputy_version))
-        for deputy_version in _deputy_versions_at(at).filter(deputy=user).select_related("case")
-    ]
-    return deputyships + [
-        (
-            version.case,
-            AccessAtMoment(
-                user=user.get_username(),
-                rights=list(version.rights),
-                environments=list(version.environments),
-                grant_id=version.grant_id,
-                granted_by=version.grant.granted_by.get_username(),
-                granted_at=version.grant.granted_at,
-                valid_from=version.valid_from,
-                valid_until=version.valid_until,
-                reason=version.grant.reason,
-                basis="grant",
-            ),
+    deputyships = _deputy_versions_at(at).filter(deputy=user).select_related("case")
+    return (
+        [(case, _case_lead_row(case)) for case in led.order_by("case_number")]
+        + [(deputy_version.case, _deputy_row(deputy_version)) for deputy_version in deputyships]
+        + [(version.case, _grant_row(version)) for version in versions]
+    )
+
+
+def open_requests_to_answer(user: Any) -> QuerySet[AccessRequest]:
+    """The open requests on the cases this person leads or deputises on, oldest first (start page)."""
+    return (
+        AccessRequest.objects.filter(
+            case__in=cases_for_person(user, CasePurpose.MANAGE_ACCESS), status=RequestStatus.OPEN
         )
-        for version in versions
-    ]
+        .select_related("case", "requester")
+        .order_by("created_at")
+    )

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -419,17 +419,6 @@ def access_request_reject(request: HttpRequest, project_id: uuid.UUID, request_i
             )
             return redirect(_access_url(case))
     return _answer_page(request, case, access_request, reject=form)
-
-
-def open_requests_to_answer(user: Any) -> QuerySet[AccessRequest]:
-    """The open requests on the cases this person leads or deputises on, oldest first (start page)."""
-    return (
-        AccessRequest.objects.filter(
-            case__in=cases_for_person(user, CasePurpose.MANAGE_ACCESS), status=RequestStatus.OPEN
-        )
-        .select_related("case", "requester")
-        .order_by("created_at")
-    )
 
 
 # --- a person's own access ----------------------------------------------------------------------------

@@ -242,7 +242,7 @@ def raw_copy(after_sequence: int) -> tuple[float, int, int]:
     does: the floor for the API's own writing. Returns (seconds, rows, last sequence)."""
     from django.db import connection
 
-    from audit.services import COLUMNS
+    from audit.append import COLUMNS
 
     columns = ", ".join(COLUMNS)
     with connection.cursor() as cursor:

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Dataset
-from cases.selectors import deputyships
+from cases.selectors import case_deputy_usernames, deputyships
 from hansken_governance.admin_site import GovernanceModelAdmin, is_administrator, site
 
 
@@ -68,15 +68,26 @@ class CaseAdmin(GovernanceModelAdmin):
     inlines = (DatasetInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        # The deputies in force, fetched once for the whole list: no query per case.
-        current = Prefetch(
-            "deputy_periods", queryset=deputyships().select_related("deputy"), to_attr="current"
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "deputy_periods",
+                    queryset=deputyships().select_related("deputy"),
+                    to_attr="deputy_rows",
+                )
+            )
         )
-        return super().get_queryset(request).prefetch_related(current)
 
     @admin.display(description=_("deputies"))
     def deputies(self, case: Case) -> str:
-        names = sorted({period.deputy.get_username() for period in getattr(case, "current", [])})
+        # The prefetched deputyships (get_queryset): no query per case on the list.
+        rows = getattr(case, "deputy_rows", None)
+        if rows is None:
+            names = case_deputy_usernames(case)
+        else:
+            names = sorted({row.deputy.get_username() for row in rows})
         return ", ".join(names) or "-"
 
 

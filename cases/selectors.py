@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime
 import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -24,10 +27,17 @@ class CasePurpose(enum.StrEnum):
     REVIEW_AUDIT = "review_audit"  # read the case's audit trail
 
 
+def deputyships_not_ended() -> QuerySet[DeputyPeriod]:
+    """Every deputyship not ended by a person (removal, deactivation, sign-off), also one whose end
+    date has passed: the decision facts hold these with their end, and the rule compares the end
+    with the clock at each decision, so a cached fact never outlives the deputyship."""
+    return DeputyPeriod.objects.filter(removed_at__isnull=True)
+
+
 def deputyships(at: datetime.datetime | None = None) -> QuerySet[DeputyPeriod]:
     """Every deputyship in force now (or at ``at``): named, not ended, and not past its end date.
     The one definition of "who is a deputy"; every other reads through it."""
-    return DeputyPeriod.objects.filter(removed_at__isnull=True, valid_until__gt=at or timezone.now())
+    return deputyships_not_ended().filter(valid_until__gt=at or timezone.now())
 
 
 def deputy_case_ids(user: Any) -> QuerySet[DeputyPeriod, Any]:
@@ -94,3 +104,26 @@ def case_deputy_periods(case: Case) -> list[DeputyPeriod]:
 
 def case_deputy_usernames(case: Case) -> list[str]:
     return sorted(set(deputyships().filter(case=case).values_list("deputy__username", flat=True)))
+    return sorted(deputyships().filter(content_object=case).values_list("user__username", flat=True))
+
+
+@dataclass(frozen=True)
+class ManagedCase:
+    pk: int
+    project_id: uuid.UUID
+    managers: frozenset[str]  # the case lead and the deputies, by username
+
+
+def managed_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ManagedCase]:
+    """The cases with these project ids (those that exist), each with its managers: the case lead
+    and the deputies. Two queries, however many cases."""
+    rows = list(
+        Case.objects.filter(project_id__in=list(project_ids)).values_list(
+            "pk", "project_id", "case_lead__username"
+        )
+    )
+    managers: dict[int, set[str]] = {pk: {lead} for pk, _, lead in rows}
+    deputies = deputyships().filter(case_id__in=list(managers)).values_list("case_id", "deputy__username")
+    for case_pk, username in deputies:
+        managers[case_pk].add(username)
+    return {project_id: ManagedCase(pk, project_id, frozenset(managers[pk])) for pk, project_id, _ in rows}

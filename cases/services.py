@@ -10,13 +10,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
 from authz.cache import invalidate
+from cases.last_access import last_access_move_forward
 from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyChange, DeputyPeriod, DeputyVersion
 from hansken_governance.environments import Environment
 from people.models import Profile
@@ -348,11 +348,13 @@ def dataset_report_last_access(
         raise ValidationError({"last_accessed_at": "The last access lies in the future."})
     previous = dataset.last_accessed_at
     # Conditional updates, so two concurrent reports can never move the time backwards.
-    earlier = Q(last_accessed_at__isnull=True) | Q(last_accessed_at__lt=last_accessed_at)
-    moved = Dataset.objects.filter(earlier, pk=dataset.pk).update(last_accessed_at=last_accessed_at) > 0
+    _, moved_datasets = last_access_move_forward(
+        datasets={(dataset.image_id, dataset.case_id): last_accessed_at}
+    )
+    moved = moved_datasets > 0
     if moved:
         dataset.last_accessed_at = last_accessed_at
-        Case.objects.filter(earlier, pk=dataset.case_id).update(last_accessed_at=last_accessed_at)
+        last_access_move_forward(cases={dataset.case_id: last_accessed_at})
     audit_record(
         action=actions.DATASET_LAST_ACCESS_REPORTED,
         actor=by,

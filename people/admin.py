@@ -27,7 +27,6 @@ from django.utils.translation import gettext_lazy as _
 from audit.actor import Actor
 from hansken_governance.admin_site import GovernanceModelAdmin, is_administrator, site
 from people.models import Profile
-from people.proposals import person_create_propose, person_roles_propose, person_screening_propose
 from people.roles import CASE_ROLES, Role, roles_of
 from people.services import (
     needs_four_eyes,
@@ -36,6 +35,7 @@ from people.services import (
     person_reactivate,
     person_update_details,
 )
+from people.services.proposals import person_create_propose, person_roles_propose, person_screening_propose
 
 PROPOSED_ATTR = "_hg_people_proposed"
 DETAIL_FIELDS = ("first_name", "last_name", "email", "employee_number")

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_POST
 from audit.actor import Actor
 from hansken_governance.admin_site import is_administrator
 from people.models import PersonProposal, ProposalStatus
-from people.proposals import person_proposal_approve, person_proposal_reject
 from people.roles import Role
+from people.services.proposals import person_proposal_approve, person_proposal_reject
 
 ANSWERED_SHOWN = 50
 

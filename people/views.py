@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from authz.views import open_requests_to_answer
+from authz.selectors import open_requests_to_answer
 from notifications.messages import render as render_notification
 from notifications.models import Notification
 from notifications.services import notification_mark_read

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from api_clients import services as client_services
 from api_clients.models import ApiClient, PersonalToken
 from api_clients.tokens import token_digest
-from audit import services as audit_services
+from audit import append as audit_append
 from audit.actor import Actor
 from audit.models import AuditEvent
 from authz.models import Grant
@@ -31,6 +31,7 @@ from hansken_governance.admin_site import site
 from people import services as people_services
 from people.roles import roles_of
 from tests.authz_helpers import grant
+from tests.matrix import last_sequence
 from tests.personas import CASE_PROJECT_ID, PASSWORD, PEOPLE, Cast
 
 PEOPLE_URL = "/admin/auth/user/"
@@ -55,10 +56,6 @@ def events_after(sequence: int) -> list[AuditEvent]:
         .exclude(action__startswith="session.")
         .order_by("sequence")
     )
-
-
-def last_sequence() -> int:
-    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
 
 
 def change_data(person: User, **overrides: Any) -> dict[str, Any]:
@@ -745,7 +742,7 @@ def test_it_stores_nothing_when_the_new_services_event_cannot_be_written(
         prepare(cast)
     snapshot = state()
     with (
-        mock.patch.object(audit_services, "row_hash", side_effect=RuntimeError("trail down")),
+        mock.patch.object(audit_append, "row_hash", side_effect=RuntimeError("trail down")),
         pytest.raises(RuntimeError),
     ):
         write(cast)

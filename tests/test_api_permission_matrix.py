@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
@@ -31,21 +28,22 @@ from api_clients.services import api_client_create
 from audit.actor import Actor
 from audit.models import AuditEvent
 from cases.models import Case, Dataset
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PERSONAS, Cast
+from tests.matrix import (
+    ANONYMOUS,
+    Endpoint,
+    assert_status,
+    assert_table_shape,
+    call,
+    cells,
+    events_since,
+    last_sequence,
+    route_names,
+)
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 
-ANONYMOUS = "anonymous"
-CALLERS = [*PERSONAS, ANONYMOUS]
 UNKNOWN_PROJECT_ID = uuid.UUID("99999999-9999-4999-8999-999999999999")
 NEW_PROJECT_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
 NEW_IMAGE_ID = uuid.UUID("55555555-5555-4555-8555-555555555555")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    url_name: str  # the route's name, so the table can be checked against every route that exists
-    method: str
-    path: str
-    body: Callable[[], dict[str, Any]] | None = None
 
 
 def _in_days(days: int) -> str:
@@ -57,7 +55,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         "api-case-create",
         "post",
         "/api/v1/cases",
-        lambda: {
+        lambda _: {
             "project_id": str(NEW_PROJECT_ID),
             "case_number": "NFI-2026-0100",
             "title": "Operation Osprey",
@@ -71,7 +69,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         "api-dataset-create",
         "post",
         f"/api/v1/cases/{CASE_PROJECT_ID}/datasets",
-        lambda: {
+        lambda _: {
             "image_id": str(NEW_IMAGE_ID),
             "description": "Phone image",
             "delivered_by": "Police unit North",
@@ -82,26 +80,26 @@ ENDPOINTS: dict[str, Endpoint] = {
         "api-dataset-create",
         "post",
         f"/api/v1/cases/{OTHER_PROJECT_ID}/datasets",
-        lambda: {"image_id": str(NEW_IMAGE_ID), "description": "USB stick", "delivered_by": "FIOD"},
+        lambda _: {"image_id": str(NEW_IMAGE_ID), "description": "USB stick", "delivered_by": "FIOD"},
     ),
     "report_last_access": Endpoint(
         "api-dataset-detail",
         "patch",
         f"/api/v1/cases/{CASE_PROJECT_ID}/datasets/{IMAGE_ID}",
-        lambda: {"last_accessed_at": "2026-01-20T08:00:00Z"},
+        lambda _: {"last_accessed_at": "2026-01-20T08:00:00Z"},
     ),
     # The case lead alone names deputies and decides the case's status (a deputy manages grants).
     "add_deputy": Endpoint(
         "api-case-deputies",
         "post",
         f"/api/v1/cases/{CASE_PROJECT_ID}/deputies",
-        lambda: {"deputy": "engineer"},
+        lambda _: {"deputy": "engineer"},
     ),
     "change_deputy": Endpoint(
         "api-case-deputy",
         "patch",
         f"/api/v1/cases/{CASE_PROJECT_ID}/deputies/deputy",
-        lambda: {"valid_until": _in_days(30), "reason": "Until the hearing"},
+        lambda _: {"valid_until": _in_days(30), "reason": "Until the hearing"},
     ),
     "remove_deputy": Endpoint(
         "api-case-deputy", "delete", f"/api/v1/cases/{CASE_PROJECT_ID}/deputies/deputy"
@@ -110,10 +108,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         "api-case-status",
         "post",
         f"/api/v1/cases/{CASE_PROJECT_ID}/status",
-        lambda: {"status": "closed", "reason": "Investigation finished"},
+        lambda _: {"status": "closed", "reason": "Investigation finished"},
     ),
 }
-COLUMNS = list(ENDPOINTS)
 
 # fmt: off
 # Columns, in order: create_case, view_case, view_other_case, view_unknown_case, create_dataset,
@@ -134,43 +131,17 @@ EXPECTED: dict[str, tuple[int, ...]] = {
 }
 # fmt: on
 
-CELLS = [
-    pytest.param(caller, endpoint, EXPECTED[caller][i], id=f"{endpoint}-{caller}")
-    for caller in CALLERS
-    for i, endpoint in enumerate(COLUMNS)
-]
-
-
-def _case_api_route_names() -> set[str]:
-    """Every route served by the case and dataset API views (grants and decisions have their own
-    matrix, in ``test_grants_api``)."""
-    names: set[str] = set()
-
-    def walk(patterns: list[Any]) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern):
-                view_class = getattr(pattern.callback, "view_class", None)
-                if view_class is not None and view_class.__module__ == "cases.api.views":
-                    names.add(pattern.name or str(pattern.pattern))
-
-    walk(get_resolver().url_patterns)
-    return names
+CELLS = cells(EXPECTED, ENDPOINTS)
 
 
 def test_it_has_one_row_per_caller_and_one_column_per_endpoint():
-    assert set(EXPECTED) == set(CALLERS)
-    assert all(len(row) == len(COLUMNS) for row in EXPECTED.values())
+    assert_table_shape(EXPECTED, ENDPOINTS)
 
 
 def test_it_covers_every_case_api_route():
     # A new case or dataset endpoint must get its column here, or this fails: none goes untried.
-    assert {endpoint.url_name for endpoint in ENDPOINTS.values()} == _case_api_route_names()
-
-
-def _client(cast: Cast, caller: str) -> APIClient:
-    return cast.api(None if caller == ANONYMOUS else caller)
+    # (Grants and decisions have their own matrices, in ``test_grants_api``.)
+    assert {endpoint.url_name for endpoint in ENDPOINTS.values()} == route_names("cases.api.views")
 
 
 def _actor_name(caller: str) -> str:
@@ -190,21 +161,16 @@ def _time(text: str) -> datetime.datetime:
 @pytest.mark.parametrize(("caller", "endpoint", "expected"), CELLS)
 def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str, endpoint: str, expected: int):
     spec = ENDPOINTS[endpoint]
-    body = spec.body() if spec.body else None
+    body = spec.data(cast)
     before = _rows()
-    last_event = AuditEvent.objects.order_by("-sequence").first()
-    assert last_event is not None
+    sequence = last_sequence()
+    assert sequence > 0
     dataset_before = Dataset.objects.get(image_id=IMAGE_ID)
 
-    response = getattr(_client(cast, caller), spec.method)(spec.path, body, format="json")
+    response = call(cast, caller, spec)
 
-    assert response.status_code == expected, response.content
-    if expected >= 400:
-        errors = response.json()["errors"]
-        assert len(errors) == 1 and errors[0]["field"] is None and errors[0]["message"]
-        if expected == 401:
-            assert response.headers["WWW-Authenticate"] == "Bearer"
-    new_events = list(AuditEvent.objects.filter(sequence__gt=last_event.sequence))
+    assert_status(response, expected)
+    new_events = events_since(sequence)
     if expected not in (200, 201) or spec.method == "get":
         # Refused, or only read: nothing stored, not even an audit event.
         assert _rows() == before
@@ -341,7 +307,6 @@ def test_it_refuses_a_production_client_without_the_cases_scope(cast: Cast):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     before = _rows()
     for name, spec in ENDPOINTS.items():
-        body = spec.body() if spec.body else None
-        response = getattr(client, spec.method)(spec.path, body, format="json")
+        response = getattr(client, spec.method)(spec.url(cast), spec.data(cast), format="json")
         assert response.status_code == 403, (name, response.content)
     assert _rows() == before

@@ -21,11 +21,20 @@ from authz.services import grant_revoke
 from cases.models import Case, Dataset
 from tests.audit_helpers import triggers_off
 from tests.authz_helpers import grant
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PERSONAS, Cast
+from tests.matrix import (
+    ANONYMOUS,
+    Endpoint,
+    assert_status,
+    assert_table_shape,
+    call,
+    cells,
+    events_since,
+    route_names,
+)
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 
 EVENTS = "/api/v1/audit/events"
 ACCESS_AT = "/api/v1/audit/access-at"
-ANONYMOUS = "anonymous"
 UNKNOWN_PROJECT_ID = uuid.UUID("99999999-9999-4999-8999-999999999999")
 
 
@@ -58,45 +67,49 @@ def state() -> tuple[int, tuple[int, str]]:
 # Who may call what: one table
 
 
-EXPECTED: dict[str, dict[str, int]] = {
-    #                      post events, review events, access-at
-    "case_lead": {"post": 403, "review": 200, "access_at": 200},
-    "deputy": {"post": 403, "review": 200, "access_at": 200},
-    "other_case_lead": {"post": 403, "review": 200, "access_at": 404},  # another's case: not found
-    "investigator": {"post": 403, "review": 403, "access_at": 403},
-    "engineer": {"post": 403, "review": 403, "access_at": 403},
-    "operator": {"post": 403, "review": 403, "access_at": 403},
-    "privacy_officer": {"post": 403, "review": 200, "access_at": 200},
-    "security_manager": {"post": 403, "review": 200, "access_at": 200},
-    "administrator": {"post": 403, "review": 403, "access_at": 403},
-    "hansken_production": {"post": 201, "review": 403, "access_at": 403},
-    "hansken_experiment": {"post": 201, "review": 403, "access_at": 403},
-    ANONYMOUS: {"post": 401, "review": 401, "access_at": 401},
+ENDPOINTS: dict[str, Endpoint] = {
+    "post": Endpoint("api-audit-events", "post", EVENTS, lambda _: {"events": [usage()]}),
+    "review": Endpoint("api-audit-events", "get", EVENTS),
+    "access_at": Endpoint(
+        "api-audit-access-at",
+        "get",
+        ACCESS_AT,
+        lambda _: {"project_id": str(CASE_PROJECT_ID), "at": iso(timezone.now())},
+    ),
 }
+# fmt: off
+# Columns: post events, review events, access-at.
+EXPECTED: dict[str, tuple[int, ...]] = {
+    "case_lead":          (403, 200, 200),
+    "deputy":             (403, 200, 200),
+    "other_case_lead":    (403, 200, 404),  # another's case: not found
+    "investigator":       (403, 403, 403),
+    "engineer":           (403, 403, 403),
+    "operator":           (403, 403, 403),
+    "privacy_officer":    (403, 200, 200),
+    "security_manager":   (403, 200, 200),
+    "administrator":      (403, 403, 403),
+    "hansken_production": (201, 403, 403),
+    "hansken_experiment": (201, 403, 403),
+    ANONYMOUS:            (401, 401, 401),
+}
+# fmt: on
 
 
-def test_the_table_has_a_row_for_every_persona():
-    assert set(EXPECTED) == {*PERSONAS, ANONYMOUS}
+def test_the_table_has_a_row_for_every_caller_and_a_column_for_every_audit_route():
+    assert_table_shape(EXPECTED, ENDPOINTS)
+    assert {e.url_name for e in ENDPOINTS.values()} == route_names("audit.api.views")
 
 
-@pytest.mark.parametrize("caller", list(EXPECTED))
-@pytest.mark.parametrize("endpoint", ["post", "review", "access_at"])
-def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str, endpoint: str):
-    api = cast.api(None if caller == ANONYMOUS else caller)
+@pytest.mark.parametrize(("caller", "endpoint", "expected"), cells(EXPECTED, ENDPOINTS))
+def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str, endpoint: str, expected: int):
     before = state()
-    if endpoint == "post":
-        response = api.post(EVENTS, {"events": [usage()]}, format="json")
-    elif endpoint == "review":
-        response = api.get(EVENTS)
-    else:
-        response = api.get(ACCESS_AT, {"project_id": str(CASE_PROJECT_ID), "at": iso(timezone.now())})
-    expected = EXPECTED[caller][endpoint]
-    assert response.status_code == expected, response.content
+    response = call(cast, caller, ENDPOINTS[endpoint])
+    assert_status(response, expected)
     if expected >= 400:
-        assert response.json()["errors"][0]["message"]
         assert state() == before  # a refusal stores nothing, not even an opening of the trail
         return
-    new = list(AuditEvent.objects.filter(sequence__gt=before[1][0]))
+    new = events_since(before[1][0])
     if endpoint == "post":
         assert [event.action for event in new] == ["hansken.read"]
         assert new[0].client_name == caller

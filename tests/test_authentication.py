@@ -226,3 +226,67 @@ def test_it_refuses_a_personal_token_for_an_inactive_person(cast: Cast):
     with pytest.raises(ValidationError):
         personal_token_create(person=cast["investigator"], by=SETUP)
     assert PersonalToken.objects.filter(user=cast["investigator"]).count() == 1
+
+
+# One token rule for every door: the decision API finds its client in the fact cache rather than in
+# the database, but accepts or refuses it by the same function as every other endpoint.
+
+
+def _expire(client: ApiClient) -> None:
+    ApiClient.objects.filter(pk=client.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+
+
+def _deactivate(client: ApiClient) -> None:
+    ApiClient.objects.filter(pk=client.pk).update(is_active=False)
+
+
+def _elsewhere(client: ApiClient) -> None:
+    ApiClient.objects.filter(pk=client.pk).update(allowed_sources=["10.0.0.0/8"])
+
+
+CLIENT_STATES: dict[str, Any] = {
+    "usable": None,
+    "expired": _expire,
+    "deactivated": _deactivate,
+    "elsewhere": _elsewhere,
+}
+
+
+@pytest.mark.parametrize("state", CLIENT_STATES)
+def test_the_decision_api_and_the_other_endpoints_apply_one_client_token_rule(cast: Cast, state: str):
+    from authz.cache import invalidate
+
+    client, token = api_client_create(
+        name="both-doors", environment="production", scopes=["cases:write", "authz:check"], by=SETUP
+    )
+    if CLIENT_STATES[state] is not None:
+        CLIENT_STATES[state](client)
+        invalidate()  # as a service's write would (a bare update sends no signal)
+    check = {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"}
+    other = bearer(token).get(CASE_URL)
+    decision = bearer(token).post("/api/v1/authz/check", check, format="json")
+    if state == "usable":
+        assert (other.status_code, decision.status_code) == (200, 200)
+        return
+    assert_401(other)
+    assert decision.status_code == 401, decision.content
+    assert decision.json()["errors"][0]["message"] == other.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("state", ["usable", "revoked", "inactive person"])
+def test_the_decision_api_and_the_other_endpoints_apply_one_personal_token_rule(cast: Cast, state: str):
+    if state == "revoked":
+        PersonalToken.objects.filter(user=cast["case_lead"]).update(revoked_at=timezone.now())
+    elif state == "inactive person":
+        person_deactivate(person=cast["case_lead"], reason="left the institute", by=SETUP)
+    token = cast.tokens["case_lead"]
+    check = {"user": "investigator", "project_id": str(CASE_PROJECT_ID), "action": "read"}
+    other = bearer(token).get(CASE_URL)
+    decision = bearer(token).post("/api/v1/authz/check", check, format="json")
+    if state == "usable":
+        # Accepted as a person's token, and then refused by the decision API: people do not ask.
+        assert (other.status_code, decision.status_code) == (200, 403)
+        return
+    assert_401(other)
+    assert decision.status_code == 401, decision.content
+    assert decision.json()["errors"][0]["message"] == other.json()["errors"][0]["message"]

@@ -9,7 +9,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from authz.api.decision_views import DecisionIds, batch_body
+from authz.api.decision.bodies import batch_body
+from authz.api.decision.ids import DecisionIds
 from authz.decisions import Decision, Reason
 
 REASONS = [value for name, value in vars(Reason).items() if not name.startswith("_")]

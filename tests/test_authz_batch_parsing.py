@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from authz.api import decision_views
+from authz.api.decision import deciding, parsing, problems
 from authz.cache import FactCache
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
 
@@ -83,18 +83,15 @@ items = st.one_of(
 def outcome(parse: Any) -> tuple[Any, ...]:
     try:
         return ("accepted", parse())
-    except decision_views.RequestProblem as problem:
+    except problems.RequestProblem as problem:
         return ("refused", problem.status, problem.errors)
 
 
 def full_way(items: list[Any]) -> tuple[list[Any], list[str]]:
     """What the batch must give: each item checked by ``parse_check`` in order, then decided, with
     nothing remembered."""
-    checks = [
-        decision_views.parse_check(item, index, decision_views.BATCH_ITEM_FIELDS)
-        for index, item in enumerate(items)
-    ]
-    decisions = decision_views.decide_all(checks, "production", True, remember=False)
+    checks = [parsing.parse_check(item, index, parsing.BATCH_ITEM_FIELDS) for index, item in enumerate(items)]
+    decisions = deciding.decide_all(checks, "production", True, remember=False)
     return decisions, [check[3] for check in checks]
 
 
@@ -117,7 +114,7 @@ def known_facts(monkeypatch):
         )
 
     monkeypatch.setattr(cache, "people_and_cases", people_and_cases)
-    monkeypatch.setattr(decision_views, "fact_cache", cache)
+    monkeypatch.setattr(deciding, "fact_cache", cache)
     return cache
 
 
@@ -145,15 +142,15 @@ def test_the_short_way_accepts_refuses_and_decides_exactly_what_the_full_way_doe
     expected = outcome(lambda: full_way(batch))
     # The usual good item's answer is remembered, so items made from it find their keys; the first
     # time other answers may not be remembered yet, the second time they are.
-    decision_views.decide_batch([GOOD], "production", True)
-    first = outcome(lambda: decision_views.decide_batch(batch, "production", True))
-    second = outcome(lambda: decision_views.decide_batch(batch, "production", True))
+    deciding.decide_batch([GOOD], "production", True)
+    first = outcome(lambda: deciding.decide_batch(batch, "production", True))
+    second = outcome(lambda: deciding.decide_batch(batch, "production", True))
     assert first == expected
     assert second == expected
 
 
 def test_a_remembered_answer_is_given_without_looking_at_any_fact(known_facts, monkeypatch):
-    decisions, _ = decision_views.decide_batch([GOOD], "production", True)
+    decisions, _ = deciding.decide_batch([GOOD], "production", True)
     assert decisions[0].allowed and decisions[0].grant_id == 5
 
     def no_facts(*args):
@@ -161,7 +158,7 @@ def test_a_remembered_answer_is_given_without_looking_at_any_fact(known_facts, m
 
     monkeypatch.setattr(known_facts, "people_and_cases", no_facts)
     known_facts.people = known_facts.cases = {}  # a read of these would raise KeyError
-    again, correlation_ids = decision_views.decide_batch(
+    again, correlation_ids = deciding.decide_batch(
         [GOOD, {**GOOD, "correlation_id": "8"}], "production", True
     )
     assert again == [decisions[0], decisions[0]]
@@ -171,7 +168,7 @@ def test_a_remembered_answer_is_given_without_looking_at_any_fact(known_facts, m
 def test_no_action_ends_with_another_so_the_answer_key_is_unambiguous():
     # answer_key is user NUL project action; with a project id of any length, the action is the
     # one action the key ends with.
-    actions = decision_views.ACTIONS
+    actions = parsing.ACTIONS
     assert not [(a, b) for a in actions for b in actions if a != b and a.endswith(b)]
 
 
@@ -183,8 +180,8 @@ def test_the_denials_of_a_batch_come_with_their_checks(known_facts):
         {"user": "ghost", "project_id": PROJECT, "action": "read", "trace_uid": ""},
         {**GOOD, "user": "ghost", "trace_uid": IMAGE + ":0-1"},
     ]
-    decisions, _ = decision_views.decide_batch(batch, "production", True)
-    denials = decision_views.denials_of(batch, decisions)
+    decisions, _ = deciding.decide_batch(batch, "production", True)
+    denials = deciding.denials_of(batch, decisions)
     assert [(index, check, decision.reason) for index, check, decision in denials] == [
         (1, (("investigator", PROJECT, "export"), "", None, "8"), "right_missing"),
         (2, (("ghost", PROJECT, "read"), "", None, "7"), "unknown_user"),
@@ -193,4 +190,4 @@ def test_the_denials_of_a_batch_come_with_their_checks(known_facts):
     ]
     # Each is the check parse_check makes of its item.
     for index, check, _ in denials:
-        assert check == decision_views.parse_check(batch[index], index, decision_views.BATCH_ITEM_FIELDS)
+        assert check == parsing.parse_check(batch[index], index, parsing.BATCH_ITEM_FIELDS)

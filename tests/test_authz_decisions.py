@@ -175,9 +175,9 @@ def test_the_batchs_short_way_honours_an_expiry_without_any_write(cast: Cast, ca
     assert batch_reasons(cast, ["read"]) == ["grant"]
     assert batch_reasons(cast, ["read"]) == ["grant"]  # remembered now
     later = timezone.now() + datetime.timedelta(days=2)
-    monkeypatch.setattr("authz.api.decision_views.timezone.now", lambda: later)
+    monkeypatch.setattr("authz.api.decision.deciding.timezone.now", lambda: later)
     monkeypatch.setattr(
-        "authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date()
+        "authz.api.decision.deciding.timezone.localdate", lambda *a: timezone.localtime(later).date()
     )
     assert batch_reasons(cast, ["read"]) == ["grant_expired"]
 
@@ -200,9 +200,9 @@ def test_a_lapsed_screening_is_honoured_without_any_write(cast: Cast, cache_mode
     assert check(cast)["allowed"] is True
     # Move the clock past the screening date: no write happens, yet the next decision denies.
     later = timezone.now() + datetime.timedelta(days=11)
-    monkeypatch.setattr("authz.api.decision_views.timezone.now", lambda: later)
+    monkeypatch.setattr("authz.api.decision.deciding.timezone.now", lambda: later)
     monkeypatch.setattr(
-        "authz.api.decision_views.timezone.localdate", lambda *a: timezone.localtime(later).date()
+        "authz.api.decision.deciding.timezone.localdate", lambda *a: timezone.localtime(later).date()
     )
     assert check(cast)["reason"] == "screening_expired"
 

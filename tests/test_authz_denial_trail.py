@@ -94,7 +94,7 @@ def test_each_denial_of_a_batch_is_its_own_event_and_the_chain_verifies(cast: Ca
 
 
 def test_decision_ids_are_distinct_time_ordered_uuids_within_and_across_requests():
-    from authz.api.decision_views import DecisionIds
+    from authz.api.decision.ids import DecisionIds
 
     before_ms = time.time_ns() // 1_000_000
     first, second = list(DecisionIds(1000)), list(DecisionIds(1000))

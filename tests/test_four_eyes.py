@@ -24,9 +24,10 @@ from audit.actor import Actor
 from audit.models import AuditEvent
 from authz.services import grant_create
 from cases.services import case_add_deputy
-from people import proposals, services
+from people import services
 from people.models import PersonProposal, ProposalStatus
 from people.roles import roles_of
+from people.services import proposals
 from siem.models import Alert
 from siem.rules import sweep
 from tests.personas import PASSWORD, Cast

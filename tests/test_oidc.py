@@ -27,6 +27,8 @@ from audit.models import AuditEvent
 from people.oidc import PeopleOIDCBackend
 from people.roles import roles_of
 from people.services import person_deactivate
+from tests.matrix import events_since as events_after
+from tests.matrix import last_sequence
 from tests.oidc_provider import OIDCProvider, new_key
 
 BROWSER_ADDRESS = "192.0.2.41"
@@ -54,15 +56,6 @@ def sso(provider: OIDCProvider) -> Iterator[OIDCProvider]:
 @pytest.fixture
 def browser() -> Client:
     return Client(REMOTE_ADDR=BROWSER_ADDRESS)
-
-
-def last_sequence() -> int:
-    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first()
-    return last or 0
-
-
-def events_after(sequence: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(sequence__gt=sequence).order_by("sequence"))
 
 
 def sso_sign_in(browser: Client, provider: OIDCProvider):

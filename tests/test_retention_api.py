@@ -9,23 +9,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from audit.actor import Actor
-from audit.models import AuditEvent
 from cases.models import Dataset, DatasetStatus
 from cases.services import dataset_register
 from notifications.models import Notification
 from retention.models import NoticeStatus, RemovalStatus, RemovalTask, RetentionNotice
 from retention.services import notice_decide
 from retention.sweep import retention_sweep
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PERSONAS, Cast
+from tests.matrix import (
+    ANONYMOUS,
+    Endpoint,
+    assert_status,
+    assert_table_shape,
+    call,
+    cells,
+    events_since,
+    last_sequence,
+    route_names,
+)
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 
 BY = Actor.command("tests")
-ANONYMOUS = "anonymous"
-CALLERS = [*PERSONAS, ANONYMOUS]
 SECOND_IMAGE_ID = uuid.UUID("66666666-6666-4666-8666-666666666666")
 
 
@@ -72,15 +78,6 @@ def _world(cast: Cast) -> World:
 @pytest.fixture
 def world(cast: Cast) -> World:
     return _world(cast)
-
-
-def last_sequence() -> int:
-    event = AuditEvent.objects.order_by("-sequence").first()
-    return event.sequence if event else 0
-
-
-def events_since(sequence: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(sequence__gt=sequence).order_by("sequence"))
 
 
 # Flows
@@ -332,14 +329,6 @@ def test_unknown_notices_and_tasks_are_404(world: World):
 # Permissions: every endpoint by every persona, in one table
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    url_name: str
-    method: str
-    path: Any  # (world) -> str
-    body: Any = None  # (world) -> dict
-
-
 ENDPOINTS: dict[str, Endpoint] = {
     "list_notices": Endpoint("api-retention-notices", "get", lambda w: "/api/v1/retention/notices"),
     "list_case_notices": Endpoint(
@@ -391,40 +380,12 @@ VISIBLE = {"case_lead": 2, "deputy": 2, "privacy_officer": 2, "security_manager"
 # fmt: on
 
 
-def _retention_route_names() -> set[str]:
-    names: set[str] = set()
-
-    def walk(patterns: list[Any]) -> None:
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
-            elif isinstance(pattern, URLPattern):
-                view_class = getattr(pattern.callback, "view_class", None)
-                if view_class is not None and view_class.__module__ == "retention.api.views":
-                    names.add(pattern.name or str(pattern.pattern))
-
-    walk(get_resolver().url_patterns)
-    return names
-
-
 def test_the_table_covers_every_caller_and_every_retention_route():
-    assert set(EXPECTED) == set(CALLERS)
-    assert all(len(row) == len(COLUMNS) for row in EXPECTED.values())
-    assert {e.url_name for e in ENDPOINTS.values()} == _retention_route_names()
+    assert_table_shape(EXPECTED, ENDPOINTS)
+    assert {e.url_name for e in ENDPOINTS.values()} == route_names("retention.api.views")
 
 
-def _client(cast: Cast, caller: str) -> APIClient:
-    return cast.api(None if caller == ANONYMOUS else caller)
-
-
-@pytest.mark.parametrize(
-    ("caller", "endpoint", "expected"),
-    [
-        pytest.param(caller, endpoint, EXPECTED[caller][i], id=f"{endpoint}-{caller}")
-        for caller in CALLERS
-        for i, endpoint in enumerate(COLUMNS)
-    ],
-)
+@pytest.mark.parametrize(("caller", "endpoint", "expected"), cells(EXPECTED, ENDPOINTS))
 def test_it_answers_each_caller_as_the_table_says(world: World, caller: str, endpoint: str, expected: int):
     spec = ENDPOINTS[endpoint]
     before = last_sequence()
@@ -434,14 +395,9 @@ def test_it_answers_each_caller_as_the_table_says(world: World, caller: str, end
     )
     notifications = Notification.objects.count()
 
-    response = getattr(_client(world.cast, caller), spec.method)(
-        spec.path(world), spec.body(world) if spec.body else None, format="json"
-    )
+    response = call(world.cast, caller, spec, world)
 
-    assert response.status_code == expected, response.content
-    if expected >= 400:
-        errors = response.json()["errors"]
-        assert len(errors) == 1 and errors[0]["field"] is None and errors[0]["message"]
+    assert_status(response, expected)
     if expected != 200 or spec.method == "get":
         assert events_since(before) == []
         assert counts == (

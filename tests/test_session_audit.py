@@ -15,6 +15,8 @@ from audit import actions
 from audit.actor import Actor
 from audit.models import AuditEvent
 from people.services import person_deactivate
+from tests.matrix import events_since as events_after
+from tests.matrix import last_sequence
 from tests.personas import PASSWORD
 
 ADDRESS = "198.51.100.23"
@@ -24,14 +26,6 @@ WRONG_PASSWORD = "Wrong-Horse-Battery-0"
 @pytest.fixture
 def browser() -> Client:
     return Client(REMOTE_ADDR=ADDRESS)
-
-
-def last_sequence() -> int:
-    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
-
-
-def events_after(sequence: int) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(sequence__gt=sequence).order_by("sequence"))
 
 
 def sign_in(browser: Client, username: str, password: str):

@@ -35,6 +35,8 @@ from audit.selectors import (
     review_scope,
 )
 from audit.usage import MAX_EVENTS, UsageEventsProblem, parse_usage_events
+from authz.selectors import access_at
+from cases.models import Case
 from hansken_governance.query_numbers import whole_number
 from hansken_governance.request_context import client_address
 
@@ -304,9 +306,6 @@ class AccessAtApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        from authz.selectors import access_at
-        from cases.models import Case
-
         scope = _scope_or_403(request)
         params = request.query_params
         try:

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from authz.api import decision_views, views
+from authz.api import views
+from authz.api.decision import views as decision_views
 
 urlpatterns = [
     path("authz/check", decision_views.CheckApi.as_view(), name="api-authz-check"),

@@ -1,0 +1,143 @@
+"""Usage ingestion: Hansken's usage events (parsed by ``audit.usage``) resolved against people,
+cases and grants, and encoded for the chain. ``audit.services.usage_events_record`` is the writer
+that calls it, in its transaction; ``audit.append`` adds the rows to the chain."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from audit.append import ROW_VALUES, append_encoded, client_request_fields
+from audit.chain import RowEncoder
+from audit.models import Basis, Outcome
+from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
+from authz.selectors import grant_ids_covering
+from cases.last_access import last_access_move_forward
+from cases.selectors import ManagedCase, managed_cases
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+
+
+def _known_usernames(usernames: set[str]) -> dict[str, str]:
+    """Username → the person's roles (comma-separated), for the people that exist."""
+    user_model = get_user_model()
+    roles: dict[str, list[str]] = {
+        name: []
+        for name in user_model.objects.filter(username__in=usernames).values_list("username", flat=True)
+    }
+    memberships = user_model.groups.through.objects.filter(user__username__in=list(roles)).values_list(
+        "user__username", "group__name"
+    )
+    for username, group in memberships:
+        roles[username].append(group)
+    return {name: ",".join(sorted(groups)) for name, groups in roles.items()}
+
+
+def _move_last_access(events: Sequence[UsageEvent], cases: dict[uuid.UUID, ManagedCase]) -> None:
+    """Cases' and datasets' last access moves forward to the newest successful event of the
+    request (``cases.last_access``). A failed attempt is not an access."""
+    case_times: dict[int, datetime.datetime] = {}
+    image_times: dict[tuple[uuid.UUID, int], datetime.datetime] = {}
+    for event in events:
+        case = cases.get(event.project_id)
+        if case is None or event.outcome != Outcome.SUCCESS:
+            continue
+        if event.occurred_at > case_times.get(case.pk, EPOCH):
+            case_times[case.pk] = event.occurred_at
+        if event.image_id is not None and event.occurred_at > image_times.get(
+            (event.image_id, case.pk), EPOCH
+        ):
+            image_times[(event.image_id, case.pk)] = event.occurred_at
+    last_access_move_forward(cases=case_times, datasets=image_times)
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def usage_events_ingest(
+    *,
+    events: list[UsageEvent],
+    client_name: str,
+    environment: str,
+    source_address: str | None,
+    request_id: str,
+) -> IngestResult:
+    """``usage_events_record``'s work, in its transaction: store Hansken's usage events in the
+    chain, each with the grant that covered it when it happened (or its basis: case lead, no grant,
+    unknown user or project), the action as ``hansken.<action>``, the person as actor and the
+    calling client as client. An event id sent before, or twice in this request, is a duplicate and
+    is not stored again. Unknown people and projects are stored all the same (they are evidence)
+    and flagged in ``basis``."""
+    now = timezone.now()
+    # Reads first, outside the chain lock, so the lock is held only for the append itself.
+    roles = _known_usernames({event.user for event in events})
+    cases = managed_cases({event.project_id for event in events})
+    coverable = [i for i, e in enumerate(events) if e.user in roles and e.project_id in cases]
+    grants: dict[int, int | None] = dict(
+        zip(
+            coverable,
+            grant_ids_covering(
+                [
+                    (events[i].user, events[i].project_id, events[i].occurred_at, environment)
+                    for i in coverable
+                ]
+            ),
+            strict=True,
+        )
+    )
+    # Object rows before the chain head, as every service does, so no lock-order deadlock with them.
+    _move_last_access(events, cases)
+
+    # Each row is encoded before the lock (the encoding is most of the chain's cost); only the
+    # sequence number and the hashes are added under it. A repeat within the request is dropped here.
+    shared = client_request_fields(now, client_name, environment, source_address, request_id)
+    encoder = RowEncoder(shared)
+    prepared: list[tuple[uuid.UUID, bytes, bytes, tuple[Any, ...]]] = []
+    first_seen: set[uuid.UUID] = set()
+    for index, event in enumerate(events):
+        if event.event_id in first_seen:
+            continue
+        first_seen.add(event.event_id)
+        grant_id = grants.get(index)
+        if event.user not in roles:
+            basis = Basis.UNKNOWN_USER
+        elif event.project_id not in cases:
+            basis = Basis.UNKNOWN_PROJECT
+        elif grant_id is not None:
+            basis = Basis.GRANT
+        elif event.user in cases[event.project_id].managers:
+            basis = Basis.CASE_LEAD
+        else:
+            basis = Basis.NO_GRANT
+        fields = {
+            **shared,
+            "event_id": event.event_id,
+            "occurred_at": event.occurred_at,
+            "actor": event.user,
+            "actor_role": roles.get(event.user, ""),
+            "action": HANSKEN_ACTION_PREFIX + event.action,
+            "outcome": event.outcome,
+            "project_id": event.project_id,
+            "image_id": event.image_id,
+            "trace_uid": event.trace_uid,
+            "grant_id": grant_id,
+            "basis": basis.value,
+            "details": event.details,
+        }
+        before, after = encoder.parts(fields)
+        fields["details"] = json.dumps(event.details, ensure_ascii=False)
+        prepared.append((event.event_id, before, after, ROW_VALUES(fields)))
+
+    accepted = append_encoded(prepared)
+    return IngestResult(accepted=accepted, duplicates=len(events) - accepted)

@@ -1,0 +1,129 @@
+"""The decisions of a request's checks, in order, at one moment: ``decide_all`` for any checks, and
+``decide_batch``, the batch's short way for items whose answer is remembered."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from authz.api.decision.parsing import (
+    ACTIONS,
+    BATCH_ITEM_FIELDS,
+    CORRELATION_ID_MAX,
+    USERNAME_MAX,
+    parse_check,
+    parse_uuid,
+)
+from authz.cache import fact_cache
+from authz.decisions import Answers, Check, Decision, decide_many
+
+
+def decide_all(
+    checks: list[Check],
+    environment: str,
+    use_cache: bool,
+    now: datetime.datetime | None = None,
+    remember: bool = True,
+) -> list[Decision]:
+    """The decisions of these checks for a client of this environment, in order, at one moment."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    # Answers before facts (the rule: ``authz.cache.FactCache``).
+    answers = fact_cache.answers_for(environment) if use_cache and remember else Answers()
+    if use_cache:
+        try:
+            # Usually every person and case is in the cache already: read its dictionaries as they
+            # are. A miss raises KeyError, and the batch goes again with the missing facts loaded.
+            return decide_many(fact_cache.people, fact_cache.cases, checks, environment, now, today, answers)
+        except KeyError:
+            if remember:
+                answers = fact_cache.answers_for(environment)
+    people, cases = fact_cache.people_and_cases(
+        [c[0][0] for c in checks], [c[0][1] for c in checks], use_cache
+    )
+    return decide_many(people, cases, checks, environment, now, today, answers)
+
+
+# A denied decision with its place in the request and its check: what the audit trail records.
+Denial = tuple[int, Check, Decision]
+
+
+def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[list[Decision], list[str]]:
+    """The decisions of a batch's items and their correlation ids, in order (``denials_of`` gives
+    the denials with their checks, for ``record_denials``).
+
+    The usual item takes a short way: exactly the four fields user, project id, action and
+    correlation id, checked as ``parse_check`` checks them, and a question whose answer is
+    remembered (``authz.decisions.Answers``), found by the project id as sent. An answer is only
+    ever remembered under the canonical text of a project id that was checked, so finding one
+    means that the text sent is that canonical text. (The key is unambiguous: a username has no
+    NUL, and no action ends with another action.) Every other item goes through ``parse_check`` and
+    ``decide_all``, in order, so the first bad item is the one reported, and the short way accepts,
+    refuses and decides exactly what the full way does (tests/test_authz_batch_parsing.py)."""
+    now = timezone.now()
+    timestamp = now.timestamp()
+    # Answers before facts (the rule: ``authz.cache.FactCache``).
+    answers = fact_cache.answers_for(environment) if use_cache else Answers()
+    generation = answers.begin(timestamp)
+    known = answers.decisions
+    decisions: list[Any] = []  # a Decision for each item; None until the full way has decided it
+    correlation_ids: list[str] = []
+    full_way: list[int] = []
+    add_decision, add_correlation_id = decisions.append, correlation_ids.append
+    for index, item in enumerate(items):
+        # Four fields, and these four found: then there is no other field.
+        if type(item) is dict and len(item) == 4:
+            user = item.get("user")
+            action = item.get("action")
+            correlation_id = item.get("correlation_id")
+            project_text = item.get("project_id")
+            if (
+                type(user) is str
+                and type(action) is str
+                and type(correlation_id) is str
+                and type(project_text) is str
+                and action in ACTIONS
+                and 0 < len(user) <= USERNAME_MAX  # is_username, spelled out: this runs per item
+                and len(correlation_id) <= CORRELATION_ID_MAX
+                and user.isprintable()
+                and correlation_id.isprintable()
+            ):
+                decision = known.get(f"{user}\0{project_text}{action}")  # answer_key, spelled out
+                if decision is not None:
+                    add_decision(decision)
+                    add_correlation_id(correlation_id)
+                    continue
+        add_decision(None)
+        add_correlation_id("")
+        full_way.append(index)
+    if full_way:
+        checks = [parse_check(items[index], index, BATCH_ITEM_FIELDS) for index in full_way]
+        decided = decide_all(checks, environment, use_cache, now)
+        for index, check, decision in zip(full_way, checks, decided, strict=True):
+            decisions[index] = decision
+            correlation_ids[index] = check[3]
+    if not answers.still_hold(timestamp, generation):
+        # Another thread of this worker forgot the answers meanwhile, or remembered one that does
+        # not hold at ``now`` (see Answers): all again, the full way, without the memory.
+        checks = [parse_check(item, index, BATCH_ITEM_FIELDS) for index, item in enumerate(items)]
+        return decide_all(checks, environment, use_cache, now, remember=False), [c[3] for c in checks]
+    return decisions, correlation_ids
+
+
+def denials_of(items: list[Any], decisions: list[Decision]) -> list[Denial]:
+    """The denied decisions of a batch that ``decide_batch`` has decided, with their checks. The
+    items are known to be good by then: one with the usual four fields is taken as it is."""
+    denials: list[Denial] = []
+    for index, decision in enumerate(decisions):
+        if not decision.allowed:
+            item = items[index]
+            check: Check
+            if len(item) == 4 and "correlation_id" in item and "trace_uid" not in item:
+                question = (item["user"], parse_uuid(item["project_id"]), item["action"])
+                check = (question, "", None, item["correlation_id"])
+            else:
+                check = parse_check(item, index, BATCH_ITEM_FIELDS)
+            denials.append((index, check, decision))
+    return denials

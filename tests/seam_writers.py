@@ -1,0 +1,623 @@
+"""Every public writer of every app, as the audit-seam test (``tests/test_audit_seam.py``) calls it:
+the one place to register a new service writer.
+
+A writer is found by rule, not by this list: every public function defined in an app's
+``services`` module (or in a module of its ``services`` package), for every app of this project
+(``public_writers``). Each must be in ``WRITES`` (how to call it with the cast, and the audit events
+it leaves, in order) or, when it writes no audit event of its own by design, in ``NOT_SEAM_WRITERS``
+with the reason. ``test_every_public_writer_is_in_the_seam_test`` fails for a writer in neither.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import pkgutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from api_clients import services as client_services
+from api_clients.models import ApiClient, PersonalToken
+from audit import services as audit_services
+from audit.actor import Actor
+from authz import services as authz_services
+from authz.models import AccessRequest, Grant
+from cases import services as case_services
+from cases.models import Case, Dataset
+from people import services as people_services
+from people.models import PersonProposal
+from people.services import proposals as proposal_services
+from retention import services as retention_services
+from retention.models import RemovalTask, RetentionNotice
+from retention.sweep import retention_sweep
+from siem import services as siem_services
+from siem.models import Alert
+from siem.services import AlertSighting
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+
+BY = Actor.command("tests")
+NEW_PROJECT_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
+NEW_IMAGE_ID = uuid.UUID("55555555-5555-4555-8555-555555555555")
+
+
+@dataclass(frozen=True)
+class Write:
+    """One public writer: ``module`` is where it looks up ``audit_record`` (where a failure is
+    injected); ``actions`` the events one call leaves, in order; ``prepare`` makes what it needs."""
+
+    writer: str  # "<module>.<function>", as public_writers names it
+    module: ModuleType
+    actions: tuple[str, ...]
+    write: Callable[[Cast], Any]
+    prepare: Callable[[Cast], None] | None = None
+    actor: str = "command:tests"
+    # False only where the event is the whole change (an opening of the trail is recorded, nothing else).
+    changes_rows: bool = True
+
+
+def second_administrator() -> User:
+    return User.objects.get(username="admin.two")
+
+
+def propose_roles(cast: Cast) -> None:
+    """A second administrator, and a pending change of the engineer's roles proposed by the first."""
+    people_services.person_create(username="admin.two", roles=["administrator"], by=BY)
+    proposal_services.person_roles_propose(
+        person=cast["engineer"], roles=["engineer", "investigator"], proposed_by=cast["administrator"], by=BY
+    )
+
+
+def _case(cast: Cast) -> Case:
+    assert cast.case is not None
+    return cast.case
+
+
+def _grant(cast: Cast) -> Grant:
+    return Grant.objects.get(case=_case(cast), grantee=cast["investigator"])
+
+
+def _make_grant(cast: Cast) -> None:
+    authz_services.grant_create(
+        case=_case(cast),
+        grantee=cast["investigator"],
+        rights=["read", "search"],
+        environments=["production"],
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+        reason="Needed for the investigation",
+        granted_by=cast["case_lead"],
+        by=BY,
+    )
+
+
+def _make_request(cast: Cast) -> None:
+    authz_services.access_request_create(
+        case=_case(cast),
+        requester=cast["investigator"],
+        rights=["read"],
+        valid_until=timezone.now() + datetime.timedelta(days=30),
+        reason="Analysis of the phone",
+        by=BY,
+    )
+
+
+def _expire_client(cast: Cast) -> None:
+    ApiClient.objects.filter(name="hansken_experiment").update(
+        expires_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+
+def _idle_dataset(cast: Cast) -> None:
+    """The cast's dataset, idle for 400 days: the sweep opens a notice on it."""
+    Dataset.objects.filter(pk=cast.dataset.pk).update(
+        imported_at=timezone.now() - datetime.timedelta(days=400)
+    )
+    retention_sweep()
+
+
+def _notice(cast: Cast) -> RetentionNotice:
+    return RetentionNotice.objects.get(dataset=cast.dataset)
+
+
+def _delete_requested(cast: Cast) -> None:
+    _idle_dataset(cast)
+    retention_services.notice_decide(
+        notice=_notice(cast),
+        decision="delete",
+        reason="Case settled",
+        keep_until=None,
+        decided_by=cast["case_lead"],
+        by=BY,
+    )
+
+
+def _sighting() -> AlertSighting:
+    now = timezone.now()
+    return AlertSighting(
+        rule="denials",
+        severity="high",
+        person="investigator",
+        project_id=CASE_PROJECT_ID,
+        window_start=now - datetime.timedelta(minutes=5),
+        window_end=now,
+        first_seen=now - datetime.timedelta(minutes=4),
+        last_seen=now,
+        count=25,
+        first_sequence=None,
+        last_sequence=None,
+        details={"denials": 25},
+    )
+
+
+def _raise_alert(cast: Cast) -> None:
+    siem_services.alert_record(sighting=_sighting())
+
+
+def _override(cast: Cast) -> None:
+    retention_services.policy_set(
+        case=_case(cast),
+        inactivity_days=30,
+        reminder_days=7,
+        escalation_days=14,
+        closure_limit_days=3650,
+        by=BY,
+    )
+
+
+WRITES: list[Write] = [
+    # cases
+    Write(
+        "cases.services.case_create",
+        case_services,
+        ("case.created",),
+        lambda cast: case_services.case_create(
+            project_id=NEW_PROJECT_ID,
+            case_number="NFI-2026-0100",
+            title="Operation Osprey",
+            case_lead=cast["other_case_lead"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "cases.services.case_add_deputy",
+        case_services,
+        ("case.deputy_added",),
+        lambda cast: case_services.case_add_deputy(case=_case(cast), deputy=cast["other_case_lead"], by=BY),
+    ),
+    Write(
+        "cases.services.case_remove_deputy",
+        case_services,
+        ("case.deputy_removed",),
+        lambda cast: case_services.case_remove_deputy(case=_case(cast), deputy=cast["deputy"], by=BY),
+    ),
+    Write(
+        "cases.services.case_change_deputy",
+        case_services,
+        ("case.deputy_changed",),
+        lambda cast: case_services.case_change_deputy(
+            case=_case(cast),
+            deputy=cast["deputy"],
+            valid_until=timezone.now() + datetime.timedelta(days=7),
+            reason="until the hearing",
+            by=BY,
+        ),
+    ),
+    Write(
+        "cases.services.deputyships_end",
+        case_services,
+        ("case.deputy_removed",),
+        lambda cast: case_services.deputyships_end(person=cast["deputy"], by=BY, reason="left"),
+    ),
+    Write(
+        "cases.services.case_set_status",
+        case_services,
+        ("case.status_changed",),
+        lambda cast: case_services.case_set_status(
+            case=_case(cast), status="closed", reason="Investigation finished", by=BY
+        ),
+    ),
+    Write(
+        "cases.services.dataset_register",
+        case_services,
+        ("dataset.registered",),
+        lambda cast: case_services.dataset_register(
+            case=_case(cast),
+            image_id=NEW_IMAGE_ID,
+            description="Phone image",
+            delivered_by="Police unit North",
+            imported_at=None,
+            environments=["production", "experiment"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "cases.services.dataset_report_last_access",
+        case_services,
+        ("dataset.last_access_reported",),
+        lambda cast: case_services.dataset_report_last_access(
+            dataset=Dataset.objects.select_related("case").get(image_id=IMAGE_ID),
+            last_accessed_at=timezone.now() - datetime.timedelta(hours=1),
+            by=BY,
+        ),
+    ),
+    # people: four eyes
+    Write(
+        "people.services.proposals.person_create_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_create_propose(
+            username="newlead",
+            roles=["case_lead"],
+            proposed_by=cast["administrator"],
+            by=BY,
+            reason="new lead",
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_roles_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_roles_propose(
+            person=cast["engineer"],
+            roles=["engineer", "investigator"],
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_screening_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_screening_propose(
+            person=cast["engineer"],
+            valid_until=datetime.date(2030, 1, 1),
+            reference="S-1",
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_proposal_approve",
+        proposal_services,
+        ("person.change_approved", "person.roles_changed"),
+        lambda cast: proposal_services.person_proposal_approve(
+            proposal=PersonProposal.objects.get(), approved_by=second_administrator(), by=BY
+        ),
+        prepare=lambda cast: propose_roles(cast),
+    ),
+    Write(
+        "people.services.proposals.person_proposal_reject",
+        proposal_services,
+        ("person.change_rejected",),
+        lambda cast: proposal_services.person_proposal_reject(
+            proposal=PersonProposal.objects.get(), rejected_by=second_administrator(), by=BY, note="no"
+        ),
+        prepare=lambda cast: propose_roles(cast),
+    ),
+    # people
+    Write(
+        "people.services.person_create",
+        people_services,
+        ("person.created",),
+        lambda cast: people_services.person_create(
+            username="newcomer", roles=["investigator"], password="Amber-Kite-Lantern-47", by=BY
+        ),
+    ),
+    Write(
+        "people.services.person_set_roles",
+        people_services,
+        ("person.roles_changed",),
+        lambda cast: people_services.person_set_roles(
+            person=cast["investigator"], roles=["investigator", "engineer"], by=BY
+        ),
+    ),
+    Write(
+        "people.services.person_set_screening",
+        people_services,
+        ("person.screening_changed",),
+        lambda cast: people_services.person_set_screening(
+            person=cast["investigator"], valid_until=datetime.date(2030, 1, 1), reference="AIVD-1", by=BY
+        ),
+    ),
+    Write(
+        "people.services.person_deactivate",
+        people_services,
+        ("person.deactivated",),
+        lambda cast: people_services.person_deactivate(person=cast["investigator"], reason="left", by=BY),
+    ),
+    Write(
+        "people.services.person_reactivate",
+        people_services,
+        ("person.reactivated",),
+        lambda cast: people_services.person_reactivate(person=cast["investigator"], reason="back", by=BY),
+        prepare=lambda cast: people_services.person_deactivate(
+            person=cast["investigator"], reason="left", by=BY
+        ),
+    ),
+    Write(
+        "people.services.person_update_details",
+        people_services,
+        ("person.details_changed",),
+        lambda cast: people_services.person_update_details(
+            person=cast["investigator"],
+            first_name="Iris",
+            last_name="Visser",
+            email="iris.visser@nfi.example",
+            employee_number="E-1001",
+            by=BY,
+        ),
+    ),
+    Write(
+        "people.services.person_set_password",
+        people_services,
+        ("person.password_changed",),
+        lambda cast: people_services.person_set_password(
+            person=cast["investigator"], password="Cobalt-Heron-Violin-82", by=BY
+        ),
+    ),
+    # api clients and tokens
+    Write(
+        "api_clients.services.api_client_create",
+        client_services,
+        ("api_client.created",),
+        lambda cast: client_services.api_client_create(
+            name="ci", environment="test", scopes=["cases:write"], by=BY
+        ),
+    ),
+    Write(
+        "api_clients.services.personal_token_create",
+        client_services,
+        ("personal_token.created",),
+        lambda cast: client_services.personal_token_create(person=cast["engineer"], by=BY),
+    ),
+    Write(
+        "api_clients.services.expire_tokens",
+        client_services,
+        ("api_token.expired",),
+        lambda cast: client_services.expire_tokens(),
+        prepare=_expire_client,
+        actor="system:expire_tokens",
+    ),
+    Write(
+        "api_clients.services.api_client_deactivate",
+        client_services,
+        ("api_client.deactivated",),
+        lambda cast: client_services.api_client_deactivate(
+            client=ApiClient.objects.get(name="hansken_experiment"), by=BY, reason="replaced"
+        ),
+    ),
+    Write(
+        "api_clients.services.personal_token_revoke",
+        client_services,
+        ("personal_token.revoked",),
+        lambda cast: client_services.personal_token_revoke(
+            token=PersonalToken.objects.get(user=cast["engineer"]), by=BY, reason="leaked"
+        ),
+    ),
+    # grants and access requests
+    Write(
+        "authz.services.grant_create",
+        authz_services,
+        ("grant.created",),
+        _make_grant,
+    ),
+    Write(
+        "authz.services.grant_change",
+        authz_services,
+        ("grant.changed",),
+        lambda cast: authz_services.grant_change(
+            grant=_grant(cast),
+            rights=["read"],
+            reason="No search needed",
+            changed_by=cast["case_lead"],
+            by=BY,
+        ),
+        prepare=_make_grant,
+    ),
+    Write(
+        "authz.services.grant_revoke",
+        authz_services,
+        ("grant.revoked",),
+        lambda cast: authz_services.grant_revoke(
+            grant=_grant(cast), reason="Work finished", revoked_by=cast["case_lead"], by=BY
+        ),
+        prepare=_make_grant,
+    ),
+    Write(
+        "authz.services.case_sign_off",
+        authz_services,
+        ("grant.revoked", "case.person_signed_off"),
+        lambda cast: authz_services.case_sign_off(
+            case=_case(cast),
+            person=cast["investigator"],
+            reason="Left the team",
+            signed_off_by=cast["case_lead"],
+            by=BY,
+        ),
+        prepare=_make_grant,
+    ),
+    Write(
+        "authz.services.grants_revoke_all_of_person",
+        authz_services,
+        ("grant.revoked",),
+        lambda cast: authz_services.grants_revoke_all_of_person(
+            person=cast["investigator"], reason="left", by=BY
+        ),
+        prepare=_make_grant,
+    ),
+    Write(
+        "authz.services.grants_record_expiries",
+        authz_services,
+        ("grant.expired",),
+        lambda cast: authz_services.grants_record_expiries(now=timezone.now() + datetime.timedelta(days=60)),
+        prepare=_make_grant,
+        actor="system:grant_expiry",
+    ),
+    Write(
+        "authz.services.access_request_create",
+        authz_services,
+        ("access_request.created",),
+        _make_request,
+    ),
+    Write(
+        "authz.services.access_request_approve",
+        authz_services,
+        ("grant.created", "access_request.approved"),
+        lambda cast: authz_services.access_request_approve(
+            access_request=AccessRequest.objects.get(requester=cast["investigator"]),
+            approved_by=cast["case_lead"],
+            by=BY,
+        ),
+        prepare=_make_request,
+    ),
+    Write(
+        "authz.services.access_request_reject",
+        authz_services,
+        ("access_request.rejected",),
+        lambda cast: authz_services.access_request_reject(
+            access_request=AccessRequest.objects.get(requester=cast["investigator"]),
+            rejected_by=cast["case_lead"],
+            note="Not needed for your task",
+            by=BY,
+        ),
+        prepare=_make_request,
+    ),
+    # retention
+    Write(
+        "retention.services.policy_set",
+        retention_services,
+        ("retention_policy.set",),
+        _override,
+    ),
+    Write(
+        "retention.services.policy_override_remove",
+        retention_services,
+        ("retention_policy.override_removed",),
+        lambda cast: retention_services.policy_override_remove(case=_case(cast), by=BY),
+        prepare=_override,
+    ),
+    Write(
+        "retention.services.notice_decide",
+        retention_services,
+        ("retention_notice.kept",),
+        lambda cast: retention_services.notice_decide(
+            notice=_notice(cast),
+            decision="keep",
+            reason="Appeal pending",
+            keep_until=timezone.localdate() + datetime.timedelta(days=30),
+            decided_by=cast["case_lead"],
+            by=BY,
+        ),
+        prepare=_idle_dataset,
+    ),
+    Write(
+        "retention.services.removal_confirm",
+        retention_services,
+        ("removal_task.confirmed", "dataset.deleted"),
+        lambda cast: retention_services.removal_confirm(
+            task=RemovalTask.objects.get(dataset=cast.dataset),
+            environment="production",
+            removed_at=timezone.now(),
+            reference="CHG-7",
+            confirmed_by=cast["operator"],
+            by=BY,
+        ),
+        prepare=_delete_requested,
+    ),
+    # monitoring
+    Write(
+        "siem.services.alert_record",
+        siem_services,
+        ("monitoring.alert_raised",),
+        lambda cast: siem_services.alert_record(sighting=_sighting()),
+        actor="system:monitoring",
+    ),
+    Write(
+        "siem.services.alert_acknowledge",
+        siem_services,
+        ("monitoring.alert_acknowledged",),
+        lambda cast: siem_services.alert_acknowledge(
+            alert_id=Alert.objects.get().pk,
+            person=cast["privacy_officer"],
+            note="Checked with the lead",
+            by=BY,
+        ),
+        prepare=_raise_alert,
+    ),
+    # the trail's own review writer
+    Write(
+        "audit.services.audit_opened",
+        audit_services,
+        ("audit.viewed",),
+        lambda cast: audit_services.audit_opened(by=BY, view="events", filters={"user": "investigator"}),
+        changes_rows=False,
+    ),
+]
+
+# Public functions of services modules that are not seam writers, each with the reason. Keep this
+# short: a writer that changes anything a court may ask about belongs in WRITES.
+NOT_SEAM_WRITERS: dict[str, str] = {
+    "people.services.needs_four_eyes": "says whether a new person's roles need a second administrator",
+    "api_clients.services.api_client_clean_terms": "checks a client's terms; writes nothing",
+    "audit.services.model_change_event_id": "computes an event id; writes nothing",
+    "audit.services.audit_record": "the trail's writer itself (every WRITES entry goes through it)",
+    "audit.services.audit_record_many": "the trail's writer itself, for several events (test_audit_chain)",
+    "audit.services.audit_record_client_events": (
+        "the trail's writer for a machine client's events: its events are the change "
+        "(test_audit_client_events, test_authz_denial_trail)"
+    ),
+    "audit.services.usage_events_record": "Hansken's usage events: they are the change (test_audit_api)",
+    "audit.services.model_changes_record": "auditlog diffs: they are the change (test_audit_model_changes)",
+    "audit.services.checkpoint_write": "anchors the chain; its record is the checkpoint (test_audit_chain)",
+    "audit.services.verification_failed": "a broken chain: the event is the change (test_audit_chain)",
+    "audit.services.verification_run": "verifies; writes only through verification_failed",
+    "authz.services.grants_notify_ending_soon": "notifications to people, not a change of rights or data",
+    "notifications.services.notify": "a notification; the writer that caused it records the cause",
+    "notifications.services.notification_mark_read": "a person marks their own notification as read",
+}
+
+
+def _project_apps() -> list[str]:
+    """The labels' modules of this project's own apps (not Django's or a library's)."""
+    root = Path(settings.BASE_DIR).resolve()
+    return [
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(root) and ".venv" not in Path(config.path).parts
+    ]
+
+
+def _services_modules(app: str) -> list[ModuleType]:
+    try:
+        module = importlib.import_module(f"{app}.services")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{app}.services":
+            raise
+        return []
+    modules = [module]
+    if hasattr(module, "__path__"):  # a services package: every module in it
+        modules += [
+            importlib.import_module(info.name)
+            for info in pkgutil.walk_packages(module.__path__, f"{module.__name__}.")
+        ]
+    return modules
+
+
+def public_writers() -> set[str]:
+    """Every public function defined in the services of this project's apps, as ``module.name``."""
+    found: set[str] = set()
+    for app in _project_apps():
+        for module in _services_modules(app):
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if not name.startswith("_") and function.__module__ == module.__name__:
+                    found.add(f"{module.__name__}.{name}")
+    return found
