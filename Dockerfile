@@ -42,15 +42,18 @@ RUN pip install --no-deps . \
        DATABASE_URL=sqlite:////tmp/build.sqlite3 \
        python manage.py collectstatic --noinput --verbosity 0 \
     && rm -f /tmp/build.sqlite3 \
-    # Beat keeps its schedule here (a named volume in docker-compose.yml); the app user owns it.
-    && mkdir -p /app/data/beat \
-    && chown hansken:hansken /app/data/beat
+    # Beat keeps its schedule here, and web and worker the audit checkpoint file (named volumes in
+    # docker-compose.yml; a new volume takes the owner and mode of the directory it is mounted on).
+    # The app user owns both; the checkpoint file's directory is closed to everyone else.
+    && mkdir -p /app/data/beat /app/data/checkpoints \
+    && chown hansken:hansken /app/data/beat /app/data/checkpoints \
+    && chmod 0750 /app/data/checkpoints
 
 USER hansken
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "hansken_governance.healthcheck", "web"]
+    CMD ["python", "-m", "tools.healthcheck", "web"]
 
 CMD ["gunicorn", "hansken_governance.wsgi", \
      "--bind", "0.0.0.0:8000", \

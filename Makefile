@@ -20,7 +20,7 @@ install: $(STAMP)
 # Web (gunicorn), Celery worker and Celery beat on http://127.0.0.1:8000; Ctrl-C stops all three.
 # Embedded default (SQLite + filesystem broker in ./data) unless DATABASE_URL / REDIS_URL are set.
 run: install
-	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m hansken_governance.run_all
+	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m tools.run_all
 
 # The whole suite plus ruff, mypy and makemigrations --check. Against DATABASE_URL / REDIS_URL when set.
 test: install lint typecheck migrations-check pytest

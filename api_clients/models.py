@@ -1,3 +1,6 @@
+"""Machine clients (one per Hansken environment or CI system) and people's personal tokens; only a
+digest of each token is stored."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,3 +1,5 @@
+"""The scopes a machine client may hold, as the contract names them."""
+
 from django.db import models
 
 

@@ -1,3 +1,5 @@
+"""Periodic task: deactivate the tokens that have run out (``api_clients.services.expire_tokens``)."""
+
 from celery import shared_task
 
 from api_clients import services

@@ -49,6 +49,16 @@ _UUID = uuid.UUID
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def canonical_json(value: Any) -> str:
+    """A value as the canonical encoding writes it (nested keys sorted, no whitespace)."""
+    return _ENCODER.encode(value)
+
+
+def canonical_time(value: datetime.datetime) -> str:
+    """A time as the chain encodes it: UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``."""
+    return str(_canonical_value(value))
+
+
 def _canonical_value(value: Any) -> Any:
     """Times as UTC ``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UUIDs as text, the rest as it is."""
     if isinstance(value, _DATETIME):

@@ -1,3 +1,6 @@
+"""The audit trail's tables: the chained events, the chain head that every writer locks, and the
+checkpoints."""
+
 from __future__ import annotations
 
 import uuid

@@ -26,6 +26,7 @@ from audit.ingest import IngestResult, usage_events_ingest
 from audit.models import AuditEvent, ChainCheckpoint, ChainHead, Outcome
 from audit.usage import UsageEvent
 from audit.verify import VerificationResult, verify_chain
+from cases.models import Case, Dataset
 
 log = logging.getLogger(__name__)
 
@@ -258,8 +259,6 @@ def model_changes_record(
 
 
 def _project_of(model: str, object_pk: str) -> uuid.UUID | None:
-    from cases.models import Case, Dataset
-
     if model == "cases.case":
         return Case.objects.filter(pk=object_pk).values_list("project_id", flat=True).first()
     if model == "cases.dataset":

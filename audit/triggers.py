@@ -4,24 +4,28 @@ On PostgreSQL, triggers refuse UPDATE, DELETE and TRUNCATE of the audit trail
 (``audit_auditevent``) and of the checkpoints (``audit_chaincheckpoint``), and DELETE and TRUNCATE
 of the chain head (``audit_chainhead``, whose one row every writer updates). On SQLite, triggers
 refuse UPDATE and DELETE of the trail and the checkpoints, and DELETE of the chain head (SQLite has
-no TRUNCATE). The ORM, the admin, a shell and a stray migration all meet the same refusal.
+no TRUNCATE). On both, the chain head only moves forward: an UPDATE that lowers its sequence, or
+changes its hash without raising the sequence, is refused. The ORM, the admin, a shell and a stray
+migration all meet the same refusal.
 
-**The purge door.** Rows may only ever leave through the retention purge (its own issue), which
-must leave a verifiable anchor: a checkpoint at the last purged sequence, so that ``audit_verify``
-can start the chain there. The door opens DELETE only, never UPDATE, and only for one transaction:
+**The purge door.** Rows leave only through the retention purge, which leaves a purge event naming
+its anchor (``audit.verify``). The door opens DELETE only, never UPDATE, and only for one
+transaction:
 
-- PostgreSQL: ``SET LOCAL hansken.audit_purge = 'on'`` inside the purge's transaction; the
-  setting ends with the transaction.
+- PostgreSQL: ``hansken.audit_purge = 'on'`` for the transaction, *and* the session's current role
+  is the table's owner. The runtime role is not the owner (``audit.pg_privileges``), so it cannot
+  open the door; the retention purge runs inside the owner's ``SECURITY DEFINER`` function
+  (``audit.pg_purge``), where the current role is the owner.
 - SQLite: a row in the table ``audit_purge_door`` while the purge's transaction runs; the purge
-  deletes it again before committing.
+  deletes it again before committing. SQLite has no roles: whoever can write the file can do
+  anything, so there the door, like every trigger, stops accidents only.
 
 TRUNCATE stays refused on PostgreSQL unless the table is already empty (then it removes nothing;
 Django's test runner flushes every table between transactional tests, after ``tests`` emptied the
-trail through the door).
+trail through the door as the owner).
 
-These triggers stop accidents and the application's own role, not the table owner or a superuser,
-who can disable triggers: that is what the hash chain and the checkpoints kept outside the database
-are for (FIELD_NOTES). In production, the application's role should not own the tables.
+These triggers stop accidents and the runtime role, not the table owner or a superuser, who can
+disable them: that is what the hash chain and the checkpoints kept outside the database are for.
 
 ``install`` is idempotent. The migration calls it, and so does every ``migrate`` (``post_migrate``),
 because on SQLite a later migration that rebuilds the table would silently drop its triggers.
@@ -43,8 +47,11 @@ CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql 
 DECLARE
     has_rows boolean;
 BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('hansken.audit_purge', true) = 'on' THEN
-        RETURN OLD;  -- the retention purge's door (see audit.triggers)
+    -- The retention purge's door (see audit.triggers): open only to the table's owner, i.e. inside
+    -- the owner's SECURITY DEFINER purge function; the runtime role may set the flag to no avail.
+    IF TG_OP = 'DELETE' AND current_setting('hansken.audit_purge', true) = 'on'
+        AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE') THEN
+        RETURN OLD;
     END IF;
     IF TG_OP = 'TRUNCATE' THEN
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.%I)', TG_TABLE_SCHEMA, TG_TABLE_NAME) INTO has_rows;
@@ -57,6 +64,21 @@ BEGIN
 END;
 $$;
 """
+
+# Called only when the trigger's WHEN clause (``HEAD_BACKWARDS``) holds, so a writer moving the head
+# forward pays for a comparison, not for a PL/pgSQL call.
+_PG_HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit rows are append-only: the chain head only moves forward (% to % refused)',
+        OLD.sequence, NEW.sequence USING ERRCODE = 'integrity_constraint_violation';
+END;
+$$;
+"""
+HEAD_BACKWARDS = (
+    "NEW.id <> OLD.id OR NEW.sequence < OLD.sequence "
+    "OR (NEW.sequence = OLD.sequence AND NEW.hash <> OLD.hash)"
+)
 
 
 def _pg_statements() -> list[str]:
@@ -71,6 +93,10 @@ def _pg_statements() -> list[str]:
             "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()",
         ]
     statements += [
+        _PG_HEAD_FUNCTION,
+        f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only ON {HEAD_TABLE}",
+        f"CREATE TRIGGER {HEAD_TABLE}_forward_only BEFORE UPDATE ON {HEAD_TABLE} "
+        f"FOR EACH ROW WHEN ({HEAD_BACKWARDS}) EXECUTE FUNCTION audit_head_forward_only()",
         f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_delete ON {HEAD_TABLE}",
         f"CREATE TRIGGER {HEAD_TABLE}_no_delete BEFORE DELETE ON {HEAD_TABLE} "
         "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
@@ -91,10 +117,13 @@ def _sqlite_statements() -> list[str]:
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} {door_closed} "
             f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE on {table} refused'); END",
         ]
-    statements.append(
+    statements += [
         f"CREATE TRIGGER IF NOT EXISTS {HEAD_TABLE}_no_delete BEFORE DELETE ON {HEAD_TABLE} {door_closed} "
-        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE on {HEAD_TABLE} refused'); END"
-    )
+        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE on {HEAD_TABLE} refused'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {HEAD_TABLE}_forward_only BEFORE UPDATE ON {HEAD_TABLE} "
+        f"WHEN {HEAD_BACKWARDS} "
+        f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}: the chain head only moves forward'); END",
+    ]
     return statements
 
 
@@ -120,12 +149,15 @@ def remove(connection: Any) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
             cursor.execute(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_delete ON {HEAD_TABLE}")
             cursor.execute(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_truncate ON {HEAD_TABLE}")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only ON {HEAD_TABLE}")
             cursor.execute("DROP FUNCTION IF EXISTS audit_append_only()")
+            cursor.execute("DROP FUNCTION IF EXISTS audit_head_forward_only()")
         elif connection.vendor == "sqlite":
             for table in APPEND_ONLY_TABLES:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
                 cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
             cursor.execute(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_delete")
+            cursor.execute(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only")
             cursor.execute(f"DROP TABLE IF EXISTS {SQLITE_DOOR_TABLE}")
 
 

@@ -8,7 +8,9 @@ What each kind of tampering looks like here (``tests/test_audit_chain.py`` does 
   or a row beyond the chain head;
 - two rows swapped: the first of them has a prev_hash that is not its predecessor's hash;
 - the tail cut off: the chain ends before the chain head, or before the newest checkpoint;
-- the whole chain recomputed after a change: a row's hash differs from a checkpoint's.
+- the whole chain recomputed after a change: a row's hash differs from a checkpoint's;
+- the oldest rows removed: a missing prefix is accepted only where a retained purge event names that
+  exact anchor and its age (``_anchor``); otherwise it is reported at sequence 1.
 
 Rows are read in keyset pages on the primary key (``sequence > last ORDER BY sequence LIMIT n``),
 so memory stays bounded at any size, each query is short, and no long transaction or server-side
@@ -18,15 +20,18 @@ cursor is held open (PostgreSQL materialises a WITH HOLD cursor in full). Commit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 
 from audit import checkpoints
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
-from audit.models import AuditEvent, ChainCheckpoint, ChainHead
+from audit.models import AuditEvent, ChainCheckpoint, ChainHead, Outcome
+from retention.actions import AUDIT_PURGED
 
 PAGE = 5_000
 _N = len(CHAINED_FIELDS)
@@ -165,16 +170,65 @@ def verify_chain(
 
 def _anchor(marks: dict[int, _Checkpoint]) -> tuple[int, str]:
     """Where the chain starts: at the genesis, or — after the retention purge has removed the oldest
-    rows — at the checkpoint the purge left at the last removed sequence."""
+    rows — at the anchor a retained purge event names. A missing prefix is accepted only where a
+    successful ``audit.purged`` event after it names that exact anchor (its sequence and hash) and an
+    age that allowed its removal: the anchor occurred and was recorded before the event's cut-off,
+    the cut-off is no later than the event's own time minus its period, and that period is not shorter than
+    ``HG_AUDIT_RETENTION_DAYS``. The event itself is a row of the chain verified after the anchor."""
     first = AuditEvent.objects.order_by("sequence").values_list("sequence", "prev_hash").first()
     if first is None or first[0] == 1:
         return (0, GENESIS_HASH)
-    mark = marks.get(first[0] - 1)
-    if mark is None or mark.hash != first[1]:
-        raise _Broken(
-            1, f"rows 1 to {first[0] - 1} are missing and no checkpoint anchors sequence {first[0]}"
+    anchor = first[0] - 1
+    event = (
+        AuditEvent.objects.filter(
+            action=AUDIT_PURGED,
+            outcome=Outcome.SUCCESS,
+            sequence__gt=anchor,
+            details__anchor_sequence=anchor,
         )
-    return (first[0] - 1, mark.hash)
+        .order_by("-sequence")
+        .values("sequence", "recorded_at", "details")
+        .first()
+    )
+    if event is None:
+        raise _Broken(
+            1, f"rows 1 to {anchor} are missing and no retained purge event names an anchor at {anchor}"
+        )
+    problem = _purge_event_problem(event, first[1])
+    if problem:
+        raise _Broken(
+            1, f"rows 1 to {anchor} are missing and the purge event at sequence {event['sequence']} {problem}"
+        )
+    mark = marks.get(anchor)
+    if mark is not None and mark.hash != first[1]:
+        raise _Broken(
+            first[0],
+            f"its prev_hash differs from the checkpoint of {mark.created_at} ({mark.source}) at {anchor}",
+        )
+    return (anchor, first[1])
+
+
+def _purge_event_problem(event: Mapping[str, Any], anchor_hash: str) -> str:
+    """Why a purge event does not justify removing the rows up to its anchor, or ""."""
+    details = event["details"] if isinstance(event["details"], dict) else {}
+    if details.get("anchor_hash") != anchor_hash:
+        return "names another hash for the anchor"
+    try:
+        days = int(details["retention_days"])
+        cutoff = datetime.datetime.fromisoformat(details["cutoff"])
+        occurred = datetime.datetime.fromisoformat(details["anchor_occurred_at"])
+        recorded = datetime.datetime.fromisoformat(details["anchor_recorded_at"])
+    except (KeyError, TypeError, ValueError):
+        return "does not name the anchor's age"
+    # (Not later: the purge may take its cut-off a moment before it records itself.)
+    if cutoff > event["recorded_at"] - datetime.timedelta(days=days):
+        return "names a cut-off later than its own time minus its period"
+    minimum = int(getattr(settings, "HG_AUDIT_RETENTION_DAYS", 1))
+    if days < minimum:
+        return f"names a period of {days} days, shorter than the {minimum} days in force"
+    if not (occurred < cutoff and recorded < cutoff):
+        return "names an anchor younger than its cut-off"
+    return ""
 
 
 def _check_head(head: tuple[int, str], last: int, previous: str) -> None:

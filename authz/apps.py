@@ -1,3 +1,5 @@
+"""Django app configuration of grants and decisions: connects the cache-invalidation signals."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,28 +1,31 @@
-"""The in-process cache of decision facts, kept exact by a change log in Redis.
+"""The in-process cache of decision facts, kept exact by PostgreSQL and, fast, by Redis.
 
 Each worker holds the facts of people (with all their grants and deputyships), cases (with their
-datasets) and API clients. Two things in Redis keep every worker honest:
+datasets) and API clients. A change reaches every worker in two ways, both before the next decision:
 
-- the **epoch**, a random token: when it changes (or Redis lost it), a worker drops everything;
-- the **change log**, a list of entity keys (``p:<username>``, ``c:<project id>``): a change to one
-  person or case appends its key, and each worker drops just those entries.
+- **the change feed** (``authz.change_feed``): the writer's transaction sends ``NOTIFY`` with the keys
+  it changed (``p:<username>``, ``c:<project id>``); PostgreSQL delivers it when, and only when, that
+  transaction commits, to the listening connection each worker reads (without a round trip) before
+  every decision. Nothing that happens to Redis or to the writer after the commit can lose it.
+- **Redis**: an **epoch** (a random token: when it changes, or Redis lost it, a worker drops
+  everything) and a **change log** (a list of the same keys), appended by the writer right after its
+  commit and read by every decision in one pipelined round trip. The writer's answer leaves only after
+  that append, so once a revoke has been answered, no worker decides from the facts before it; the
+  feed alone leaves the short time PostgreSQL takes to pass a notification on (see docs/).
 
-Every decision reads both in one round trip (a pipeline) before it looks at any fact, so a revoke, a
-deactivation or a narrowed grant is honoured by the very next decision in every worker, while a
-change to one person does not make every worker reload everyone. Writers append before their
-transaction commits and again after it (``invalidate``), so a worker that reloads in between sees the
-second entry. Expiry and lapsed screening need no invalidation: the facts hold the dates and every
-decision compares them with the clock.
-
-A worker with a fresh epoch loads all facts in one go (a handful of queries over the whole tables)
-when ``HG_AUTHZ_PRELOAD`` is on, so it never pays a cold query per person later.
+A worker **starts over** (drops every fact and answer, and with ``HG_AUTHZ_PRELOAD`` loads all facts
+in one go) whenever it cannot know what it missed: a new epoch; its Redis connection was made anew
+(Redis restarted or the socket failed: redis-py reconnects silently, so a connect hook counts it); the
+change log is shorter than what it has read (Redis restarted from an older append-only file); its
+listening connection was made anew; a notification names everything; or its facts are older than
+``HG_AUTHZ_CACHE_MAX_AGE``. Expiry and lapsed screening need no invalidation: the facts hold the dates
+and every decision compares them with the clock.
 
 Failure modes, all fail-closed:
-- Redis unreachable (or not configured, as in the embedded default): no cache; facts come straight
-  from the database for every decision.
+- Redis unreachable, or no change feed (SQLite, as in the embedded default; the database refusing the
+  listener): no cache; facts come straight from the database for every decision, and the cached ones
+  are dropped, so the cache is used again only after a start over.
 - Database unreachable: loading raises, and the caller answers with an error, never ``allowed``.
-- A writer that cannot reach Redis while readers can (a partition): workers drop all facts at least
-  every ``HG_AUTHZ_CACHE_MAX_AGE`` seconds, which bounds that rare case.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import transaction
 
+from authz.change_feed import EVERYTHING, change_feed, notify
 from authz.decisions import Answers, CaseFacts, PersonFacts
 from authz.facts import load_cases, load_people
 
@@ -53,6 +57,17 @@ V = TypeVar("V")
 
 _redis_lock = threading.Lock()
 _redis_clients: dict[str, Any] = {}
+# Connections made to Redis by this process (see ``_counted_connect``).
+_redis_connects = 0
+
+
+def _counted_connect(connection: Any) -> None:
+    """redis-py calls this on every new connection, also when it silently reconnects after a failure
+    or a Redis restart. A worker whose count moved cannot know what it missed meanwhile (a publish
+    that failed, a log restored from an older file), so it starts over."""
+    global _redis_connects
+    connection.on_connect()
+    _redis_connects += 1
 
 
 def _redis() -> Any:
@@ -66,7 +81,13 @@ def _redis() -> Any:
 
             # Short timeouts: a hung Redis must not hang decisions; they fall back to the database.
             client = _redis_clients.setdefault(
-                url, redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+                url,
+                redis.Redis.from_url(
+                    url,
+                    socket_connect_timeout=0.5,
+                    socket_timeout=0.5,
+                    redis_connect_func=_counted_connect,
+                ),
             )
     return client
 
@@ -80,7 +101,7 @@ def case_key(project_id: Any) -> str:
 
 
 def _publish(keys: tuple[str, ...]) -> None:
-    # This process's own cache first, whatever Redis says.
+    """After the commit: this process's own cache, then Redis's change log (the fast path)."""
     fact_cache.forget(keys)
     client = _redis()
     if client is None:
@@ -93,17 +114,24 @@ def _publish(keys: tuple[str, ...]) -> None:
         else:
             client.set(EPOCH_KEY, uuid.uuid4().hex)
     except Exception:
+        # The change feed carries it all the same (it was sent in the committed transaction).
         log.exception("Could not publish an authorisation change to Redis")
 
 
 def invalidate(*, people: Iterable[str] = (), cases: Iterable[Any] = ()) -> None:
-    """Call from any service (or signal) whose change can alter a decision, inside its transaction.
-    Name the people (usernames) and cases (project ids) it touches; with neither, every worker drops
-    everything (for rare, broad changes)."""
+    """Call from any service whose change can alter a decision, inside its transaction, once per
+    change. Name the people (usernames) and cases (project ids) it touches; with neither, every
+    worker drops everything (for rare, broad changes).
+
+    The keys go out in the transaction (``NOTIFY``: delivered at commit, or never) and to Redis once
+    it has committed. Outside a transaction the change has committed already: both go out at once."""
     keys = tuple([person_key(u) for u in people] + [case_key(p) for p in cases])
-    _publish(keys)
+    fact_cache.forget(keys)  # this process at once (a reload before the commit is dropped again after)
+    notify(keys)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _publish(keys))
+    else:
+        _publish(keys)
 
 
 class FactCache:
@@ -119,15 +147,19 @@ class FactCache:
     - Within a request, another thread may forget or add answers: ``Answers.begin`` and
       ``Answers.still_hold`` detect it, and the request is decided again without remembered answers.
     - A worker starts over (drops every fact and answer and, with ``HG_AUTHZ_PRELOAD``, loads every
-      fact again) when the epoch in Redis is new (a broad change, a cut log, or Redis that lost it)
-      or its facts are older than ``HG_AUTHZ_CACHE_MAX_AGE``; a change to one person or case drops
-      just that entry and every answer.
-    - Without the cache (no Redis), answers are remembered within one request only.
+      fact again) whenever it cannot know what it missed (the list in the module docstring: a new
+      epoch, Redis reconnected, a shorter log, a new listener, a broad change, the maximum age); a
+      change to one person or case drops just that entry and every answer.
+    - Without the cache (no Redis, or no change feed: SQLite), answers are remembered within one
+      request only.
     """
 
     def __init__(self) -> None:
         self.epoch: str | None = None
         self.offset = 0
+        # What this cache was loaded under: the Redis connections and the feed's generation then.
+        self.redis_connects = -1
+        self.feed_generation = -1
         self.loaded_at = 0.0
         self.people: dict[str, PersonFacts | None] = {}
         self.cases: dict[str, CaseFacts | None] = {}
@@ -164,36 +196,63 @@ class FactCache:
             self.answers = {}
 
     def sync(self) -> bool:
-        """Bring the cache in line with Redis; False means: do not use the cache for this request."""
+        """Bring the cache in line with the change feed and Redis; False means: do not use the cache
+        for this request (and it is dropped, so that it is used again only after a start over)."""
         client = _redis()
-        if client is None:
+        feed = change_feed.poll() if client is not None else None
+        if feed is None or client is None:
+            self._lost_sight()
             return False
         try:
-            # One round trip, no MULTI: the epoch and the part of the log this worker has not seen.
-            epoch, changes = (
-                client.pipeline(transaction=False).get(EPOCH_KEY).lrange(LOG_KEY, self.offset, -1).execute()
+            # One round trip, no MULTI: the epoch, the log's length and the part of the log this
+            # worker has not read.
+            epoch, length, changes = (
+                client.pipeline(transaction=False)
+                .get(EPOCH_KEY)
+                .llen(LOG_KEY)
+                .lrange(LOG_KEY, self.offset, -1)
+                .execute()
             )
             if epoch is None:
                 # Redis restarted empty: start a fresh epoch, so no worker can match an old one.
                 client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)
                 epoch = client.get(EPOCH_KEY)
-            epoch = epoch.decode() if isinstance(epoch, bytes) else epoch
-            too_old = time.monotonic() - self.loaded_at > settings.HG_AUTHZ_CACHE_MAX_AGE
-            # The log is only ever cut together with a new epoch, so on a new epoch its length now is
-            # where this worker's reading starts. (A change published between the two reads is
-            # published again after its commit, so it cannot be missed.)
-            start_at = client.llen(LOG_KEY) if epoch != self.epoch or too_old else None
         except Exception:
             log.warning("Redis unreachable: authorisation facts come from the database", exc_info=True)
+            self._lost_sight()
             return False
-        if start_at is not None:
-            self._start_over(epoch, start_at)
-        elif changes:
+        epoch = epoch.decode() if isinstance(epoch, bytes) else epoch
+        connects, generation = _redis_connects, change_feed.generation
+        if (
+            epoch != self.epoch
+            or connects != self.redis_connects
+            or generation != self.feed_generation
+            or length < self.offset
+            or EVERYTHING in feed
+            or time.monotonic() - self.loaded_at > settings.HG_AUTHZ_CACHE_MAX_AGE
+        ):
+            # The log is only ever cut together with a new epoch, and only grows otherwise: every
+            # entry below ``length`` was written before the facts are loaded, so reading goes on
+            # from there. Notifications already read came from commits before the load.
+            self._start_over(epoch, length, connects, generation)
+            return True
+        if changes:
             self.forget(tuple(c.decode() if isinstance(c, bytes) else c for c in changes))
             self.offset += len(changes)
+        if feed:
+            self.forget(feed)
         return True
 
-    def _start_over(self, epoch: str, offset: int) -> None:
+    def _lost_sight(self) -> None:
+        if self.epoch is not None:
+            self.clear()
+
+    def _start_over(
+        self, epoch: str, offset: int, redis_connects: int = -1, feed_generation: int = -1
+    ) -> None:
+        """Drop everything and (with the preload) load all facts. ``redis_connects`` and
+        ``feed_generation`` are what the facts were loaded under (-1: unknown, so the next ``sync``
+        starts over again)."""
         people: dict[str, PersonFacts | None] = {}
         cases: dict[str, CaseFacts | None] = {}
         if settings.HG_AUTHZ_PRELOAD:
@@ -205,6 +264,7 @@ class FactCache:
         with self._lock:
             self.people, self.cases, self.clients, self.answers = people, cases, {}, {}
             self.epoch, self.offset = epoch, offset
+            self.redis_connects, self.feed_generation = redis_connects, feed_generation
             self.loaded_at = time.monotonic()
         if people or cases:
             # The preloaded facts are millions of long-lived objects. Left to the garbage collector,

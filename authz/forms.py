@@ -2,13 +2,13 @@
 
 The forms only turn what a person typed into the services' arguments (a username into a person, a
 date into the end of that day) and say in plain words what is missing. Every rule about grants is
-the services' business: their errors come back here field by field, in the reader's language.
+the services' business: their errors come back here field by field, in the reader's language, by
+their code (``hansken_governance.service_errors``).
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from authz.models import AccessRequest, Action, Grant
 from cases.models import Case, CaseStatus
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES, Environment
+from hansken_governance.service_errors import ServiceErrorForm, ServiceWarning, in_words
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -73,104 +74,57 @@ def until_or_unchanged(day: datetime.date, current: datetime.datetime) -> dateti
     return None if day == last_day(current) else end_of_day(day)
 
 
-# --- the services' messages, in the reader's language ----------------------------------------------
+# --- the services' refusals and warnings, in the reader's language, by their code -----------------
 
-_NAME = r"(?P<name>.+?)"
-_SERVICE_MESSAGES: list[tuple[str, Promise]] = [
-    (r"Give at least one right\.", _("Choose at least one right.")),
-    (r"Unknown right\(s\): .*", _("Choose rights from the list.")),
-    (r"Give at least one environment\.", _("Choose at least one environment.")),
-    (r"Unknown environment\(s\): .*", _("Choose environments from the list.")),
-    (r"The end must lie after the start\.", _("The end date must lie after the start.")),
-    (r"The end lies in the past\.", _("The end date lies in the past.")),
-    (
-        r"A grant may last at most (?P<days>\d+) days; choose an earlier end\.",
-        _("Access may last at most %(days)s days; choose an earlier end date."),
+SERVICE_WORDS: dict[str, Promise] = {
+    "no_rights": _("Choose at least one right."),
+    "unknown_rights": _("Choose rights from the list."),
+    "no_environments": _("Choose at least one environment."),
+    "unknown_environments": _("Choose environments from the list."),
+    "end_before_start": _("The end date must lie after the start."),
+    "end_in_past": _("The end date lies in the past."),
+    "too_long": _("Access may last at most %(days)s days; choose an earlier end date."),
+    "runs_past_screening": _(
+        "The access runs past the screening of %(name)s, which is valid until %(date)s. After that "
+        "day every decision denies access until the screening is renewed."
     ),
-    (
-        rf"The grant runs past {_NAME}'s screening, which is valid until (?P<date>[\d-]+); .*",
-        _(
-            "The access runs past the screening of %(name)s, which is valid until %(date)s. After that "
-            "day every decision denies access until the screening is renewed."
-        ),
-    ),
-    (r"Nobody can grant access to himself\.", _("You cannot grant access to yourself.")),
-    (r"The case lead already has access to the case\.", _("The case lead already has access to the case.")),
-    (rf"{_NAME} is not active\.", _("%(name)s is not active, so cannot be given access.")),
-    (
-        rf"{_NAME} has no valid screening; access cannot be granted\.",
-        _("%(name)s has no valid screening, so cannot be given access."),
-    ),
-    (r"Access can only be granted on an open case\.", _("Access can only be granted on an open case.")),
-    (r"Say why access is granted\.", _("Say why access is granted.")),
-    (
-        r"A revoked grant cannot be changed; grant access anew\.",
-        _("This access has been revoked and cannot be changed; grant access anew."),
-    ),
-    (r"This grant has ended; grant access anew\.", _("This access has ended; grant access anew.")),
-    (r"Say why the grant is changed\.", _("Say why the access is changed.")),
-    (r"Nobody can change his own access\.", _("You cannot change your own access.")),
-    (r"This grant has already been revoked\.", _("This access has already been revoked.")),
-    (r"Say why the grant is revoked\.", _("Say why the access is revoked.")),
-    (r"Say why the person is signed off the case\.", _("Say why the person is signed off the case.")),
-    (r"Access can only be requested on an open case\.", _("Access can only be requested on an open case.")),
-    (r"You lead this case and already have access\.", _("You lead this case and already have access.")),
-    (r"Say why you need access\.", _("Say why you need access.")),
-    (
-        r"You already have an open request for this case\.",
-        _("You already have an open request for this case."),
-    ),
-    (r"This request has already been answered \(.*\)\.", _("This request has already been answered.")),
-    (
-        r"An approval may narrow the requested rights, not add to them\.",
-        _("You may approve fewer rights than requested, not more."),
-    ),
-    (
-        r"An approval may narrow the environments, not add to them\.",
-        _("You may approve fewer environments than requested, not more."),
-    ),
-    (
-        r"An approval may end earlier than requested, not later\.",
-        _("You may approve an earlier end date than requested, not a later one."),
-    ),
-    (r"Say why the request is rejected\.", _("Say why the request is rejected.")),
-]
-_COMPILED = [(re.compile(pattern), message) for pattern, message in _SERVICE_MESSAGES]
+    "grant_to_self": _("You cannot grant access to yourself."),
+    "lead_has_access": _("The case lead already has access to the case."),
+    "inactive": _("%(name)s is not active, so cannot be given access."),
+    "administrator": _("%(name)s is an administrator, and administrators are given no case access."),
+    "not_screened": _("%(name)s has no valid screening, so cannot be given access."),
+    "case_not_open": _("Access can only be granted on an open case."),
+    "reason_for_grant": _("Say why access is granted."),
+    "grant_revoked": _("This access has been revoked and cannot be changed; grant access anew."),
+    "grant_ended": _("This access has ended; grant access anew."),
+    "reason_for_change": _("Say why the access is changed."),
+    "change_own_access": _("You cannot change your own access."),
+    "already_revoked": _("This access has already been revoked."),
+    "reason_for_revoke": _("Say why the access is revoked."),
+    "reason_for_sign_off": _("Say why the person is signed off the case."),
+    "request_case_not_open": _("Access can only be requested on an open case."),
+    "requester_leads_case": _("You lead this case and already have access."),
+    "reason_for_request": _("Say why you need access."),
+    "request_already_open": _("You already have an open request for this case."),
+    "request_answered": _("This request has already been answered."),
+    "approval_adds_rights": _("You may approve fewer rights than requested, not more."),
+    "approval_adds_environments": _("You may approve fewer environments than requested, not more."),
+    "approval_ends_later": _("You may approve an earlier end date than requested, not a later one."),
+    "reason_for_rejection": _("Say why the request is rejected."),
+}
 
 
-def plain(message: str) -> str:
-    """A service's message in the active language; one we do not know is shown as it is, because an
-    English sentence is better than none."""
-    for pattern, translated in _COMPILED:
-        match = pattern.fullmatch(message)
-        if match:
-            params = match.groupdict()
-            return str(translated) % params if params else str(translated)
-    return message
+def warning_in_words(warning: ServiceWarning) -> str:
+    """A grant service's warning in the reader's language."""
+    return in_words(warning.code, warning.message, warning.params, SERVICE_WORDS)
 
 
-def service_errors(error: ValidationError) -> dict[str | None, list[str]]:
-    """A service's ValidationError as plain messages by field (None: about the form as a whole)."""
-    if hasattr(error, "error_dict"):
-        return {field: [plain(m) for m in messages] for field, messages in error.message_dict.items()}
-    return {None: [plain(m) for m in error.messages]}
+class ServiceForm(ServiceErrorForm):
+    """A form about grants or access requests: the grant services' refusals in our words."""
 
-
-class ServiceForm(forms.Form):
-    """A form that shows its own errors and those a service raised next to the field they are about.
-
-    The browser's own checks are off (no ``required`` attribute): every error is said in our words.
-    """
-
+    # The browser's own checks are off (no ``required`` attribute): every error is said in our words.
     use_required_attribute = False
-    # Service field names that this form shows under another field.
-    service_fields: dict[str, str] = {}
-
-    def add_service_error(self, error: ValidationError) -> None:
-        for field, messages in service_errors(error).items():
-            target = self.service_fields.get(field or "", field)
-            for message in messages:
-                self.add_error(target if target in self.fields else None, message)
+    service_words = SERVICE_WORDS
 
 
 def _rights_field(

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from authz.models import AccessRequest, Action, Grant, GrantVersion, RequestStatus
+from authz.notices import ENDING_SOON
 from cases.models import Case, DeputyVersion
 from cases.selectors import CasePurpose, cases_for_person
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
@@ -244,5 +245,47 @@ def open_requests_to_answer(user: Any) -> QuerySet[AccessRequest]:
             case__in=cases_for_person(user, CasePurpose.MANAGE_ACCESS), status=RequestStatus.OPEN
         )
         .select_related("case", "requester")
+        .order_by("created_at")
+    )
+
+
+def managed_cases_with_counts(user: Any, now: datetime.datetime) -> QuerySet[Case]:
+    """The cases this person leads or deputises on, each with its grants in force, those ending
+    soon, and its open access requests counted (the case lead's overview)."""
+    in_force = Q(grants__revoked_at__isnull=True, grants__valid_from__lte=now, grants__valid_until__gt=now)
+    return (
+        cases_for_person(user, CasePurpose.MANAGE_ACCESS)
+        .select_related("case_lead")
+        .annotate(
+            active_grants=Count("grants", filter=in_force, distinct=True),
+            ending_soon=Count(
+                "grants", filter=in_force & Q(grants__valid_until__lte=now + ENDING_SOON), distinct=True
+            ),
+            open_requests=Count(
+                "access_requests", filter=Q(access_requests__status=RequestStatus.OPEN), distinct=True
+            ),
+        )
+        .order_by("case_number")
+    )
+
+
+def case_grants_with_history(case: Case) -> QuerySet[Grant]:
+    """Every grant of the case, current and past, with its versions in order."""
+    return (
+        Grant.objects.filter(case=case)
+        .select_related("grantee", "granted_by")
+        .prefetch_related(
+            Prefetch(
+                "versions", queryset=GrantVersion.objects.select_related("changed_by").order_by("version")
+            )
+        )
+        .order_by("valid_until", "grantee__username")
+    )
+
+
+def open_requests_of_case(case: Case) -> QuerySet[AccessRequest]:
+    return (
+        AccessRequest.objects.filter(case=case, status=RequestStatus.OPEN)
+        .select_related("requester")
         .order_by("created_at")
     )

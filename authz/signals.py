@@ -1,7 +1,11 @@
 """A safety net for cache invalidation: any save or delete of a model that decisions depend on
 publishes the change, naming the person or case it touches where it can (see ``authz.cache``). This
 covers changes made in the Django admin too. Services that write with ``QuerySet.update`` (which sends
-no signal) call ``authz.cache.invalidate`` themselves."""
+no signal) call ``authz.cache.invalidate`` themselves.
+
+Grants are not in the net: only ``authz.services`` writes them (the admin refuses direct writes), and
+each of its writers invalidates exactly once, naming the grantee; a signal as well would publish
+every grant write twice (and a sign-off once per grant)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from django.db.models.signals import post_delete, post_save
 
 from api_clients.models import ApiClient, PersonalToken
 from authz.cache import invalidate
-from authz.models import Grant
 from cases.models import Case, Dataset, DeputyPeriod
 from people.models import Profile
 
@@ -30,8 +33,6 @@ def _saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> 
         invalidate(people=[instance.username])
     elif sender is Profile:
         invalidate(people=[_username(instance.user_id)])
-    elif sender is Grant:
-        invalidate(people=[_username(instance.grantee_id)])
     elif sender is DeputyPeriod:
         invalidate(people=[_username(instance.deputy_id)])
     elif sender is Dataset:
@@ -51,6 +52,6 @@ def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    for model in (User, Profile, Case, Dataset, Grant, DeputyPeriod, ApiClient, PersonalToken):
+    for model in (User, Profile, Case, Dataset, DeputyPeriod, ApiClient, PersonalToken):
         post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

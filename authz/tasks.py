@@ -1,3 +1,5 @@
+"""Periodic tasks of grants: record the grants that ran out, and announce those that end soon."""
+
 from celery import shared_task
 
 from authz import services

@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,15 +37,17 @@ from authz.forms import (
     RevokeForm,
     SignOffForm,
     end_of_day,
-    plain,
     until_or_unchanged,
+    warning_in_words,
 )
-from authz.models import AccessRequest, Grant, GrantVersion, RequestStatus
-from authz.services import ENDING_SOON
+from authz.models import AccessRequest, Grant, GrantVersion
+from authz.notices import ENDING_SOON
+from authz.selectors import case_grants_with_history, managed_cases_with_counts, open_requests_of_case
 from authz.templatetags.grant_tags import until
 from cases.models import Case
 from cases.selectors import CasePurpose, case_deputy_periods, case_deputy_usernames, cases_for_person
 from cases.views import case_management
+from hansken_governance.service_errors import ServiceWarning
 
 STATUS_LABELS = {
     "active": gettext_lazy("Active"),
@@ -82,9 +83,9 @@ def _bad_input(request: HttpRequest, template: str, context: dict[str, Any]) -> 
     return render(request, template, context, status=400)
 
 
-def _warn(request: HttpRequest, warnings: list[str]) -> None:
+def _warn(request: HttpRequest, warnings: list[ServiceWarning]) -> None:
     for warning in warnings:
-        messages.warning(request, plain(warning))
+        messages.warning(request, warning_in_words(warning))
 
 
 @dataclass
@@ -113,22 +114,7 @@ def _grant_row(grant: Grant, now: datetime.datetime) -> GrantRow:
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    in_force = Q(grants__revoked_at__isnull=True, grants__valid_from__lte=now, grants__valid_until__gt=now)
-    cases = (
-        cases_for_person(request.user, CasePurpose.MANAGE_ACCESS)
-        .select_related("case_lead")
-        .annotate(
-            active_grants=Count("grants", filter=in_force, distinct=True),
-            ending_soon=Count(
-                "grants", filter=in_force & Q(grants__valid_until__lte=now + ENDING_SOON), distinct=True
-            ),
-            open_requests=Count(
-                "access_requests", filter=Q(access_requests__status=RequestStatus.OPEN), distinct=True
-            ),
-        )
-        .order_by("case_number")
-    )
+    cases = managed_cases_with_counts(request.user, timezone.now())
     return render(request, "authz/my_cases.html", {"cases": cases})
 
 
@@ -136,27 +122,13 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def case_access(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
     case = _managed_case(request, project_id)
     now = timezone.now()
-    grants = (
-        Grant.objects.filter(case=case)
-        .select_related("grantee", "granted_by")
-        .prefetch_related(
-            Prefetch(
-                "versions", queryset=GrantVersion.objects.select_related("changed_by").order_by("version")
-            )
-        )
-        .order_by("valid_until", "grantee__username")
-    )
-    rows = [_grant_row(grant, now) for grant in grants]
+    rows = [_grant_row(grant, now) for grant in case_grants_with_history(case)]
     current = [row for row in rows if row.in_force]
     # Ended and revoked access stays on the page: its history is part of the case's record.
     past = sorted(
         (row for row in rows if not row.in_force), key=lambda row: row.grant.changed_at, reverse=True
     )
-    requests = (
-        AccessRequest.objects.filter(case=case, status=RequestStatus.OPEN)
-        .select_related("requester")
-        .order_by("created_at")
-    )
+    requests = open_requests_of_case(case)
     return render(
         request,
         "authz/case_access.html",

@@ -14,6 +14,8 @@ covers (Hansken asks because a person is working on the case); 5% ask for a rand
 (almost always "no_grant"). Denies are written to the audit trail, as in production.
 
 Run: .venv/bin/python benchmarks/authz_decisions.py [--seconds 10] [--workers 4]
+Small scale (proves it runs; figures mean nothing): add --small (1,200 people, 500 cases, 2,000 grants,
+its own database and the Redis database given by --redis-db).
 Needs: PostgreSQL on 127.0.0.1:5432 (trust), Redis on 127.0.0.1:6379, wrk (apt-get install wrk).
 """
 
@@ -41,7 +43,9 @@ GRANTS = 100_000
 ACTIONS = ["read", "search", "export", "read_added_data", "write_added_data", "review_privileged"]
 
 
-def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tuple[str, str]]]:
+def load(
+    env: dict[str, str], people: int = PEOPLE, cases_wanted: int = CASES, grants_wanted: int = GRANTS
+) -> tuple[str, list[tuple[str, str, str]], list[tuple[str, str]]]:
     os.environ.update(env)
     import django
 
@@ -60,7 +64,7 @@ def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tup
     started = time.monotonic()
     unusable = make_password(None)
     User.objects.bulk_create(
-        [User(username=f"p{i:05d}", password=unusable) for i in range(PEOPLE)], batch_size=5000
+        [User(username=f"p{i:05d}", password=unusable) for i in range(people)], batch_size=5000
     )
     # In username order, so users[i] is p{i:05d} (django-guardian adds its own AnonymousUser row first).
     users = list(
@@ -80,7 +84,7 @@ def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tup
                 title=f"Case {i}",
                 case_lead_id=users[i % 1000],
             )
-            for i in range(CASES)
+            for i in range(cases_wanted)
         ],
         batch_size=5000,
     )
@@ -89,9 +93,9 @@ def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tup
     granted: list[tuple[str, str, str]] = []
     seen: set[tuple[int, int]] = set()
     grants: list[Grant] = []
-    while len(grants) < GRANTS:
-        user_index = rng.randrange(1000, PEOPLE)
-        case_pk, project_id = cases[rng.randrange(CASES)]
+    while len(grants) < grants_wanted:
+        user_index = rng.randrange(1000, people)
+        case_pk, project_id = cases[rng.randrange(cases_wanted)]
         if (user_index, case_pk) in seen:
             continue
         seen.add((user_index, case_pk))
@@ -116,10 +120,11 @@ def load(env: dict[str, str]) -> tuple[str, list[tuple[str, str, str]], list[tup
         name="bench", environment="production", scopes=["authz:check"], by=Actor(username="bench")
     )
     random_pairs = [
-        (f"p{rng.randrange(PEOPLE):05d}", str(cases[rng.randrange(CASES)][1])) for _ in range(2000)
+        (f"p{rng.randrange(people):05d}", str(cases[rng.randrange(cases_wanted)][1])) for _ in range(2000)
     ]
     print(
-        f"loaded {PEOPLE:,} people, {CASES:,} cases, {GRANTS:,} grants in {time.monotonic() - started:.1f} s"
+        f"loaded {people:,} people, {cases_wanted:,} cases, {grants_wanted:,} grants "
+        f"in {time.monotonic() - started:.1f} s"
     )
     return token, granted, random_pairs
 
@@ -145,12 +150,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--small", action="store_true", help="a small data set: proves the script runs")
+    parser.add_argument("--redis-db", type=int, default=9)
     args = parser.parse_args()
 
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE)
+    database = f"{DATABASE}_small" if args.small else DATABASE
+    sizes = (1200, 500, 2000) if args.small else (PEOPLE, CASES, GRANTS)
+    warm_up = 1 if args.small else 5
+    recreate_database(database)
+    env = bench_env(database, args.redis_db)
     manage(env, "migrate", "-v0")
-    token, granted, random_pairs = load(env)
+    token, granted, random_pairs = load(env, *sizes)
     rng = random.Random(11)
     work = Path(tempfile.mkdtemp(prefix="hg-bench-wrk-"))
     single = [json.dumps(c) for c in mixed_checks(rng, granted, random_pairs, 20_000)]
@@ -175,14 +185,14 @@ def main() -> None:
 
     with gunicorn(env, args.workers) as base:
         # Warm-up: fills each worker's fact cache and the connection pools.
-        wrk(f"{base}/api/v1/authz/check", 5, args.connections, str(work / "check.lua"))
-        wrk(f"{base}/api/v1/authz/check-batch", 5, args.connections, str(work / "batch.lua"))
+        wrk(f"{base}/api/v1/authz/check", warm_up, args.connections, str(work / "check.lua"))
+        wrk(f"{base}/api/v1/authz/check-batch", warm_up, args.connections, str(work / "batch.lua"))
         floor = wrk(f"{base}/healthz", args.seconds, args.connections)
         check = wrk(f"{base}/api/v1/authz/check", args.seconds, args.connections, str(work / "check.lua"))
         batch = wrk(
             f"{base}/api/v1/authz/check-batch", args.seconds, args.connections, str(work / "batch.lua")
         )
-        wrk(f"{base}/api/v1/authz/check-batch", 5, args.connections, str(work / "batch_allowed.lua"))
+        wrk(f"{base}/api/v1/authz/check-batch", warm_up, args.connections, str(work / "batch_allowed.lua"))
         batch_allowed = wrk(
             f"{base}/api/v1/authz/check-batch",
             args.seconds,

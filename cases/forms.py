@@ -1,14 +1,14 @@
 """Browser forms with which the case lead names deputies and changes the case's status.
 
 As in ``authz.forms``, the forms only turn what a person typed into the services' arguments and say
-in plain words what is missing; the rules are ``cases.services``' business, and their (English)
-messages come back here field by field, in the reader's language.
+in plain words what is missing; the rules are ``cases.services``' business, and their refusals come
+back here field by field, in the reader's language, by their code
+(``hansken_governance.service_errors``).
 """
 
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any
 
 from django import forms
@@ -18,57 +18,30 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from authz.forms import DATE_INPUT_FORMATS, ServiceForm, end_of_day
-from cases.models import CaseStatus
+from authz.forms import DATE_INPUT_FORMATS, end_of_day
+from hansken_governance.service_errors import ServiceErrorForm
 
-_NAME = r"(?P<name>.+?)"
-_STATUS = "|".join(re.escape(value) for value in CaseStatus.values)
-_SERVICE_MESSAGES: list[tuple[str, Promise]] = [
-    (
-        r"The case lead cannot also be the deputy of the same case\.",
-        _("You lead this case, so you cannot also be its deputy."),
-    ),
-    (rf"{_NAME} is not active\.", _("%(name)s is not active, so cannot be named deputy.")),
-    (rf"{_NAME} has no valid screening\.", _("%(name)s has no valid screening, so cannot be named deputy.")),
-    (rf"{_NAME} is already a deputy of this case\.", _("%(name)s is already a deputy of this case.")),
-    (rf"{_NAME} is not a deputy of this case\.", _("%(name)s is not a deputy of this case (any more).")),
-    (
-        rf"{_NAME} is an administrator: no case access\.",
-        _("%(name)s is an administrator, so cannot be named deputy."),
-    ),
-    (r"The end lies in the past\.", _("The end date lies in the past.")),
-    (
-        r"A deputyship may last at most (?P<days>\d+) days; choose an earlier end\.",
-        _("A deputyship may last at most %(days)s days; choose an earlier end date."),
-    ),
-    (
-        rf"A (?:{_STATUS}) case can become: .*\.",
-        _("The case's status has changed in the meantime; this change is no longer possible."),
-    ),
-    (r"Say why the status changes\.", _("Say why the status of the case changes.")),
-]
-_COMPILED = [(re.compile(pattern), message) for pattern, message in _SERVICE_MESSAGES]
+# The case services' refusals in the reader's language, by their code.
+SERVICE_WORDS: dict[str, Promise] = {
+    "lead_as_deputy": _("You lead this case, so you cannot also be its deputy."),
+    "deputy_inactive": _("%(name)s is not active, so cannot be named deputy."),
+    "deputy_not_screened": _("%(name)s has no valid screening, so cannot be named deputy."),
+    "already_deputy": _("%(name)s is already a deputy of this case."),
+    "not_a_deputy": _("%(name)s is not a deputy of this case (any more)."),
+    "status_move": _("The case's status has changed in the meantime; this change is no longer possible."),
+    "reason_for_status": _("Say why the status of the case changes."),
+    "deputy_administrator": _("%(name)s is an administrator, so cannot be named deputy."),
+    "deputy_end_past": _("The end date lies in the past."),
+    "deputy_too_long": _("A deputyship may last at most %(days)s days; choose an earlier end date."),
+}
 
 
-def plain(message: str) -> str:
-    """A case service's message in the active language; one we do not know is shown as it is."""
-    for pattern, translated in _COMPILED:
-        match = pattern.fullmatch(message)
-        if match:
-            params = match.groupdict()
-            return str(translated) % params if params else str(translated)
-    return message
+class CaseServiceForm(ServiceErrorForm):
+    """A form about a case: the case services' refusals in our words."""
 
-
-class CaseServiceForm(ServiceForm):
-    """A ``ServiceForm`` that reads the case services' messages (not the grant services')."""
-
-    def add_service_error(self, error: ValidationError) -> None:
-        messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, texts in messages.items():
-            target = self.service_fields.get(field or "", field)
-            for text in texts:
-                self.add_error(target if target in self.fields else None, plain(text))
+    # The browser's own checks are off (no ``required`` attribute): every error is said in our words.
+    use_required_attribute = False
+    service_words = SERVICE_WORDS
 
 
 class DeputyForm(CaseServiceForm):
@@ -78,7 +51,6 @@ class DeputyForm(CaseServiceForm):
         help_text=_("A deputy manages access to the case as you do, and has access to its data."),
         error_messages={"required": _("Give the username of the person you name deputy.")},
     )
-
     valid_until = forms.DateField(
         label=_("Deputy until"),
         required=False,

@@ -1,3 +1,5 @@
+"""Cases (one Hansken project each), their datasets (one image each), and deputies with their history."""
+
 from __future__ import annotations
 
 from django.conf import settings

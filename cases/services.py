@@ -8,7 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -19,19 +18,22 @@ from authz.cache import invalidate
 from cases.last_access import last_access_move_forward
 from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyChange, DeputyPeriod, DeputyVersion
 from hansken_governance.environments import Environment
+from hansken_governance.service_errors import refusal
 from people.models import Profile
 from people.roles import Role, has_role
 
 
 def _require_case_lead(person: User, field: str) -> None:
     if not person.is_active:
-        raise ValidationError({field: f"{person.get_username()} is not active."})
+        raise refusal(field, "%(name)s is not active.", "lead_inactive", name=person.get_username())
     if not has_role(person, Role.CASE_LEAD):
-        raise ValidationError({field: f"{person.get_username()} does not hold the case lead role."})
+        raise refusal(
+            field, "%(name)s does not hold the case lead role.", "not_a_case_lead", name=person.get_username()
+        )
     if has_role(person, Role.ADMINISTRATOR):
         # Roles written before the rule "no administrator with a case role" may still combine them.
-        raise ValidationError(
-            {field: ValidationError(f"{person.get_username()} is an administrator.", code="administrator")}
+        raise refusal(
+            field, "%(name)s is an administrator.", "lead_administrator", name=person.get_username()
         )
 
 
@@ -40,26 +42,20 @@ def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lea
     if by.user_id is not None and by.user_id == case_lead.pk:
         # Whoever registers a case (an operator) does not make himself its lead: then he would decide
         # alone who gets access to data he registered. Another person leads it.
-        raise ValidationError(
-            {
-                "case_lead": ValidationError(
-                    "You cannot register a case with yourself as its case lead.", code="self_lead"
-                )
-            }
-        )
+        raise refusal("case_lead", "You cannot register a case with yourself as its case lead.", "self_lead")
     _require_case_lead(case_lead, "case_lead")
     if Case.objects.filter(project_id=project_id).exists():
-        raise ValidationError({"project_id": "A case with this project id already exists."})
+        raise refusal("project_id", "A case with this project id already exists.", "project_exists")
     if Case.objects.filter(case_number=case_number).exists():
-        raise ValidationError({"case_number": "A case with this case number already exists."})
+        raise refusal("case_number", "A case with this case number already exists.", "case_number_exists")
     try:
         with transaction.atomic():
             case = Case.objects.create(
                 project_id=project_id, case_number=case_number, title=title, case_lead=case_lead
             )
     except IntegrityError as exc:  # a concurrent request created the same case first
-        raise ValidationError(
-            {"project_id": "A case with this project id or number already exists."}
+        raise refusal(
+            "project_id", "A case with this project id or number already exists.", "case_exists"
         ) from exc
     audit_record(
         action=actions.CASE_CREATED,
@@ -79,36 +75,30 @@ def _deputy_end(valid_until: datetime.datetime | None, now: datetime.datetime) -
     if valid_until is None:
         return now + datetime.timedelta(days=max_days)
     if valid_until <= now:
-        raise ValidationError({"valid_until": ValidationError("The end lies in the past.", code="past")})
+        raise refusal("valid_until", "The end lies in the past.", "deputy_end_past")
     if valid_until - now > datetime.timedelta(days=max_days):
-        raise ValidationError(
-            {
-                "valid_until": ValidationError(
-                    f"A deputyship may last at most {max_days} days; choose an earlier end.",
-                    code="too_long",
-                    params={"days": max_days},
-                )
-            }
+        raise refusal(
+            "valid_until",
+            "A deputyship may last at most %(days)s days; choose an earlier end.",
+            "deputy_too_long",
+            days=max_days,
         )
     return valid_until
 
 
 def _check_may_deputise(case: Case, deputy: User) -> None:
+    name = deputy.get_username()
     if deputy.pk == case.case_lead_id:
-        raise ValidationError({"deputy": "The case lead cannot also be the deputy of the same case."})
+        raise refusal("deputy", "The case lead cannot also be the deputy of the same case.", "lead_as_deputy")
     if not deputy.is_active:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is not active."})
+        raise refusal("deputy", "%(name)s is not active.", "deputy_inactive", name=name)
     if has_role(deputy, Role.ADMINISTRATOR):
-        raise ValidationError(
-            {
-                "deputy": ValidationError(
-                    f"{deputy.get_username()} is an administrator: no case access.", code="administrator"
-                )
-            }
+        raise refusal(
+            "deputy", "%(name)s is an administrator: no case access.", "deputy_administrator", name=name
         )
     profile = Profile.objects.filter(user=deputy).first()
     if profile is None or not profile.is_screened_on():
-        raise ValidationError({"deputy": f"{deputy.get_username()} has no valid screening."})
+        raise refusal("deputy", "%(name)s has no valid screening.", "deputy_not_screened", name=name)
 
 
 def _write_deputy_version(
@@ -153,7 +143,12 @@ def case_add_deputy(
     _check_may_deputise(case, deputy)
     end = _deputy_end(valid_until, now)
     if _current_period(case, deputy, now) is not None:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is already a deputy of this case."})
+        raise refusal(
+            "deputy",
+            "%(name)s is already a deputy of this case.",
+            "already_deputy",
+            name=deputy.get_username(),
+        )
     # A period that ran out but was never closed is closed at its own end, so one period is open.
     DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).update(
         removed_at=models.F("valid_until"), removed_by="system:expired", removed_reason="expired"
@@ -182,7 +177,9 @@ def case_change_deputy(
     now = timezone.now()
     period = _current_period(case, deputy, now)
     if period is None:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is not a deputy of this case."})
+        raise refusal(
+            "deputy", "%(name)s is not a deputy of this case.", "not_a_deputy", name=deputy.get_username()
+        )
     end = _deputy_end(valid_until, now)
     if end > period.valid_until:
         # A longer deputyship gives access anew: the same checks as an appointment.
@@ -226,7 +223,9 @@ def case_remove_deputy(*, case: Case, deputy: User, by: Actor, reason: str = "")
     now = timezone.now()
     period = _current_period(case, deputy, now)
     if period is None:
-        raise ValidationError({"deputy": f"{deputy.get_username()} is not a deputy of this case."})
+        raise refusal(
+            "deputy", "%(name)s is not a deputy of this case.", "not_a_deputy", name=deputy.get_username()
+        )
     _end_period(period, now=now, by=by, reason=reason.strip() or "removed by the case lead")
     invalidate(people=[deputy.get_username()])
 
@@ -265,9 +264,15 @@ def case_set_status(*, case: Case, status: str, reason: str, by: Actor) -> Case:
     allowed = STATUS_CHANGES.get(CaseStatus(case.status), set())
     if status not in allowed:
         choices = ", ".join(sorted(allowed)) or "none"
-        raise ValidationError({"status": f"A {case.status} case can become: {choices}."})
+        raise refusal(
+            "status",
+            "A %(status)s case can become: %(choices)s.",
+            "status_move",
+            status=case.status,
+            choices=choices,
+        )
     if not reason or not reason.strip():
-        raise ValidationError({"reason": "Say why the status changes."})
+        raise refusal("reason", "Say why the status changes.", "reason_for_status")
     before = case.status
     case.status = status
     if status == CaseStatus.CLOSED and before == CaseStatus.OPEN:
@@ -289,7 +294,12 @@ def case_set_status(*, case: Case, status: str, reason: str, by: Actor) -> Case:
 def _clean_environments(environments: list[str]) -> list[str]:
     unknown = sorted(set(environments) - set(Environment.values))
     if unknown:
-        raise ValidationError({"environments": f"Unknown environment(s): {', '.join(unknown)}."})
+        raise refusal(
+            "environments",
+            "Unknown environment(s): %(unknown)s.",
+            "unknown_environments",
+            unknown=", ".join(unknown),
+        )
     return sorted(set(environments))
 
 
@@ -305,7 +315,7 @@ def dataset_register(
     by: Actor,
 ) -> Dataset:
     if Dataset.objects.filter(image_id=image_id).exists():
-        raise ValidationError({"image_id": "A dataset with this image id is already registered."})
+        raise refusal("image_id", "A dataset with this image id is already registered.", "dataset_exists")
     envs = _clean_environments(environments if environments is not None else [Environment.PRODUCTION])
     try:
         with transaction.atomic():
@@ -318,7 +328,9 @@ def dataset_register(
                 environments=envs,
             )
     except IntegrityError as exc:
-        raise ValidationError({"image_id": "A dataset with this image id is already registered."}) from exc
+        raise refusal(
+            "image_id", "A dataset with this image id is already registered.", "dataset_exists"
+        ) from exc
     audit_record(
         action=actions.DATASET_REGISTERED,
         actor=by,
@@ -343,9 +355,9 @@ def dataset_report_last_access(
     """Hansken's own ``lastAccessedDate``. Last access only ever moves forward: an older report is
     accepted and recorded but changes nothing."""
     if dataset.status == DatasetStatus.DELETED:
-        raise ValidationError({"image_id": "This dataset has been deleted."})
+        raise refusal("image_id", "This dataset has been deleted.", "dataset_deleted")
     if last_accessed_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"last_accessed_at": "The last access lies in the future."})
+        raise refusal("last_accessed_at", "The last access lies in the future.", "access_in_future")
     previous = dataset.last_accessed_at
     # Conditional updates, so two concurrent reports can never move the time backwards.
     _, moved_datasets = last_access_move_forward(

@@ -1,3 +1,5 @@
+"""Routes of the case pages (deputies and status) in the browser."""
+
 from django.urls import path
 
 from cases import views

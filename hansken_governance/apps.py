@@ -1,3 +1,5 @@
+"""Django app configuration of the project package itself."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,6 @@
+"""The project's routes: health, the API (v1) with its schema, sign-in with OIDC, the admin, and the
+browser pages (``web_urls``)."""
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path

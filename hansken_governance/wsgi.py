@@ -1,3 +1,5 @@
+"""The WSGI entry point gunicorn serves (with the decision API's short path, ``wsgi_handler``)."""
+
 import os
 
 import django

@@ -1,3 +1,5 @@
+"""A notification to one person, once per deduplication key."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,3 +1,5 @@
+"""Django app configuration of people, roles and sign-in: connects the sign-in audit signals."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

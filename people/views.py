@@ -1,3 +1,6 @@
+"""A person's own pages: signing in and out, the start page (their tasks, cases, access and requests
+to answer) and notifications."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,27 +1,20 @@
-"""Browser forms. They check the shape of the input; the services check the rules."""
+"""Browser forms of retention. They check the shape of the input; the services check the rules, and
+their refusals are shown on the field they name (``hansken_governance.service_errors``; these
+forms have no words of their own for them, so they read as the service words them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from hansken_governance.service_errors import ServiceErrorForm
 from retention.services import MAX_DAYS
 
 
-def apply_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
-class KeepForm(forms.Form):
+class KeepForm(ServiceErrorForm):
     reason = forms.CharField(
         label=_("Why the data must stay"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -30,7 +23,7 @@ class KeepForm(forms.Form):
     prefix = "keep"  # two forms on one page: their fields must not share ids
 
 
-class DeleteForm(forms.Form):
+class DeleteForm(ServiceErrorForm):
     reason = forms.CharField(
         label=_("Why the data may go"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -38,7 +31,7 @@ class DeleteForm(forms.Form):
     prefix = "delete"
 
 
-class ConfirmRemovalForm(forms.Form):
+class ConfirmRemovalForm(ServiceErrorForm):
     removed_at = forms.DateTimeField(
         label=_("Removed at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -51,7 +44,7 @@ def _days(label: Any) -> forms.IntegerField:
     return forms.IntegerField(label=label, min_value=1, max_value=MAX_DAYS)
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(ServiceErrorForm):
     inactivity_days = _days(_("Inactivity threshold (days)"))
     reminder_days = _days(_("Reminder interval (days)"))
     escalation_days = _days(_("Escalation to the privacy officer after (days)"))

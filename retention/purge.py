@@ -4,11 +4,21 @@ leave the trail, and the chain stays verifiable.
 The purge removes a *prefix* of the chain only — every row up to the first one that is not old
 enough — so no gap ever opens in the middle. Before it removes anything it verifies the rows it is
 about to remove (from the chain's current anchor), so a purge never erases the evidence of tampering.
-It then anchors the new start: a checkpoint (table and checkpoint file, as ``audit.services.
-checkpoint_write`` writes them) at the last removed sequence, which ``audit_verify`` starts from
-(``audit.verify._anchor``). The rows leave through the one door the append-only triggers leave open
-(``audit.triggers.open_purge_door``, for this transaction only), and the run records itself in the
-trail in the same transaction.
+It then anchors the new start: a checkpoint (table and checkpoint file) at the last removed
+sequence, and the purge event ``audit.purged`` naming that anchor's sequence, hash and times, the
+cut-off and the period. ``audit_verify`` accepts a missing prefix only where a retained purge event
+names that exact anchor and its age (``audit.verify``).
+
+Where the rows leave:
+
+- PostgreSQL: inside the owner's ``SECURITY DEFINER`` function ``audit_purge_expired``
+  (``audit.pg_purge``). The runtime role cannot delete rows itself; the function takes the period
+  fixed by ``migrate`` and the database's clock, removes only an expired prefix, and writes the
+  anchor checkpoint and the purge event itself. This module asks it for its plan, verifies the rows,
+  asks it to remove them, and writes the checkpoint's file line, all in one transaction.
+- SQLite: here, through the append-only triggers' door (``audit.triggers.open_purge_door``, for this
+  transaction only). SQLite has no roles: whoever can write the database file can do anything, so
+  there the guarantee is the chain and the checkpoint file, not the database's refusal.
 
 A row is old enough when both its time of occurrence and its time of recording lie before the
 cut-off: an event Hansken reports late is kept for the full period after it reached us.
@@ -24,9 +34,9 @@ from django.db import connection, transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from audit import checkpoints, triggers
+from audit import checkpoints, pg_purge, triggers
 from audit.actor import Actor
-from audit.chain import GENESIS_HASH
+from audit.chain import GENESIS_HASH, canonical_time
 from audit.models import AuditEvent, ChainCheckpoint, Outcome
 from audit.services import audit_record
 from audit.verify import verify_chain
@@ -49,11 +59,44 @@ def retention_days() -> int:
 
 
 @transaction.atomic
-def audit_purge(*, by: Actor, now: datetime.datetime | None = None, days: int | None = None) -> PurgeResult:
-    days = retention_days() if days is None else days
+def audit_purge(*, by: Actor) -> PurgeResult:
+    if connection.vendor == "postgresql":
+        return _purge_in_database(by)
+    return _purge_here(by)
+
+
+def _purge_in_database(by: Actor) -> PurgeResult:
+    who = {
+        "actor": by.username,
+        "on_behalf_of": by.on_behalf_of,
+        "actor_role": by.role,
+        "client_name": by.client_name,
+        "environment": by.environment,
+        "channel": by.channel,
+        "request_id": by.request_id,
+    }
+    plan = pg_purge.call(connection, through=None, actor=who)
+    days, cutoff = plan.retention_days, plan.cutoff
+    if plan.last_sequence is None or plan.first_sequence is None:
+        return _recorded(PurgeResult(0, cutoff), by, days)
+    first, last = plan.first_sequence, plan.last_sequence
+    refusal = _check_before_removal(first, last)
+    if refusal:
+        return _recorded(PurgeResult(0, cutoff, first, last, refused=refusal), by, days)
+    anchored = ChainCheckpoint.objects.filter(sequence=last).exists()
+    done = pg_purge.call(connection, through=last, actor=who)
+    if not anchored:
+        # The line states a fact about committed rows (row ``last`` has this hash), so it stays true
+        # even if this transaction were rolled back after it.
+        checkpoints.append(sequence=last, digest=done.anchor_hash or "", created_at=done.checkpoint_at)
+    return PurgeResult(done.purged, cutoff, first, last)
+
+
+def _purge_here(by: Actor) -> PurgeResult:
+    days = retention_days()
     if days < 1:
         raise ValueError("The audit trail's retention must be at least one day.")
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
+    cutoff = timezone.now() - datetime.timedelta(days=days)
     first = AuditEvent.objects.aggregate(first=Min("sequence"))["first"]
     if first is None:
         return _recorded(PurgeResult(0, cutoff), by, days)
@@ -71,14 +114,12 @@ def audit_purge(*, by: Actor, now: datetime.datetime | None = None, days: int | 
     if refusal:
         return _recorded(PurgeResult(0, cutoff, first, last, refused=refusal), by, days)
 
-    anchor_hash = AuditEvent.objects.filter(sequence=last).values_list("hash", flat=True).get()
+    anchor = AuditEvent.objects.filter(sequence=last).values("hash", "occurred_at", "recorded_at").get()
     existing = ChainCheckpoint.objects.filter(sequence=last).first()
     if existing is None:
         created_at = timezone.now()
-        ChainCheckpoint.objects.create(sequence=last, hash=anchor_hash, created_at=created_at)
-        # The line states a fact about committed rows (row ``last`` has this hash), so it stays true
-        # even if this transaction were rolled back after it.
-        checkpoints.append(sequence=last, digest=anchor_hash, created_at=created_at)
+        ChainCheckpoint.objects.create(sequence=last, hash=anchor["hash"], created_at=created_at)
+        checkpoints.append(sequence=last, digest=anchor["hash"], created_at=created_at)
     triggers.open_purge_door(connection)
     try:
         with connection.cursor() as cursor:
@@ -89,7 +130,16 @@ def audit_purge(*, by: Actor, now: datetime.datetime | None = None, days: int | 
             purged = cursor.rowcount
     finally:
         triggers.close_purge_door(connection)
-    return _recorded(PurgeResult(purged, cutoff, first, last), by, days, anchor_hash)
+    result = PurgeResult(purged, cutoff, first, last)
+    return _recorded(
+        result,
+        by,
+        days,
+        anchor_hash=anchor["hash"],
+        anchor_occurred_at=canonical_time(anchor["occurred_at"]),
+        anchor_recorded_at=canonical_time(anchor["recorded_at"]),
+        anchor_sequence=last,
+    )
 
 
 def _check_before_removal(first: int, last: int) -> str:
@@ -112,21 +162,22 @@ def _check_before_removal(first: int, last: int) -> str:
     return ""
 
 
-def _recorded(result: PurgeResult, by: Actor, days: int, anchor_hash: str = "") -> PurgeResult:
+def _recorded(result: PurgeResult, by: Actor, days: int, **anchor: object) -> PurgeResult:
+    """The purge event, written here (SQLite; on PostgreSQL a run that removed nothing). The same
+    details as the database function writes (``audit.pg_purge.event_details``)."""
     audit_record(
         action=actions.AUDIT_PURGED,
         actor=by,
         outcome=Outcome.FAILURE if result.refused else Outcome.SUCCESS,
         object_type="audit_trail",
-        details={
-            "retention_days": days,
-            "cutoff": result.cutoff.isoformat(),
-            "purged": result.purged,
-            "first_sequence": result.first,
-            "last_sequence": result.last,
-            "anchor_sequence": result.last if result.purged else None,
-            "anchor_hash": anchor_hash or None,
-            "refused": result.refused or None,
-        },
+        details=pg_purge.event_details(
+            retention_days=days,
+            cutoff=canonical_time(result.cutoff),
+            purged=result.purged,
+            first_sequence=result.first,
+            last_sequence=result.last,
+            refused=result.refused or None,
+            **anchor,
+        ),
     )
     return result

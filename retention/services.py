@@ -21,6 +21,7 @@ from authz import cache as authz_cache
 from cases.models import Case, Dataset, DatasetStatus
 from cases.selectors import is_case_manager
 from hansken_governance.environments import Environment
+from hansken_governance.service_errors import refusal
 from retention import actions
 from retention.models import (
     NoticeStatus,
@@ -47,7 +48,11 @@ class Decision:
 
 def _check_days(values: dict[str, int]) -> None:
     errors = {
-        name: f"Give a whole number of days from 1 to {MAX_DAYS}."
+        name: ValidationError(
+            "Give a whole number of days from 1 to %(max)s.",
+            code="days_out_of_range",
+            params={"max": MAX_DAYS},
+        )
         for name, value in values.items()
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS
     }
@@ -68,9 +73,14 @@ def policy_set(
 ) -> RetentionPolicy:
     """Set the policy of an environment, or the override of one case (exactly one of the two)."""
     if (environment is None) == (case is None):
-        raise ValidationError("Give either an environment or a case.")
+        raise refusal(None, "Give either an environment or a case.", "environment_or_case")
     if environment is not None and environment not in Environment.values:
-        raise ValidationError({"environment": f"Unknown environment: {environment}."})
+        raise refusal(
+            "environment",
+            "Unknown environment: %(environment)s.",
+            "unknown_environment",
+            environment=environment,
+        )
     rules = Rules(inactivity_days, reminder_days, escalation_days, closure_limit_days)
     _check_days(asdict(rules))
     if case is not None:
@@ -103,7 +113,12 @@ def policy_set(
 def policy_override_remove(*, case: Case, by: Actor) -> None:
     policy = RetentionPolicy.objects.select_for_update().filter(case=case).first()
     if policy is None:
-        raise ValidationError({"case": f"Case {case.case_number} has no retention policy of its own."})
+        raise refusal(
+            "case",
+            "Case %(case_number)s has no retention policy of its own.",
+            "no_case_policy",
+            case_number=case.case_number,
+        )
     before = asdict(Rules.of(policy))
     policy_id = policy.pk
     policy.delete()
@@ -147,26 +162,47 @@ def notice_decide(
     today = timezone.localdate(now)
     reason = (reason or "").strip()
     if decision not in Decision.CHOICES:
-        raise ValidationError({"decision": "Choose keep or delete."})
+        raise refusal("decision", "Choose keep or delete.", "unknown_decision")
     if not reason:
-        raise ValidationError({"reason": "Give the reason for the decision."})
+        raise refusal("reason", "Give the reason for the decision.", "reason_for_decision")
     if decision == Decision.KEEP:
         if keep_until is None:
-            raise ValidationError({"keep_until": "Give the date until which the data is kept."})
+            raise refusal("keep_until", "Give the date until which the data is kept.", "no_keep_until")
         if keep_until <= today:
-            raise ValidationError({"keep_until": "The date until which the data is kept must lie ahead."})
+            raise refusal(
+                "keep_until", "The date until which the data is kept must lie ahead.", "keep_until_passed"
+            )
         if keep_until > today + MAX_KEEP:
-            raise ValidationError({"keep_until": f"Keep the data for at most {MAX_DAYS} days at a time."})
+            raise refusal(
+                "keep_until",
+                "Keep the data for at most %(days)s days at a time.",
+                "keep_too_long",
+                days=MAX_DAYS,
+            )
     elif keep_until is not None:
-        raise ValidationError({"keep_until": "A date to keep until goes only with the decision to keep."})
+        raise refusal(
+            "keep_until",
+            "A date to keep until goes only with the decision to keep.",
+            "keep_until_with_delete",
+        )
 
     # Lock order: dataset, then notice (as removal_confirm), then the chain head in audit_record.
     dataset = Dataset.objects.select_for_update().select_related("case").get(pk=notice.dataset_id)
     notice = RetentionNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.status != NoticeStatus.OPEN:
-        raise ValidationError(f"This notice is no longer open: its status is {notice.status}.")
+        raise refusal(
+            None,
+            "This notice is no longer open: its status is %(status)s.",
+            "notice_closed",
+            status=notice.status,
+        )
     if decision == Decision.DELETE and dataset.status != DatasetStatus.ACTIVE:
-        raise ValidationError(f"The dataset's status is {dataset.status}; it cannot be deleted again.")
+        raise refusal(
+            None,
+            "The dataset's status is %(status)s; it cannot be deleted again.",
+            "dataset_not_active",
+            status=dataset.status,
+        )
     case = dataset.case
     if not is_case_manager(decided_by, case):
         # Defence in depth: the views already scope notices to the caller's cases, but a service
@@ -233,22 +269,30 @@ def removal_confirm(
     now = now or timezone.now()
     reference = (reference or "").strip()
     if environment != task.environment:
-        raise ValidationError(
-            {"environment": f"This task is the removal from {task.environment}, not from {environment}."}
+        raise refusal(
+            "environment",
+            "This task is the removal from %(task)s, not from %(environment)s.",
+            "other_environment",
+            task=task.environment,
+            environment=environment,
         )
     if removed_at > now + CLOCK_SKEW:
-        raise ValidationError({"removed_at": "The removal time lies in the future."})
+        raise refusal("removed_at", "The removal time lies in the future.", "removal_in_future")
     if removed_at < task.requested_at - CLOCK_SKEW:
-        raise ValidationError({"removed_at": "The removal time lies before the deletion was requested."})
+        raise refusal(
+            "removed_at", "The removal time lies before the deletion was requested.", "removal_before_request"
+        )
     if len(reference) > RemovalTask._meta.get_field("reference").max_length:  # type: ignore[operator]
-        raise ValidationError({"reference": "The reference is too long (at most 200 characters)."})
+        raise refusal(
+            "reference", "The reference is too long (at most 200 characters).", "reference_too_long"
+        )
 
     # The dataset row first: two operators confirming two environments at once take turns, so the
     # last of them sees every task confirmed and deletes the dataset.
     dataset = Dataset.objects.select_for_update().select_related("case").get(pk=task.dataset_id)
     task = RemovalTask.objects.select_for_update().select_related("notice").get(pk=task.pk)
     if task.status != RemovalStatus.OPEN:
-        raise ValidationError("This removal has already been confirmed.")
+        raise refusal(None, "This removal has already been confirmed.", "removal_confirmed")
     task.status = RemovalStatus.CONFIRMED
     task.removed_at = removed_at
     task.confirmed_at = now

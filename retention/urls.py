@@ -1,3 +1,5 @@
+"""Routes of the retention pages in the browser."""
+
 from django.urls import path
 
 from retention import views

@@ -28,7 +28,6 @@ from retention.forms import (
     KeepForm,
     OverrideForm,
     PolicyForm,
-    apply_service_error,
 )
 from retention.models import NoticeStatus, RemovalStatus, RetentionNotice
 from retention.policies import policy_map
@@ -145,7 +144,7 @@ def _saved(form: Any, save: Callable[[], Any]) -> bool:
     try:
         save()
     except ValidationError as error:
-        apply_service_error(form, error)
+        form.add_service_error(error)
         return False
     return True
 
@@ -191,7 +190,7 @@ def notice_detail(request: HttpRequest, notice_id: int) -> HttpResponse:
                     by=Actor.from_request(request),
                 )
             except ValidationError as error:
-                apply_service_error(form, error)
+                form.add_service_error(error)
             else:
                 if isinstance(form, KeepForm):
                     messages.success(request, _("The data is kept; the decision is recorded."))
@@ -228,7 +227,7 @@ def removals(request: HttpRequest) -> HttpResponse:
                     by=Actor.from_request(request),
                 )
             except ValidationError as error:
-                apply_service_error(form, error)
+                form.add_service_error(error)
             else:
                 messages.success(
                     request,

@@ -1,3 +1,5 @@
+"""Django app configuration of SIEM forwarding and monitoring: registers the alert notifications' texts."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

@@ -1,3 +1,5 @@
+"""Routes of the monitoring page."""
+
 from django.urls import path
 
 from siem import views

@@ -8,6 +8,7 @@ tables empty, which the triggers allow.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,3 +48,33 @@ def triggers_off() -> Iterator[None]:
                     cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             else:
                 triggers.install(connection)
+
+
+def create_runtime_role() -> str:
+    """PostgreSQL: a role like production's runtime role, inside the test's transaction (so it and
+    its rights vanish with the rollback): granted every right on every table and sequence, as the
+    set-up's default privileges grant the runtime role, and then restricted on the audit tables as
+    ``migrate`` restricts every role but the owner (``audit.pg_privileges``)."""
+    from audit import pg_privileges
+
+    assert connection.in_atomic_block, "the role must vanish with the test's transaction"
+    name = f"hg_test_runtime_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOLOGIN")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {name}")
+        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {name}")
+    pg_privileges.restrict(connection)
+    return name
+
+
+@contextmanager
+def as_role(name: str) -> Iterator[None]:
+    """Run the block as ``name`` (``SET ROLE``: its rights, none of the superuser's), in a savepoint:
+    an error inside rolls the savepoint back, and with it the role switch."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {name}")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")

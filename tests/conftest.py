@@ -24,3 +24,13 @@ def _audit_trail_emptied_before_flush(request: pytest.FixtureRequest) -> Iterato
     request.getfixturevalue("transactional_db")
     yield
     empty_audit_trail()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """The decision cache's listening connection (``authz.change_feed``) is closed before the test
+    database is dropped (PostgreSQL refuses to drop a database with sessions)."""
+    from authz.change_feed import change_feed
+
+    yield
+    change_feed.close()

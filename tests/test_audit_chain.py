@@ -283,20 +283,21 @@ def test_it_does_not_anchor_a_chain_already_broken_since_the_last_checkpoint(db:
     assert failure.details["broken_at"] == 5
 
 
-def test_it_starts_the_chain_at_the_checkpoint_the_purge_leaves(db: None):
-    """The retention purge (its own issue) removes the oldest rows through the door and leaves a
-    checkpoint at the last removed sequence; verification then starts there."""
+def test_a_checkpoint_alone_does_not_start_the_chain_later(db: None):
+    """Rows removed at the start with a checkpoint left before the first row remaining: without a
+    purge event naming that anchor and its age, the gap is reported (``audit.verify._anchor``;
+    ``tests/test_audit_trail_roles.py`` and ``tests/test_retention_purge.py`` test the purge's)."""
     record(6)
     with transaction.atomic():
         triggers.open_purge_door(connection)
         AuditEvent.objects.filter(sequence__lte=3).delete()
         triggers.close_purge_door(connection)
-    assert broken_message().startswith("broken at sequence 1: rows 1 to 3 are missing")
     third_hash = AuditEvent.objects.get(sequence=4).prev_hash
     ChainCheckpoint.objects.create(sequence=3, hash=third_hash)
     checkpoints.append(sequence=3, digest=third_hash, created_at=ChainCheckpoint.objects.get().created_at)
-    # The three rows left, and the failure the first verification recorded.
-    assert verify() == "OK 4 events"
+    assert broken_message().startswith(
+        "broken at sequence 1: rows 1 to 3 are missing and no retained purge event names an anchor at 3"
+    )
 
 
 # Append-only, enforced by the database

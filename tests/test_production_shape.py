@@ -20,11 +20,18 @@ from typing import Any
 import pytest
 import yaml
 
-from hansken_governance.healthcheck import CHECKS
+from tools.healthcheck import CHECKS
 
 REPO = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
-REQUIRED_VARIABLES = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "POSTGRES_PASSWORD", "REDIS_PASSWORD")
+REQUIRED_VARIABLES = (
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "POSTGRES_PASSWORD",
+    "HG_DB_OWNER_PASSWORD",
+    "HG_DB_RUNTIME_PASSWORD",
+    "REDIS_PASSWORD",
+)
 VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?::([?-])([^}]*))?\}")
 
 
@@ -101,14 +108,14 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 # docker-compose.yml
 
 
-def test_compose_has_the_five_services_on_the_right_images(compose):
+def test_compose_has_the_six_services_on_the_right_images(compose):
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
     assert services["postgres"]["image"] == "postgres:15"
     assert services["redis"]["image"] == "redis:7"
-    images = {services[name]["image"] for name in APP_SERVICES}
-    assert len(images) == 1  # one image for the three processes
-    assert all(services[name]["build"] == "." for name in APP_SERVICES)
+    images = {services[name]["image"] for name in (*APP_SERVICES, "migrate")}
+    assert len(images) == 1  # one image for the three processes and the migration
+    assert all(services[name]["build"] == "." for name in (*APP_SERVICES, "migrate"))
 
 
 def test_compose_runs_the_ordinary_processes(compose):
@@ -116,9 +123,11 @@ def test_compose_runs_the_ordinary_processes(compose):
     assert "gunicorn hansken_governance.wsgi --bind 0.0.0.0:8000 --worker-class sync" in _command(
         services["web"]
     )
-    # Migrations finish before gunicorn starts.
-    web = _command(services["web"])
-    assert web.index("manage.py migrate --noinput &&") < web.index("exec gunicorn")
+    # Migrations finish (as the owner, in their own one-shot service) before gunicorn starts.
+    assert _command(services["migrate"]) == "python manage.py migrate --noinput"
+    assert services["migrate"]["restart"] == "no"
+    assert services["web"]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "migrate" not in _command(services["web"])
     assert _command(services["worker"]).startswith("celery -A hansken_governance worker")
     beat = _command(services["beat"])
     assert beat.startswith("celery -A hansken_governance beat")
@@ -128,39 +137,87 @@ def test_compose_runs_the_ordinary_processes(compose):
 
 def test_every_service_has_a_health_check(compose):
     for name, service in compose["services"].items():
+        if name == "migrate":  # runs to completion; the web waits for that instead
+            assert service["healthcheck"] == {"disable": True}
+            continue
         test = service["healthcheck"]["test"]
         assert test[0] == "CMD" and len(test) > 1, name
         assert service["healthcheck"]["interval"], name
     for name in APP_SERVICES:
         test = compose["services"][name]["healthcheck"]["test"]
-        assert test[1:4] == ["python", "-m", "hansken_governance.healthcheck"], name
+        assert test[1:4] == ["python", "-m", "tools.healthcheck"], name
         assert test[4] == name and test[4] in CHECKS
 
 
 def test_state_lives_in_named_volumes(compose):
     declared = set(compose["volumes"])
-    assert declared == {"postgres-data", "redis-data", "beat-data"}
+    assert declared == {"postgres-data", "redis-data", "beat-data", "audit-checkpoints"}
     mounts = {
-        mount.split(":")[0]: (name, mount.split(":")[1])
+        (mount.split(":")[0], name, mount.split(":")[1])
         for name, service in compose["services"].items()
         for mount in service.get("volumes", [])
+        if not mount.startswith("./")
     }
     assert mounts == {
-        "postgres-data": ("postgres", "/var/lib/postgresql/data"),
-        "redis-data": ("redis", "/data"),
-        "beat-data": ("beat", "/app/data/beat"),
+        ("postgres-data", "postgres", "/var/lib/postgresql/data"),
+        ("redis-data", "redis", "/data"),
+        ("beat-data", "beat", "/app/data/beat"),
+        # One checkpoint file for the worker that writes it and the web that verifies against it.
+        ("audit-checkpoints", "web", "/app/data/checkpoints"),
+        ("audit-checkpoints", "worker", "/app/data/checkpoints"),
     }
+
+
+def test_the_checkpoint_file_lies_on_the_shared_volume_and_the_app_user_owns_its_folder(compose, dockerfile):
+    for name in ("web", "worker"):
+        checkpoint_file = compose["services"][name]["environment"]["HG_AUDIT_CHECKPOINT_FILE"]
+        assert checkpoint_file == "/app/data/checkpoints/audit-checkpoints.log", name
+    runs = " ".join(line for line in dockerfile if line.startswith("RUN "))
+    assert "mkdir -p /app/data/beat /app/data/checkpoints" in runs
+    assert "chown hansken:hansken /app/data/beat /app/data/checkpoints" in runs
+    # The processes run as that user (the last USER), which a new named volume's folder then belongs to.
+    assert [line for line in dockerfile if line.startswith("USER ")][-1] == "USER hansken"
+
+
+def test_the_database_roles_are_an_owner_for_migrate_and_a_runtime_role_for_the_processes(compose):
+    """The postgres service runs the role set-up once (tests/test_production_roles.py runs the same
+    file against a real server); migrate connects as the owner, the three processes as the runtime
+    role, and none of them as the superuser."""
+    services = compose["services"]
+    postgres = services["postgres"]
+    assert (
+        "./deploy/postgres/init-roles.sql:/docker-entrypoint-initdb.d/10-init-roles.sql:ro"
+        in postgres["volumes"]
+    )
+    assert (REPO / "deploy" / "postgres" / "init-roles.sql").is_file()
+    owner, runtime = postgres["environment"]["HG_DB_OWNER"], postgres["environment"]["HG_DB_RUNTIME"]
+    superuser = postgres["environment"]["POSTGRES_USER"]
+    assert len({owner, runtime, superuser}) == 3
+    samples = {name: "x" for name in REQUIRED_VARIABLES}
+    assert interpolate(services["migrate"]["environment"]["DATABASE_URL"], samples).startswith(
+        f"postgres://{owner}:"
+    )
+    for name in APP_SERVICES:
+        url = interpolate(services[name]["environment"]["DATABASE_URL"], samples)
+        assert url.startswith(f"postgres://{runtime}:"), name
+    # The owner's password reaches only the migration and the set-up.
+    for name, service in services.items():
+        text = " ".join(str(value) for value in service.get("environment", {}).values())
+        assert ("HG_DB_OWNER_PASSWORD" in text) == (name in {"migrate", "postgres"}), name
 
 
 def test_processes_start_only_after_what_they_need_is_healthy(compose):
     services = compose["services"]
     expected = {
+        "migrate": {"postgres"},
         "web": {"postgres", "redis"},
         "worker": {"postgres", "redis", "web"},
         "beat": {"postgres", "redis", "web"},
     }
     for name, needs in expected.items():
-        depends_on = services[name]["depends_on"]
+        depends_on = dict(services[name]["depends_on"])
+        if name == "web":  # and after the migration has run to completion
+            assert depends_on.pop("migrate") == {"condition": "service_completed_successfully"}
         assert set(depends_on) == needs, name
         assert {d["condition"] for d in depends_on.values()} == {"service_healthy"}, name
 
@@ -191,11 +248,13 @@ def test_the_compose_environment_passes_the_deployment_checks(compose, tmp_path)
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "governance.example.org",
         "POSTGRES_PASSWORD": secrets.token_hex(16),
+        "HG_DB_OWNER_PASSWORD": secrets.token_hex(16),
+        "HG_DB_RUNTIME_PASSWORD": secrets.token_hex(16),
         "REDIS_PASSWORD": secrets.token_hex(16),
     }
     environment = compose["services"]["web"]["environment"]
     env = {**_base_env(tmp_path), **{k: interpolate(str(v), samples) for k, v in environment.items()}}
-    assert env["DATABASE_URL"].startswith("postgres://hansken:")
+    assert env["DATABASE_URL"].startswith("postgres://hansken:")  # the runtime role
     result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -214,7 +273,7 @@ def test_dockerfile_builds_a_non_root_gunicorn_image(dockerfile):
     assert "pip install --no-deps ." in runs
     assert "manage.py collectstatic --noinput" in runs
     healthcheck = next(line for line in dockerfile if line.startswith("HEALTHCHECK "))
-    assert '"hansken_governance.healthcheck", "web"' in healthcheck
+    assert '"tools.healthcheck", "web"' in healthcheck
     cmd = next(line for line in dockerfile if line.startswith("CMD "))
     assert cmd.startswith('CMD ["gunicorn", "hansken_governance.wsgi"')
     assert "ENV" in " ".join(
@@ -288,7 +347,7 @@ def test_the_containers_web_health_check_passes_host_checks_and_https_redirect(t
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env["HG_PORT"] = str(port)
-    health = [sys.executable, "-m", "hansken_governance.healthcheck", "web"]
+    health = [sys.executable, "-m", "tools.healthcheck", "web"]
     web = subprocess.Popen(
         [
             sys.executable,

@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from audit import actions
+from audit import actions, pg_purge
 from audit.actor import Actor
 from audit.models import AuditEvent, ChainCheckpoint
 from audit.services import audit_record
@@ -122,26 +122,58 @@ def test_nothing_old_enough_removes_nothing_and_still_records_the_run(checkpoint
     assert verify() == "OK 4 events"
 
 
+def retention(settings, days: int) -> None:
+    """The period as production sets it: the setting, and on PostgreSQL ``migrate`` fixing it in the
+    owner's purge function (``audit.pg_purge``; inside the test's transaction, rolled back with it)."""
+    settings.HG_AUDIT_RETENTION_DAYS = days
+    pg_purge.install(connection, days=days)
+
+
 @pytest.mark.django_db
-def test_a_second_purge_starts_from_the_first_ones_anchor(checkpoint_file: Path):
+def test_a_second_purge_starts_from_the_first_ones_anchor(settings, checkpoint_file: Path):
     record(3, at=timezone.now() - YEARS_8)
-    record(2)
+    record(2, at=timezone.now() - datetime.timedelta(days=6 * 365))
+    record(1)
     assert audit_purge(by=BY).purged == 3
-    # Eight years on, everything up to now is old; the purge verifies from the anchor at 3.
-    second = audit_purge(by=BY, now=timezone.now() + YEARS_8)
-    assert (second.first, second.last, second.purged) == (4, 6, 3)
-    assert sequences() == [7]
-    assert verify() == "OK 1 events"
+    # A shorter period (set, and fixed by migrate): rows 4 and 5 are now old too; the purge verifies
+    # them from the anchor at 3. The first purge's event (7) is young and stays, as does row 6.
+    retention(settings, 5 * 365)
+    second = audit_purge(by=BY)
+    assert (second.first, second.last, second.purged) == (4, 5, 2)
+    assert sequences() == [6, 7, 8]
+    purged = AuditEvent.objects.filter(action="audit.purged").order_by("sequence").last()
+    assert purged is not None and purged.details["anchor_sequence"] == 5
+    assert purged.details["retention_days"] == 5 * 365
+    assert verify() == "OK 3 events"
 
 
 @pytest.mark.django_db
 def test_the_setting_sets_the_period(settings, checkpoint_file: Path):
-    settings.HG_AUDIT_RETENTION_DAYS = 30
+    retention(settings, 30)
     record(2, at=timezone.now() - datetime.timedelta(days=31))
     record(1, at=timezone.now() - datetime.timedelta(days=29))
     assert purge_audit_trail() == 2  # the scheduled task
-    assert AuditEvent.objects.get(action="audit.purged").actor == "system:audit_purge"
+    event = AuditEvent.objects.get(action="audit.purged")
+    assert event.actor == "system:audit_purge" and event.details["retention_days"] == 30
     assert verify() == "OK 2 events"
+
+
+@pytest.mark.django_db
+def test_the_purge_event_names_the_anchor_and_its_age(checkpoint_file: Path):
+    old = record(2, at=timezone.now() - YEARS_8)
+    record(1)
+    audit_purge(by=BY)
+    event = AuditEvent.objects.get(action="audit.purged")
+    cutoff = datetime.datetime.fromisoformat(event.details["cutoff"])
+    assert event.details["anchor_occurred_at"] == old[-1].occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert event.details["anchor_recorded_at"] == old[-1].recorded_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert cutoff <= event.recorded_at - datetime.timedelta(days=7 * 365)
+    assert cutoff > event.recorded_at - datetime.timedelta(days=7 * 365, minutes=1)
+    assert (event.details["first_sequence"], event.details["last_sequence"], event.details["purged"]) == (
+        1,
+        2,
+        2,
+    )
 
 
 @pytest.mark.django_db
@@ -171,3 +203,34 @@ def test_the_door_closes_again_after_the_purge(checkpoint_file: Path):
         AuditEvent.objects.filter(sequence=3).delete()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(sequence=3).update(actor="x")
+
+
+@pytest.mark.django_db
+def test_a_purge_whose_event_cannot_be_written_removes_nothing(checkpoint_file: Path):
+    """The seam: the removal and its event commit together or not at all. A row forged beyond the
+    chain head (INSERT is all the runtime role may do) takes the sequence the purge event needs, so
+    writing the event fails; on PostgreSQL inside the owner's function, after its DELETE."""
+    record(3, at=timezone.now() - YEARS_8)
+    last = record(1)[-1]
+    forged = {field.name: getattr(last, field.name) for field in AuditEvent._meta.fields}
+    AuditEvent.objects.create(**{**forged, "sequence": 5, "event_id": uuid.uuid4()})
+    with pytest.raises(DatabaseError):
+        audit_purge(by=BY)
+    assert sequences() == [1, 2, 3, 4, 5]
+    assert not AuditEvent.objects.filter(action="audit.purged").exists()
+    assert not ChainCheckpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_purge_whose_checkpoint_line_cannot_be_written_removes_nothing(checkpoint_file: Path):
+    record(3, at=timezone.now() - YEARS_8)
+    record(1)
+    with (
+        mock.patch("retention.purge.checkpoints.append", side_effect=OSError("disk full")),
+        pytest.raises(OSError, match="disk full"),
+    ):
+        audit_purge(by=BY)
+    assert sequences() == [1, 2, 3, 4]
+    assert not AuditEvent.objects.filter(action="audit.purged").exists()
+    assert not ChainCheckpoint.objects.exists()
+    assert verify() == "OK 4 events"

@@ -1,4 +1,4 @@
-"""``make run`` for real: ``python -m hansken_governance.run_all`` as a subprocess on the embedded
+"""``make run`` for real: ``python -m tools.run_all`` as a subprocess on the embedded
 default (SQLite, filesystem broker) in a fresh data folder, then the demo data it loads.
 
 The process tests share one running instance (module fixture) and run in file order; the last one
@@ -129,7 +129,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with log.open("wb") as out:
         # Its own process group, as a shell gives a foreground job: Ctrl-C goes to the group.
         process = subprocess.Popen(
-            [sys.executable, "-m", "hansken_governance.run_all"],
+            [sys.executable, "-m", "tools.run_all"],
             cwd=REPO,
             env=env,
             stdout=out,

@@ -1,3 +1,5 @@
+"""Routes of the audit API: usage events in, review and access-at out."""
+
 from django.urls import path
 
 from audit.api import views

@@ -1,3 +1,5 @@
+"""Input and output of the grant and access-request API (the decision API builds its own bodies)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +11,7 @@ from authz.models import AccessRequest, Action, Grant, GrantVersion
 from cases.api.serializers import UsernameField
 from hansken_governance.api_base import AwareDateTimeField, OutputSerializer, StrictSerializer
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
+from hansken_governance.service_errors import ServiceWarning
 
 
 def grant_status(grant: Grant) -> str:
@@ -161,7 +164,7 @@ class AccessRequestOutput(OutputSerializer):
         return request.answered_by.username if request.answered_by else None
 
 
-def with_warnings(data: Any, warnings: list[str]) -> Any:
+def with_warnings(data: Any, warnings: list[ServiceWarning]) -> Any:
     data = dict(data)
-    data["warnings"] = warnings
+    data["warnings"] = [str(warning) for warning in warnings]
     return data

@@ -1,3 +1,5 @@
+"""Routes of the authorisation API: decisions, grants and access requests."""
+
 from django.urls import path
 
 from authz.api import views

@@ -1,3 +1,5 @@
+"""Input and output of the case and dataset API."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,5 @@
+"""Routes of the case and dataset API."""
+
 from django.urls import path
 
 from cases.api import views

@@ -275,8 +275,8 @@ EMAIL_BACKEND = (
 
 # Governance rules.
 HG_GRANT_MAX_DAYS = env_int("HG_GRANT_MAX_DAYS", 365)
-# Upper bound on how long a worker keeps cached decision facts even without an invalidation (see
-# authz/cache.py: it only matters if Redis is reachable for readers but not for a writer).
+# Upper bound on how long a worker keeps cached decision facts even without an invalidation: a last
+# bound only (authz/cache.py: changes reach every worker through PostgreSQL's NOTIFY and Redis).
 HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 300)
 # A worker that starts over (new epoch, or the age above) loads every person's and case's decision
 # facts at once, instead of paying a database round trip per person later.
@@ -284,6 +284,9 @@ HG_AUTHZ_PRELOAD = env_bool("HG_AUTHZ_PRELOAD", True)
 HG_API_TOKEN_DEFAULT_DAYS = env_int("HG_API_TOKEN_DEFAULT_DAYS", 365)
 # How long audit rows stay in the trail before the weekly purge removes them (retention.purge).
 HG_AUDIT_RETENTION_DAYS = env_int("HG_AUDIT_RETENTION_DAYS", 7 * 365)
+# The checkpoint file outside the database (audit.checkpoints); default HG_DATA_DIR/audit-checkpoints.log.
+# docker-compose.yml puts it on a volume that the web and the worker share.
+AUDIT_CHECKPOINT_FILE = env_optional("HG_AUDIT_CHECKPOINT_FILE")
 
 # django-auditlog: field diffs are copied into our chained trail (audit app); it must never try to
 # resolve the client address from X-Forwarded-For, which it would trust blindly.

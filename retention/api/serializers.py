@@ -1,3 +1,5 @@
+"""Input and output of the retention API (notices, decisions, removals)."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

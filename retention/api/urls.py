@@ -1,3 +1,5 @@
+"""Routes of the retention API."""
+
 from django.urls import path
 
 from retention.api import views

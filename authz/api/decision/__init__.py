@@ -3,8 +3,9 @@
 
 This is the hot path. The views are DRF views so that the OpenAPI schema describes them, but their
 ``dispatch`` skips DRF's request wrapping, content negotiation and per-request token query: the
-client is found by token digest in the in-process fact cache (``authz.cache``), which one Redis GET
-per request keeps exact. Any failure on the way — a database or cache error included — answers with
+client is found by token digest in the in-process fact cache (``authz.cache``), which the change
+feed (PostgreSQL ``NOTIFY``, read without a round trip) and one pipelined Redis read per request keep
+exact. Any failure on the way — a database or cache error included — answers with
 an error status, never ``allowed: true``.
 
 - ``problems``: the error a request gets (``RequestProblem``) and the JSON answer.

@@ -1,4 +1,4 @@
-"""Container health checks: ``python -m hansken_governance.healthcheck {web,worker,beat}``.
+"""Container health checks: ``python -m tools.healthcheck {web,worker,beat}``.
 
 Exit 0 when healthy, 1 otherwise (Docker's HEALTHCHECK convention), with one line saying why.
 
@@ -67,7 +67,7 @@ CHECKS = {"web": check_web, "worker": check_worker, "beat": check_beat}
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in CHECKS:
-        print(f"usage: python -m hansken_governance.healthcheck {{{','.join(CHECKS)}}}", file=sys.stderr)
+        print(f"usage: python -m tools.healthcheck {{{','.join(CHECKS)}}}", file=sys.stderr)
         return 2
     try:
         healthy, detail = CHECKS[argv[0]]()

@@ -1,0 +1,47 @@
+"""A grant's history: every state it ever had is a ``GrantVersion`` row, written by the services in
+``authz.services`` within their transaction (who could act at a past moment is read from it), and
+the grant as its audit events describe it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from audit.actor import Actor
+from authz.models import Grant, GrantVersion
+
+
+def write_version(
+    grant: Grant, kind: str, now: datetime.datetime, by: Actor, person: User | None, reason: str
+) -> GrantVersion:
+    GrantVersion.objects.filter(grant=grant, superseded_at__isnull=True).update(superseded_at=now)
+    return GrantVersion.objects.create(
+        grant=grant,
+        version=grant.version,
+        kind=kind,
+        rights=grant.rights,
+        environments=grant.environments,
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
+        revoked=grant.revoked_at is not None,
+        changed_by=person,
+        changed_by_label=by.username,
+        reason=reason,
+        recorded_at=now,
+        case_id=grant.case_id,
+        grantee_id=grant.grantee_id,
+    )
+
+
+def grant_details(grant: Grant, **extra: Any) -> dict[str, Any]:
+    return {
+        "grantee": grant.grantee.get_username(),
+        "rights": grant.rights,
+        "environments": grant.environments,
+        "valid_from": grant.valid_from.isoformat(),
+        "valid_until": grant.valid_until.isoformat(),
+        "version": grant.version,
+        **extra,
+    }
