@@ -14,7 +14,7 @@ import datetime
 import json
 import operator
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import orjson
@@ -318,13 +318,19 @@ def insert_rows(rows: list[tuple[Any, ...]]) -> None:
     )
 
 
-def append_encoded(prepared: list[tuple[uuid.UUID, bytes, bytes, tuple[Any, ...]]]) -> int:
+def append_encoded(
+    prepared: list[tuple[uuid.UUID, bytes, bytes, tuple[Any, ...]]],
+    check_stored: Callable[[set[uuid.UUID]], None] | None = None,
+) -> int:
     """Rows encoded before the lock, each as (event id, the encoder's two parts, its stored values
     but the sequence number and hashes), joined to the chain unless their event id is stored
-    already. The number of rows stored."""
+    already. ``check_stored`` sees the ids stored already, under the lock, and may refuse the
+    request by raising (the caller's transaction then stores nothing). The number of rows stored."""
     head = head_for_update()
     # Checked under the lock: a concurrent request with the same ids waits here and then sees ours.
     stored = existing_event_ids([event_id for event_id, _, _, _ in prepared])
+    if check_stored is not None:
+        check_stored(stored)
     fresh = [item for item in prepared if item[0] not in stored]
     rows: list[tuple[Any, ...]] = [
         (number, *values, prev_hash, digest)

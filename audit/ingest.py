@@ -14,11 +14,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from audit import real_access
 from audit.append import ROW_VALUES, append_encoded, client_request_fields
 from audit.chain import RowEncoder
 from audit.models import Basis, Outcome
 from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
-from authz.selectors import grant_ids_covering
+from authz.selectors import grants_covering
 from cases.last_access import last_access_move_forward
 from cases.selectors import ManagedCase, managed_cases
 
@@ -63,6 +64,7 @@ def _move_last_access(events: Sequence[UsageEvent], cases: dict[uuid.UUID, Manag
 
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+NO_GRANT: tuple[int | None, bool] = (None, False)
 
 
 def usage_events_ingest(
@@ -77,27 +79,52 @@ def usage_events_ingest(
     chain, each with the grant that covered it when it happened (or its basis: case lead, no grant,
     unknown user or project), the action as ``hansken.<action>``, the person as actor and the
     calling client as client. An event id sent before, or twice in this request, is a duplicate and
-    is not stored again. Unknown people and projects are stored all the same (they are evidence)
-    and flagged in ``basis``."""
+    is not stored again (with other content: ``real_access.UsageRefused``, 409). Unknown people and
+    projects are stored all the same (they are evidence) and flagged in ``basis``; only real access
+    moves last access, and a test client's request naming a real case is refused
+    (``audit.real_access``)."""
     now = timezone.now()
+    real_access.refuse_real_cases_of_test_clients(events, environment)
     # Reads first, outside the chain lock, so the lock is held only for the append itself.
     roles = _known_usernames({event.user for event in events})
     cases = managed_cases({event.project_id for event in events})
     coverable = [i for i, e in enumerate(events) if e.user in roles and e.project_id in cases]
-    grants: dict[int, int | None] = dict(
+    # Per coverable event: the covering grant, and whether a covering grant held the action's right.
+    grants: dict[int, tuple[int | None, bool]] = dict(
         zip(
             coverable,
-            grant_ids_covering(
+            grants_covering(
                 [
-                    (events[i].user, events[i].project_id, events[i].occurred_at, environment)
-                    for i in coverable
+                    (e.user, e.project_id, e.occurred_at, environment, e.action)
+                    for e in (events[i] for i in coverable)
                 ]
             ),
             strict=True,
         )
     )
+
+    def basis_of(index: int, event: UsageEvent) -> Basis:
+        if event.user not in roles:
+            return Basis.UNKNOWN_USER
+        if event.project_id not in cases:
+            return Basis.UNKNOWN_PROJECT
+        if grants[index][0] is not None:
+            return Basis.GRANT
+        if event.user in cases[event.project_id].managers:
+            return Basis.CASE_LEAD
+        return Basis.NO_GRANT
+
+    bases = [basis_of(index, event) for index, event in enumerate(events)]
     # Object rows before the chain head, as every service does, so no lock-order deadlock with them.
-    _move_last_access(events, cases)
+    # Only real access moves last access (audit.real_access).
+    _move_last_access(
+        [
+            event
+            for index, event in enumerate(events)
+            if real_access.is_real_access(event, environment, bases[index], grants.get(index, NO_GRANT)[1])
+        ],
+        cases,
+    )
 
     # Each row is encoded before the lock (the encoding is most of the chain's cost); only the
     # sequence number and the hashes are added under it. A repeat within the request is dropped here.
@@ -109,17 +136,8 @@ def usage_events_ingest(
         if event.event_id in first_seen:
             continue
         first_seen.add(event.event_id)
-        grant_id = grants.get(index)
-        if event.user not in roles:
-            basis = Basis.UNKNOWN_USER
-        elif event.project_id not in cases:
-            basis = Basis.UNKNOWN_PROJECT
-        elif grant_id is not None:
-            basis = Basis.GRANT
-        elif event.user in cases[event.project_id].managers:
-            basis = Basis.CASE_LEAD
-        else:
-            basis = Basis.NO_GRANT
+        grant_id = grants.get(index, NO_GRANT)[0]
+        basis = bases[index]
         fields = {
             **shared,
             "event_id": event.event_id,
@@ -139,5 +157,10 @@ def usage_events_ingest(
         fields["details"] = json.dumps(event.details, ensure_ascii=False)
         prepared.append((event.event_id, before, after, ROW_VALUES(fields)))
 
-    accepted = append_encoded(prepared)
+    def refuse_conflicts(stored: set[uuid.UUID]) -> None:
+        # An id seen before, or twice here: the same content is a duplicate, other content a 409.
+        if stored or len(prepared) < len(events):
+            real_access.refuse_conflicts(events, stored)
+
+    accepted = append_encoded(prepared, refuse_conflicts)
     return IngestResult(accepted=accepted, duplicates=len(events) - accepted)

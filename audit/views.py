@@ -43,6 +43,7 @@ from authz import actions as authz_actions
 from authz.selectors import access_at, access_of_person_at
 from cases.models import Case
 from hansken_governance.query_numbers import whole_number
+from privacy_statement import actions as privacy_actions
 from retention import actions as retention_actions
 from siem import actions as siem_actions
 
@@ -65,7 +66,7 @@ def _action_codes(*modules: ModuleType) -> list[str]:
     return sorted(codes)
 
 
-ACTION_CODES = _action_codes(actions, authz_actions, retention_actions, siem_actions)
+ACTION_CODES = _action_codes(actions, authz_actions, retention_actions, siem_actions, privacy_actions)
 
 
 def _scope(request: HttpRequest) -> ReviewScope:

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from audit.actor import Actor
-from authz.models import Grant, GrantVersion
+from authz.models import ChangeKind, Grant, GrantVersion
 
 
 def write_version(
@@ -45,3 +45,18 @@ def grant_details(grant: Grant, **extra: Any) -> dict[str, Any]:
         "version": grant.version,
         **extra,
     }
+
+
+def change_kind(grant: Grant, rights: list[str], envs: list[str], valid_until: datetime.datetime) -> str:
+    """How a change moves the grant: wider, narrower, longer or shorter (the version's kind)."""
+    wider = not set(rights) <= set(grant.rights) or not set(envs) <= set(grant.environments)
+    narrower = not set(grant.rights) <= set(rights) or not set(grant.environments) <= set(envs)
+    if not wider and not narrower:
+        if valid_until > grant.valid_until:
+            return ChangeKind.EXTENDED
+        if valid_until < grant.valid_until:
+            return ChangeKind.NARROWED
+        return ChangeKind.CHANGED
+    if narrower and not wider and valid_until <= grant.valid_until:
+        return ChangeKind.NARROWED
+    return ChangeKind.CHANGED

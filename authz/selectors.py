@@ -39,32 +39,53 @@ def grant_ids_covering(items: list[tuple[str, Any, Any, str]]) -> list[int | Non
     """For each (username, project_id, occurred_at, environment) of a usage event: the id of the
     grant that covered that person on that case at that moment in that environment, as the grant
     history says it was then; None when no grant did. One query for the whole list."""
+    return [grant_id for grant_id, _ in grants_covering([(*item, "") for item in items])]
+
+
+def grants_covering(items: list[tuple[str, Any, Any, str, str]]) -> list[tuple[int | None, bool]]:
+    """For each (username, project_id, occurred_at, environment, action) of a usage event: the grant
+    that covered that person on that case at that moment in that environment (as the grant history
+    says it was then; None when none did), and whether a covering grant held ``action`` as a right
+    then, i.e. whether a decision at that moment would have allowed it on a grant. A grant that
+    held the right is preferred over one that did not. One query for the whole list."""
     if not items:
         return []
-    earliest = min(occurred_at for _, _, occurred_at, _ in items)
-    latest = max(occurred_at for _, _, occurred_at, _ in items)
-    pairs = sorted({(username, uuid.UUID(str(project_id))) for username, project_id, _, _ in items})
+    earliest = min(occurred_at for _, _, occurred_at, _, _ in items)
+    latest = max(occurred_at for _, _, occurred_at, _, _ in items)
+    pairs = sorted({(username, uuid.UUID(str(project_id))) for username, project_id, _, _, _ in items})
     by_pair: dict[tuple[str, uuid.UUID], list[tuple[Any, ...]]] = defaultdict(list)
-    for grant_id, username, project_id, envs, v_from, v_until, recorded, superseded in _versions_for_pairs(
-        pairs, earliest, latest
-    ):
-        by_pair[(username, project_id)].append((grant_id, envs, v_from, v_until, recorded, superseded))
-    result: list[int | None] = []
-    for username, project_id, at, environment in items:
-        found = None
-        for grant_id, envs, v_from, v_until, recorded, superseded in by_pair.get(
+    for (
+        grant_id,
+        username,
+        project_id,
+        envs,
+        rights,
+        v_from,
+        v_until,
+        recorded,
+        superseded,
+    ) in _versions_for_pairs(pairs, earliest, latest):
+        version = (grant_id, envs, rights, v_from, v_until, recorded, superseded)
+        by_pair[(username, project_id)].append(version)
+    result: list[tuple[int | None, bool]] = []
+    for username, project_id, at, environment, action in items:
+        found: tuple[int | None, bool] = (None, False)
+        for grant_id, envs, rights, v_from, v_until, recorded, superseded in by_pair.get(
             (username, uuid.UUID(str(project_id))), []
         ):
             in_force = recorded <= at and (superseded is None or superseded > at) and v_from <= at < v_until
             if in_force and environment in envs:
-                found = grant_id
-                break
+                if action in rights:
+                    found = (grant_id, True)
+                    break
+                if found[0] is None:
+                    found = (grant_id, False)
         result.append(found)
     return result
 
 
 _PAIR_VERSIONS_SQL = """
-SELECT v.grant_id, u.username, c.project_id, v.environments, v.valid_from, v.valid_until,
+SELECT v.grant_id, u.username, c.project_id, v.environments, v.rights, v.valid_from, v.valid_until,
        v.recorded_at, v.superseded_at
 FROM unnest(%s::text[], %s::uuid[]) AS p(username, project_id)
 JOIN auth_user u ON u.username = p.username
@@ -88,8 +109,8 @@ def _versions_for_pairs(
                 [[u for u, _ in pairs], [p for _, p in pairs], latest, earliest, earliest],
             )
             return [
-                (gid, user, pid, json.loads(envs) if isinstance(envs, str) else envs, vf, vu, rec, sup)
-                for gid, user, pid, envs, vf, vu, rec, sup in cursor.fetchall()
+                (gid, user, pid, _json_list(envs), _json_list(rights), vf, vu, rec, sup)
+                for gid, user, pid, envs, rights, vf, vu, rec, sup in cursor.fetchall()
             ]
     wanted = set(pairs)
     rows = (
@@ -106,6 +127,7 @@ def _versions_for_pairs(
             "grantee__username",
             "case__project_id",
             "environments",
+            "rights",
             "valid_from",
             "valid_until",
             "recorded_at",
@@ -113,6 +135,10 @@ def _versions_for_pairs(
         )
     )
     return [row for row in rows if (row[1], row[2]) in wanted]
+
+
+def _json_list(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _deputy_versions_at(at: datetime.datetime) -> QuerySet[DeputyVersion]:

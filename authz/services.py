@@ -16,16 +16,15 @@ from audit.actor import Actor
 from audit.services import audit_record
 from authz import actions
 from authz.cache import invalidate
-from authz.history import grant_details, write_version
+from authz.history import change_kind, grant_details, write_version
 from authz.models import AccessRequest, ChangeKind, Grant, RequestStatus
-from authz.notices import ENDING_SOON, last_moment, notify_answer, rights_text
+from authz.notices import ENDING_SOON, announce_ending, notify_access_requested, notify_answer
 from authz.terms import check_grantee, check_may_hold_access, clean_terms
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
 from cases.services import deputyships_end
 from hansken_governance.environments import Environment
 from hansken_governance.service_errors import ServiceWarning, refusal
-from notifications.services import notify
 
 
 def _require_manager(case: Case, person: User) -> None:
@@ -92,20 +91,6 @@ def grant_create(
     return grant, terms.warnings
 
 
-def _change_kind(grant: Grant, rights: list[str], envs: list[str], valid_until: datetime.datetime) -> str:
-    wider = not set(rights) <= set(grant.rights) or not set(envs) <= set(grant.environments)
-    narrower = not set(grant.rights) <= set(rights) or not set(grant.environments) <= set(envs)
-    if not wider and not narrower:
-        if valid_until > grant.valid_until:
-            return ChangeKind.EXTENDED
-        if valid_until < grant.valid_until:
-            return ChangeKind.NARROWED
-        return ChangeKind.CHANGED
-    if narrower and not wider and valid_until <= grant.valid_until:
-        return ChangeKind.NARROWED
-    return ChangeKind.CHANGED
-
-
 @transaction.atomic
 def grant_change(
     *,
@@ -137,7 +122,7 @@ def grant_change(
         valid_until=valid_until or grant.valid_until,
         now=now,
     )
-    kind = _change_kind(grant, terms.rights, terms.environments, terms.valid_until)
+    kind = change_kind(grant, terms.rights, terms.environments, terms.valid_until)
     if kind != ChangeKind.NARROWED:
         # Extending or widening gives access anew, so the grantee must still be active and screened;
         # narrowing the grant of someone whose screening lapsed stays possible.
@@ -342,19 +327,7 @@ def access_request_create(
             "reason": access_request.reason,
         },
     )
-    notify(
-        recipient=case.case_lead,
-        kind="access_requested",
-        params={
-            "requester": requester.get_username(),
-            "case": case.case_number,
-            "rights": rights_text(terms.rights),
-            "until": last_moment(terms.valid_until),
-            "reason": access_request.reason,
-        },
-        dedup_key=f"access-requested:{access_request.pk}",
-        link=f"/cases/{case.project_id}/",
-    )
+    notify_access_requested(access_request)
     return access_request
 
 
@@ -475,29 +448,5 @@ def grants_notify_ending_soon(*, now: datetime.datetime | None = None) -> int:
         revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now, valid_until__lte=now + ENDING_SOON
     ).select_related("case__case_lead", "grantee")
     for grant in ending.iterator(chunk_size=500):
-        params = {
-            "case": grant.case.case_number,
-            "grantee": grant.grantee.get_username(),
-            "rights": rights_text(grant.rights),
-            # The last moment included (an end "until 6 January" is stored as 7 January 00:00).
-            "until": last_moment(grant.valid_until),
-            "project_id": str(grant.case.project_id),
-            "grant_id": grant.pk,
-        }
-        key = f"grant-ending:{grant.pk}:{grant.valid_until.isoformat()}"
-        link = f"/cases/{grant.case.project_id}/"
-        sent += notify(
-            recipient=grant.grantee,
-            kind="grant_ending_grantee",
-            params=params,
-            dedup_key=f"{key}:grantee",
-            link=link,
-        )
-        sent += notify(
-            recipient=grant.case.case_lead,
-            kind="grant_ending_lead",
-            params=params,
-            dedup_key=f"{key}:lead",
-            link=link,
-        )
+        sent += announce_ending(grant)
     return sent

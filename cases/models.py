@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from hansken_governance.environments import Environment
+from hansken_governance.environments import TEST_ENVIRONMENTS, Environment
 
 
 class CaseStatus(models.TextChoices):
@@ -34,6 +34,11 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     last_accessed_at = models.DateTimeField(_("last accessed at"), null=True, blank=True)
+    # Who registered the case decides whether it is real (see ``is_real``): the environment of the
+    # API client that did, empty when a person (or a command) did.
+    registered_in = models.CharField(
+        _("registered by a client of"), max_length=20, choices=Environment.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -43,6 +48,13 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_number}: {self.title}"
+
+    @property
+    def is_real(self) -> bool:
+        """A real case holds case data: registered by a person or by a production or experiment
+        client. A case that a test or development client registered is a test case, and is the only
+        kind such a client may touch (``cases.selectors.cases_for_client``)."""
+        return self.registered_in not in TEST_ENVIRONMENTS
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from api_clients.models import ApiClient
 from api_clients.permissions import client_may
 from cases.models import Case, DeputyPeriod
+from hansken_governance.environments import TEST_ENVIRONMENTS
 from people.roles import REVIEWER_ROLES, Role, has_role
 
 
@@ -75,6 +76,9 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
 
 def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
     if purpose in (CasePurpose.VIEW, CasePurpose.MANAGE_DATASETS) and client_may(client, "cases:write"):
+        if client.environment in TEST_ENVIRONMENTS:
+            # A test or development client sees test cases only: a real case does not exist for it.
+            return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
         return Case.objects.all()
     return Case.objects.none()
 

@@ -51,7 +51,12 @@ def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lea
     try:
         with transaction.atomic():
             case = Case.objects.create(
-                project_id=project_id, case_number=case_number, title=title, case_lead=case_lead
+                project_id=project_id,
+                case_number=case_number,
+                title=title,
+                case_lead=case_lead,
+                # The registering client's environment: a test client's case is a test case.
+                registered_in=by.environment if by.client_name else "",
             )
     except IntegrityError as exc:  # a concurrent request created the same case first
         raise refusal(

@@ -19,6 +19,14 @@ MANAGEMENT_ENVIRONMENTS = frozenset({Environment.PRODUCTION, Environment.TEST, E
 EXPERIMENT_SCOPES = frozenset({"authz:check", "audit:write"})
 
 
+# Environments without case data: their clients may register and use test cases only, never touch
+# a real case or its usage events, and their usage events never move a case's last access
+# (cases.models.Case.is_real, docs/authorisations.md).
+TEST_ENVIRONMENTS = frozenset({Environment.TEST.value, Environment.DEVELOPMENT.value})
+# Environments whose usage events can be a real access to case data.
+CASE_DATA_ENVIRONMENTS = frozenset({Environment.PRODUCTION.value, Environment.EXPERIMENT.value})
+
+
 def may_change_security_settings(environment: str) -> bool:
     return environment == Environment.PRODUCTION
 

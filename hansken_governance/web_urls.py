@@ -17,4 +17,5 @@ urlpatterns = [
     path("monitoring/", include("siem.urls")),
     path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),
+    path("privacy/", include("privacy_statement.urls")),
 ]

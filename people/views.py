@@ -97,6 +97,16 @@ _API = StartTask(
     "api-docs",
     _("Read the API documentation"),
 )
+_PRIVACY = StartTask(
+    "privacy-statement",
+    _("Privacy statement"),
+    _(
+        "Draft the privacy statement in Dutch and English, publish new versions, and see who has "
+        "acknowledged the version in force."
+    ),
+    "privacy-manage",
+    _("Open the privacy statement"),
+)
 _ADMIN = StartTask(
     "admin",
     _("Administration"),
@@ -114,7 +124,7 @@ START_TASKS: dict[str, list[StartTask]] = {
     Role.INVESTIGATOR: [_MY_ACCESS],
     Role.ENGINEER: [_MY_ACCESS],
     Role.OPERATOR: [_DATASETS, _API],
-    Role.PRIVACY_OFFICER: [_REVIEW, _API],
+    Role.PRIVACY_OFFICER: [_REVIEW, _PRIVACY, _API],
     Role.SECURITY_MANAGER: [_REVIEW],
     Role.ADMINISTRATOR: [_ADMIN, _API],
 }

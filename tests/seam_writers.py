@@ -37,6 +37,8 @@ from cases.models import Case, Dataset
 from people import services as people_services
 from people.models import PersonProposal
 from people.services import proposals as proposal_services
+from privacy_statement import services as privacy_services
+from privacy_statement.models import StatementVersion
 from retention import services as retention_services
 from retention.models import RemovalTask, RetentionNotice
 from retention.sweep import retention_sweep
@@ -171,6 +173,34 @@ def _override(cast: Cast) -> None:
         closure_limit_days=3650,
         by=BY,
     )
+
+
+PRIVACY_TEXTS = {
+    "title_nl": "Privacyverklaring",
+    "title_en": "Privacy statement",
+    "source_nl": "Tekst.",
+    "source_en": "Text.",
+}
+
+
+def _privacy_draft(cast: Cast) -> None:
+    privacy_services.statement_draft_create(author=cast["privacy_officer"], by=BY, **PRIVACY_TEXTS)
+
+
+def _privacy_publish(cast: Cast) -> Any:
+    return privacy_services.statement_publish(
+        version=StatementVersion.objects.get(status="draft"),
+        effective_from=timezone.now(),
+        change_summary_nl="Eerste versie",
+        change_summary_en="First version",
+        publisher=cast["privacy_officer"],
+        by=BY,
+    )
+
+
+def _privacy_published(cast: Cast) -> None:
+    _privacy_draft(cast)
+    _privacy_publish(cast)
 
 
 WRITES: list[Write] = [
@@ -533,6 +563,50 @@ WRITES: list[Write] = [
         ),
         prepare=_delete_requested,
     ),
+    # privacy statement
+    Write(
+        "privacy_statement.services.statement_draft_create",
+        privacy_services,
+        ("privacy_statement.draft_created",),
+        _privacy_draft,
+    ),
+    Write(
+        "privacy_statement.services.statement_draft_update",
+        privacy_services,
+        ("privacy_statement.draft_changed",),
+        lambda cast: privacy_services.statement_draft_update(
+            version=StatementVersion.objects.get(),
+            author=cast["privacy_officer"],
+            by=BY,
+            source_en="Changed.",
+        ),
+        prepare=_privacy_draft,
+    ),
+    Write(
+        "privacy_statement.services.statement_draft_discard",
+        privacy_services,
+        ("privacy_statement.draft_discarded",),
+        lambda cast: privacy_services.statement_draft_discard(
+            version=StatementVersion.objects.get(), author=cast["privacy_officer"], by=BY
+        ),
+        prepare=_privacy_draft,
+    ),
+    Write(
+        "privacy_statement.services.statement_publish",
+        privacy_services,
+        ("privacy_statement.published",),
+        _privacy_publish,
+        prepare=_privacy_draft,
+    ),
+    Write(
+        "privacy_statement.services.statement_acknowledge",
+        privacy_services,
+        ("privacy_statement.acknowledged",),
+        lambda cast: privacy_services.statement_acknowledge(
+            version=StatementVersion.objects.get(), person=cast["investigator"], by=BY
+        ),
+        prepare=_privacy_published,
+    ),
     # monitoring
     Write(
         "siem.services.alert_record",
@@ -582,6 +656,7 @@ NOT_SEAM_WRITERS: dict[str, str] = {
     "audit.services.verification_run": "verifies; writes only through verification_failed",
     "authz.services.grants_notify_ending_soon": "notifications to people, not a change of rights or data",
     "notifications.services.notify": "a notification; the writer that caused it records the cause",
+    "privacy_statement.services.start_of_day": "computes the time a date begins; writes nothing",
     "notifications.services.notification_mark_read": "a person marks their own notification as read",
 }
 

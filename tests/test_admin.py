@@ -104,6 +104,9 @@ def every_admin_page(cast: Cast) -> list[str]:
         f"{CASES_URL}{cast.case.pk}/change/",
         DATASETS_URL,
         f"{DATASETS_URL}{cast.dataset.pk}/change/",
+        "/admin/privacy_statement/",
+        "/admin/privacy_statement/statementversion/",
+        "/admin/privacy_statement/acknowledgement/",
         "/admin/password_change/",
     ]
 
@@ -180,6 +183,8 @@ def test_it_registers_no_grants_groups_or_audit_models(cast: Cast):
         "api_clients.PersonalToken",
         "cases.Case",
         "cases.Dataset",
+        "privacy_statement.StatementVersion",
+        "privacy_statement.Acknowledgement",
     }
     client = admin_client(cast)
     for url in (
@@ -195,7 +200,7 @@ def test_it_registers_no_grants_groups_or_audit_models(cast: Cast):
         assert client.get(url).status_code == 404, url
     index = client.get("/admin/")
     apps = {app["app_label"] for app in index.context["app_list"]}
-    assert apps == {"auth", "api_clients", "cases"}
+    assert apps == {"auth", "api_clients", "cases", "privacy_statement"}
 
 
 @pytest.mark.parametrize("url", [PEOPLE_URL, CLIENTS_URL, TOKENS_URL, CASES_URL, DATASETS_URL])

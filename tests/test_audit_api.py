@@ -203,7 +203,8 @@ def test_it_counts_an_event_sent_before_as_a_duplicate_and_stores_it_once(cast: 
     first, second = usage(), usage()
     assert post(cast, [first, second]).json() == {"accepted": 2, "duplicates": 0}
     count = AuditEvent.objects.count()
-    again = post(cast, [first, usage(event_id=first["event_id"]), second, (third := usage()), dict(third)])
+    # The same content again (the same id with other content is a conflict: tests/test_real_access.py).
+    again = post(cast, [first, dict(first), second, (third := usage()), dict(third)])
     assert again.status_code == 201
     assert again.json() == {"accepted": 1, "duplicates": 4}
     assert AuditEvent.objects.count() == count + 1

@@ -207,8 +207,9 @@ def test_it_stores_allowed_sources_as_networks(cast: Cast):
     lines = run(
         "create_api_client",
         "ci",
+        # Production: a test client would see no real case at all (tests/test_real_access.py).
         "--environment",
-        "test",
+        "production",
         "--scope",
         "cases:write",
         "--allow-source",

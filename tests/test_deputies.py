@@ -253,7 +253,7 @@ def test_the_case_lead_names_a_deputy_with_an_end_date_in_the_browser(cast: Cast
     assert not DeputyPeriod.objects.filter(deputy=cast["investigator"]).exists()
 
 
-# --- the history before end dates existed (migration cases.0004) ------------------------------
+# --- the history before end dates existed (migration cases.0005) ------------------------------
 
 
 def test_the_migration_tells_the_truth_about_periods_before_end_dates(cast: Cast, settings):
@@ -261,7 +261,7 @@ def test_the_migration_tells_the_truth_about_periods_before_end_dates(cast: Cast
 
     from django.apps import apps
 
-    migration = importlib.import_module("cases.migrations.0004_deputy_history")
+    migration = importlib.import_module("cases.migrations.0005_deputy_history")
     settings.HG_GRANT_MAX_DAYS = 30
     now = timezone.now()
     DeputyVersion.objects.all().delete()

@@ -37,6 +37,7 @@ from cases.models import Case, Dataset
 from cases.selectors import is_case_manager
 from people.management.commands.seed_demo import CASES, DEMO_CLIENT_NAME, PEOPLE, demo_uuid
 from people.roles import roles_of
+from privacy_statement.models import StatementVersion
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 90.0
@@ -312,7 +313,19 @@ def test_seed_demo_creates_the_cast_through_the_audited_services(db, tmp_path, s
         "case.deputy_added": 1,
         "dataset.registered": 4,
         "api_client.created": 1,
+        "privacy_statement.draft_created": 1,
+        "privacy_statement.published": 1,
     }
+    # The privacy statement is in force, in both languages, with the live values filled in.
+    statement = APIClient().get("/api/v1/privacy-statement", {"lang": "en"}).json()
+    assert statement["version"] == "1" and statement["title"] == "Hansken Governance privacy statement"
+    assert f"{settings.HG_AUDIT_RETENTION_DAYS} days" in statement["body_markdown"]
+    assert "{{" not in statement["body_markdown"]
+    dutch = APIClient().get("/api/v1/privacy-statement", {"lang": "nl"}).json()
+    assert (
+        dutch["title"] == "Privacyverklaring Hansken Governance"
+        and "## Wie er geregistreerd staat" in dutch["body_markdown"]
+    )
 
     # The token is printed once, alone on the last line, and it works.
     token = output.strip().splitlines()[-1]
@@ -329,7 +342,7 @@ def test_seed_demo_creates_the_cast_through_the_audited_services(db, tmp_path, s
 
 
 def _counts() -> tuple[int, ...]:
-    models = (User, Case, Dataset, ApiClient, AuditEvent)
+    models = (User, Case, Dataset, ApiClient, AuditEvent, StatementVersion)
     return tuple(model.objects.count() for model in models)
 
 

@@ -130,6 +130,7 @@ def test_it_answers_an_unknown_page_with_an_html_page(cast: Cast):
         ("investigator", "my-access"),
         ("engineer", "my-access"),
         ("privacy_officer", "review"),
+        ("privacy_officer", "privacy-statement"),
         ("security_manager", "review"),
         ("operator", "datasets"),
         ("administrator", "admin"),

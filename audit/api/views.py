@@ -24,6 +24,7 @@ from api_clients.permissions import PeopleOnly, calling_client, client_may
 from audit import services
 from audit.actor import Actor
 from audit.models import Outcome
+from audit.real_access import UsageRefused
 from audit.selectors import (
     DEFAULT_PAGE,
     MAX_PAGE,
@@ -172,13 +173,16 @@ class UsageEventsApi(APIView):
             events = parse_usage_events(request.data, timezone.now())
         except UsageEventsProblem as problem:
             return Response({"errors": problem.errors}, status=status.HTTP_400_BAD_REQUEST)
-        result = services.usage_events_record(
-            events=events,
-            client_name=client.name,
-            environment=client.environment,
-            source_address=client_address(request._request),
-            request_id=getattr(request._request, "request_id", ""),
-        )
+        try:
+            result = services.usage_events_record(
+                events=events,
+                client_name=client.name,
+                environment=client.environment,
+                source_address=client_address(request._request),
+                request_id=getattr(request._request, "request_id", ""),
+            )
+        except UsageRefused as refused:  # a real case for a test client (403), an id reused (409)
+            return Response({"errors": refused.errors}, status=refused.status)
         return Response(
             {"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED
         )

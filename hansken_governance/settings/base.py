@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hansken_governance.context_processors.navigation",
+                "privacy_statement.context_processors.privacy_notice",
             ],
         },
     },

@@ -1,8 +1,10 @@
 """python manage.py seed_demo
 
-Loads the demo data that ``make run`` shows: one person per role, three cases with datasets and a
-Hansken production API client. Everything goes through the services, so every write is in the audit
-trail like any other. Idempotent: when the demo data is there, it says so and creates nothing.
+Loads the demo data that ``make run`` shows: one person per role, three cases with datasets, a
+Hansken production API client, and the first version of the privacy statement (published by the
+privacy officer, in force from today; its text is ``privacy_statement.demo_statement``).
+Everything goes through the services, so every write is in the audit trail like any other.
+Idempotent: when the demo data is there, it says so and creates nothing.
 
 The passwords are random and printed; they are also kept in ``<data folder>/demo-users.txt``
 (readable by its owner only) so that ``make run`` can show them again on its next start. The API
@@ -38,6 +40,8 @@ from hansken_governance.command_errors import as_command_error
 from hansken_governance.environments import Environment
 from people.roles import Role
 from people.services import person_create
+from privacy_statement import demo_statement
+from privacy_statement import services as privacy_services
 
 CREDENTIALS_FILE_NAME = "demo-users.txt"
 DEMO_CLIENT_NAME = "hansken-production"
@@ -238,6 +242,23 @@ class Command(BaseCommand):
         _, token = api_client_create(
             name=DEMO_CLIENT_NAME, environment=Environment.PRODUCTION, scopes=Scope.values, by=by
         )
+        officer = people["privacy.meijer"]
+        draft = privacy_services.statement_draft_create(
+            author=officer,
+            by=by,
+            title_nl=demo_statement.TITLE_NL,
+            title_en=demo_statement.TITLE_EN,
+            source_nl=demo_statement.SOURCE_NL,
+            source_en=demo_statement.SOURCE_EN,
+        )
+        privacy_services.statement_publish(
+            version=draft,
+            effective_from=privacy_services.start_of_day(timezone.localdate()),
+            change_summary_nl=demo_statement.CHANGE_SUMMARY_NL,
+            change_summary_en=demo_statement.CHANGE_SUMMARY_EN,
+            publisher=officer,
+            by=by,
+        )
         return passwords, token
 
     def _report(self, rows: list[tuple[str, str, str]], token: str, path: Path) -> None:
@@ -254,6 +275,7 @@ class Command(BaseCommand):
                 f"    {demo.case_number}  {demo.title}: project {demo_uuid(demo.key)}, "
                 f"lead {demo.case_lead}{deputy}, {len(demo.datasets)} dataset(s)"
             )
+        self.stdout.write("Privacy statement: version 1 published by privacy.meijer, in force from today.")
         self.stdout.write(
             f"API client {DEMO_CLIENT_NAME} (production, every scope). "
             "Token (shown once; only its hash is stored):"

@@ -1,5 +1,5 @@
 """Deputy periods get an end date and a version history (issue 11, item 5): the schema. The data
-follow in 0004, the end date becomes required in 0005 (separate migrations, so that PostgreSQL never
+follow in 0005, the end date becomes required in 0006 (separate migrations, so that PostgreSQL never
 alters a table in a transaction that still holds deferred checks of rows written in it)."""
 
 import django.db.models.deletion
@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0002_deputy_periods"),
+        ("cases", "0003_case_registered_in"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -55,7 +55,7 @@ def end_dates_and_history(apps, schema_editor):
                 kind="migrated",
                 valid_from=period.added_at,
                 valid_until=period.valid_until,
-                changed_by_label="migration:cases.0003",
+                changed_by_label="migration:cases.0005",
                 reason=f"End date set to at most {settings.HG_GRANT_MAX_DAYS} days after the appointment.",
                 recorded_at=now,
             )
@@ -66,6 +66,6 @@ def end_dates_and_history(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0003_deputy_end_dates")]
+    dependencies = [("cases", "0004_deputy_end_dates")]
 
     operations = [migrations.RunPython(end_dates_and_history, migrations.RunPython.noop)]
