@@ -42,11 +42,12 @@ RUN pip install --no-deps . \
        DATABASE_URL=sqlite:////tmp/build.sqlite3 \
        python manage.py collectstatic --noinput --verbosity 0 \
     && rm -f /tmp/build.sqlite3 \
-    # Beat keeps its schedule here, and web and worker the audit checkpoint file (named volumes in
-    # docker-compose.yml; a new volume takes the owner and mode of the directory it is mounted on).
-    # The app user owns both; the checkpoint file's directory is closed to everyone else.
-    && mkdir -p /app/data/beat /app/data/checkpoints \
-    && chown hansken:hansken /app/data/beat /app/data/checkpoints \
+    # Beat keeps its schedule here, web and worker the audit checkpoint file, and the web the uploaded
+    # hash manifests (named volumes in docker-compose.yml; a new volume takes the owner and mode of
+    # the directory it is mounted on). The app user owns them; the checkpoint file's directory is
+    # closed to everyone else.
+    && mkdir -p /app/data/beat /app/data/checkpoints /app/data/hashtotals \
+    && chown hansken:hansken /app/data/beat /app/data/checkpoints /app/data/hashtotals \
     && chmod 0750 /app/data/checkpoints
 
 USER hansken

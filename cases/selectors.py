@@ -26,6 +26,8 @@ class CasePurpose(enum.StrEnum):
     MANAGE_DATASETS = "manage_datasets"  # register datasets, report last access
     MANAGE_ACCESS = "manage_access"  # grant, change and revoke access (case lead and deputies only)
     REVIEW_AUDIT = "review_audit"  # read the case's audit trail
+    HASHTOTALS_UPLOAD = "hashtotals_upload"  # upload hash manifests of its datasets (operators)
+    HASHTOTALS_VIEW = "hashtotals_view"  # see the comparison of its datasets' hashtotals
 
 
 def deputyships_not_ended() -> QuerySet[DeputyPeriod]:
@@ -69,6 +71,14 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
         return cases if has_role(user, Role.OPERATOR) else cases.none()
     if purpose is CasePurpose.REVIEW_AUDIT:
         return cases if has_role(user, *REVIEWER_ROLES) else cases.filter(_led_or_deputy(user))
+    if purpose is CasePurpose.HASHTOTALS_UPLOAD:
+        return cases if has_role(user, Role.OPERATOR) else cases.none()
+    if purpose is CasePurpose.HASHTOTALS_VIEW:
+        # Operators and reviewers; the case lead and deputies for their own cases. A grant on the
+        # case's data is not a reason to see how its import went.
+        if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
+            return cases
+        return cases.filter(_led_or_deputy(user))
     if has_role(user, Role.OPERATOR, *REVIEWER_ROLES):
         return cases
     return cases.filter(_led_or_deputy(user) | _granted(user)).distinct()
@@ -79,6 +89,10 @@ def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
         if client.environment in TEST_ENVIRONMENTS:
             # A test or development client sees test cases only: a real case does not exist for it.
             return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
+        return Case.objects.all()
+    if purpose in (CasePurpose.HASHTOTALS_UPLOAD, CasePurpose.HASHTOTALS_VIEW) and client_may(
+        client, "hashtotals:write"
+    ):
         return Case.objects.all()
     return Case.objects.none()
 

@@ -33,6 +33,11 @@ NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
         _("Audit trail"),
         frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER, Role.CASE_LEAD}),
     ),
+    (
+        "hashtotals-list",
+        _("Hashtotals"),
+        frozenset({Role.OPERATOR, Role.CASE_LEAD, Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER}),
+    ),
     ("privacy-manage", _("Privacy statement"), frozenset({Role.PRIVACY_OFFICER})),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ("person-proposals", _("Proposed changes"), frozenset({Role.ADMINISTRATOR})),

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("authz.api.urls")),
     path("", include("audit.api.urls")),
     path("", include("retention.api.urls")),
+    path("", include("hashtotals.api.urls")),
     path("", include("privacy_statement.api.urls")),
 ]
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("monitoring/", include("siem.urls")),
     path("retention/", include("retention.urls")),
     path("audit/", include("audit.urls")),
+    path("hashtotals/", include("hashtotals.urls")),
     path("privacy/", include("privacy_statement.urls")),
 ]

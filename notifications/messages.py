@@ -114,6 +114,18 @@ def _screening_lapsing_admin(p: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def _hashtotals_differences(p: dict[str, Any]) -> tuple[str, str]:
+    return (
+        _("The hashtotals of dataset %(dataset)s of case %(case)s differ") % p,
+        _(
+            "Delivered and imported data of image %(image)s do not agree: %(changed)s changed, "
+            "%(missing)s missing, %(extra)s extra, %(moved)s moved (%(matched)s matched). "
+            "The import may be incomplete; see the comparison."
+        )
+        % p,
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "grant_ending_grantee": _grant_ending_grantee,
     "grant_ending_lead": _grant_ending_lead,
@@ -125,6 +137,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {
     "retention_escalated": _retention_escalated,
     "screening_lapsing": _screening_lapsing,
     "screening_lapsing_admin": _screening_lapsing_admin,
+    "hashtotals_differences": _hashtotals_differences,
 }
 
 

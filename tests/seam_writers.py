@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import inspect
+import io
 import pkgutil
 import uuid
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from authz import services as authz_services
 from authz.models import AccessRequest, Grant
 from cases import services as case_services
 from cases.models import Case, Dataset
+from hashtotals import services as hashtotal_services
 from people import services as people_services
 from people.models import PersonProposal
 from people.services import proposals as proposal_services
@@ -171,6 +173,21 @@ def _override(cast: Cast) -> None:
         reminder_days=7,
         escalation_days=14,
         closure_limit_days=3650,
+        by=BY,
+    )
+
+
+_MANIFEST = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  ./empty\n"
+_OTHER = b"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  ./hello\n"
+
+
+def _manifest(cast: Cast, side: str, data: bytes) -> Any:
+    return hashtotal_services.manifest_upload(
+        dataset=cast.dataset,
+        side=side,
+        source=io.BytesIO(data),
+        original_name=f"{side}.sha256",
+        fmt=None,
         by=BY,
     )
 
@@ -626,6 +643,14 @@ WRITES: list[Write] = [
             by=BY,
         ),
         prepare=_raise_alert,
+    ),
+    # hashtotals: the imported side's upload, which also compares it with the delivered one
+    Write(
+        "hashtotals.services.manifest_upload",
+        hashtotal_services,
+        ("hash_manifest.uploaded", "hash_comparison.made"),
+        lambda cast: _manifest(cast, "imported", _MANIFEST.replace(b"e3b0", b"E3B0") + _OTHER),
+        prepare=lambda cast: _manifest(cast, "delivered", _MANIFEST),
     ),
     # the trail's own review writer
     Write(

@@ -151,7 +151,7 @@ def test_every_service_has_a_health_check(compose):
 
 def test_state_lives_in_named_volumes(compose):
     declared = set(compose["volumes"])
-    assert declared == {"postgres-data", "redis-data", "beat-data", "audit-checkpoints"}
+    assert declared == {"postgres-data", "redis-data", "beat-data", "audit-checkpoints", "hashtotals-data"}
     mounts = {
         (mount.split(":")[0], name, mount.split(":")[1])
         for name, service in compose["services"].items()
@@ -165,6 +165,7 @@ def test_state_lives_in_named_volumes(compose):
         # One checkpoint file for the worker that writes it and the web that verifies against it.
         ("audit-checkpoints", "web", "/app/data/checkpoints"),
         ("audit-checkpoints", "worker", "/app/data/checkpoints"),
+        ("hashtotals-data", "web", "/app/data/hashtotals"),
     }
 
 

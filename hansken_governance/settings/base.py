@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "privacy_statement",
     "notifications",
     "siem",
+    "hashtotals",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # The contract allows 10,000 usage events in one request (a few MB of JSON); Django's default cap of
 # 2.5 MB would refuse them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HG_MAX_REQUEST_BYTES", 32 * 1024 * 1024)
+# Uploaded hash manifests, kept as uploaded (with their SHA-256) so a comparison can be redone.
+HASHTOTALS_DIR = Path(env_str("HG_HASHTOTALS_DIR", str(DATA_DIR / "hashtotals")))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,6 +1,8 @@
 """Settings for the test suite: the embedded default, or PostgreSQL and Redis when
 DATABASE_URL and REDIS_URL are set (CI runs both)."""
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,3 +14,6 @@ STATIC_ROOT = Path(tempfile.gettempdir()) / "hansken-governance-test-static"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LANGUAGE_CODE = "en"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Each test run keeps its uploaded manifests apart (several runs share this machine).
+HASHTOTALS_DIR = Path(tempfile.mkdtemp(prefix="hg-test-hashtotals-"))
+atexit.register(shutil.rmtree, HASHTOTALS_DIR, True)

@@ -1,0 +1,134 @@
+"""The contract's own JSON (what Hansken posts): ``{"image": {"size", "md5", "sha1", "sha256"},
+"files": [{"path", "size", "md5", "sha1", "sha256"}]}``, read as a stream (ijson), so a list of a
+million files is never a million dicts at once. An error names the entry's index in ``files``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+import ijson
+
+from hashtotals.readers.base import DIGEST_SIZES, EMPTY_DIGESTS, Entry, Reader, ReadError, digest, normalise
+
+
+def _where(index: int | None) -> str:
+    return f"files[{index}]" if index is not None and index >= 0 else ""
+
+
+def _error(index: int | None, message: str) -> ReadError:
+    return ReadError(index, message, where=_where(index))
+
+
+def _size(value: Any, where: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value) or value < 0:
+        raise _error(where, f"{value!r} is not a size in bytes.")
+    return int(value)
+
+
+class JsonReader(Reader):
+    format = "json"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tool = "json"
+
+    def _image(self, image: dict[str, Any]) -> None:
+        for key, value in image.items():
+            if key == "size":
+                self.image_size = None if value is None else _size(value, None)
+            elif key in DIGEST_SIZES:
+                if value is not None:
+                    self.image_hashes[key] = digest(key, _string(value, None), None).hex()
+            else:
+                raise _error(None, f"Unknown field image.{key}.")
+
+    def _file(self, item: dict[str, Any], index: int) -> Entry:
+        try:
+            return self._file_checked(item, index)
+        except ReadError as error:
+            raise _error(index, error.message) from None
+
+    def _file_checked(self, item: dict[str, Any], index: int) -> Entry:
+        path = item.get("path")
+        if not isinstance(path, str) or not path:
+            raise _error(index, "Every file needs a path.")
+        raw = path.encode("utf-8")
+        if item.get("path_hex") is not None:
+            # Our addition to the contract's fields: a name that is not UTF-8, as its exact bytes.
+            try:
+                raw = bytes.fromhex(item["path_hex"])
+            except (TypeError, ValueError):
+                raise _error(index, "path_hex is not hexadecimal.") from None
+        size = None if item.get("size") is None else _size(item["size"], index)
+        hashes: dict[str, bytes] = {}
+        for key, value in item.items():
+            if key in DIGEST_SIZES:
+                if value is not None:
+                    hashes[key] = digest(key, _string(value, index), index)
+            elif key not in ("path", "path_hex", "size"):
+                raise _error(index, f"Unknown field {key}.")
+        if not hashes:
+            if size != 0:
+                raise _error(index, f"The file {path!r} has no hash.")
+            hashes = dict(EMPTY_DIGESTS)
+        return Entry(normalise(raw, index), size, hashes, index)
+
+    def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
+        index = -1
+        item: dict[str, Any] | None = None
+        key = ""
+        image: dict[str, Any] | None = None
+        seen_files = False
+        try:
+            for prefix, event, value in ijson.parse(stream):
+                if prefix == "files.item":
+                    if event == "start_map":
+                        index += 1
+                        item = {}
+                    elif event == "map_key":
+                        key = value
+                    elif event == "end_map":
+                        assert item is not None
+                        yield self._file(item, index)
+                        item = None
+                    else:
+                        raise _error(index + 1, "Every entry of files is an object.")
+                elif item is not None:
+                    if event in ("start_map", "start_array"):
+                        raise _error(index, f"The field {key} holds an object or list.")
+                    item[key] = value
+                elif prefix == "image":
+                    if event == "start_map":
+                        image = {}
+                    elif event == "map_key":
+                        key = value
+                    elif event == "end_map":
+                        assert image is not None
+                        self._image(image)
+                    elif event != "null":
+                        raise _error(None, '"image" is an object.')
+                elif prefix.startswith("image.") and image is not None:
+                    if event in ("start_map", "start_array"):
+                        raise _error(None, f"image.{key} holds an object or list.")
+                    image[key] = value
+                elif prefix == "files":
+                    if event == "start_array":
+                        seen_files = True
+                    elif event != "end_array":
+                        raise _error(None, '"files" is a list.')
+                elif prefix == "" and event == "map_key" and value not in ("image", "files"):
+                    raise _error(None, f"Unknown field {value}.")
+                elif prefix == "" and event not in ("start_map", "end_map", "map_key"):
+                    raise _error(None, 'The JSON is an object: {"image": {...}, "files": [...]}.')
+        except (ijson.JSONError, UnicodeDecodeError) as error:
+            raise _error(index if index >= 0 else None, f"The JSON cannot be read: {error}.") from None
+        if not seen_files and image is None:
+            raise _error(None, 'The JSON has neither "image" nor "files".')
+
+
+def _string(value: Any, where: int | None) -> str:
+    if not isinstance(value, str):
+        raise _error(where, f"{value!r} is not a hash.")
+    return value

@@ -1,0 +1,179 @@
+"""Every manifest reader against what the real tools write, made in the test run over a tree of
+awkward names (``tests.hashtotals_tools``): the reader must give back exactly the tree's names, as
+bytes, and the hashes of their contents. No database needed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from hashtotals.readers import ReadError, detect, reader_for, scan
+from tests.hashtotals_tools import LISTS, TREE, write_tree
+
+
+def _read(fmt: str | None, data: bytes):
+    reader = reader_for(fmt, data[:8192])
+    summary = scan(reader, io.BytesIO(data))
+    entries = list(reader_for(summary.format, b"").entries(io.BytesIO(data)))
+    return summary, entries
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tree(tmp_path_factory.mktemp("delivered") / "tree", TREE)
+
+
+@pytest.mark.parametrize("label", list(LISTS))
+def test_it_reads_every_name_and_hash_the_tool_wrote(tree: Path, label: str):
+    fmt, make = LISTS[label]
+    output = make(tree)
+    summary, entries = _read(fmt, output)
+    assert summary.entries == len(TREE) == len(entries)
+    assert {entry.path for entry in entries} == set(TREE)
+    assert summary.algorithms
+    for entry in entries:
+        content = TREE[entry.path]
+        for algorithm in summary.algorithms:
+            assert entry.hashes[algorithm] == hashlib.new(algorithm, content).digest(), (
+                entry.path,
+                algorithm,
+            )
+        if entry.size is not None:
+            assert entry.size == len(content)
+
+
+def test_fiwalk_leaves_out_what_is_not_a_file_and_says_so(tree: Path):
+    _, make = LISTS["fiwalk"]
+    summary, _ = _read(None, make(tree))
+    assert summary.format == "dfxml" and summary.tool == "fiwalk"
+    # ".", ".." of the root, lost+found, sub dir and keep; lost+found's, sub dir's and keep's own
+    # directories; the virtual $OrphanFiles.
+    assert summary.not_files["dot_entry"] == 8
+    assert summary.not_files["directory"] == 3
+    assert summary.not_files["virtual"] == 1
+    assert summary.algorithms == ["md5", "sha1"]
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt"),
+    [
+        (b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n", "hashdeep"),
+        (b"<?xml version='1.0'?>\n<dfxml version='1.0'>", "dfxml"),
+        (b'{"files": []}', "json"),
+        (b"ewfverify 20140813\n\n", "ewf"),
+        (b"\ndc3dd 7.2.646 started at 2026-12-07 00:04:24 +0000\n", "dc3dd"),
+        (b"Created By AccessData\xc2\xae FTK\xc2\xae Imager 4.7.1.2\n", "ftk"),
+        (b"\xef\xbb\xbfd41d8cd98f00b204e9800998ecf8427e  empty\n", "sha256sum"),
+        (b"SHA1 (x) = da39a3ee5e6b4b0d3255bfef95601890afd80709\n", "sha256sum"),
+        (b"         0  d41d8cd98f00b204e9800998ecf8427e  ./empty\n", "md5deep"),
+        (b"hello world\n", None),
+    ],
+)
+def test_it_recognises_each_format_from_its_start(data: bytes, fmt: str | None):
+    assert detect(data) == fmt
+
+
+def test_a_list_with_bom_crlf_and_upper_case_hex_reads_as_the_plain_one():
+    plain = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  ./empty\n"
+    windows = b"\xef\xbb\xbf" + plain.replace(
+        b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        b"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+    ).replace(b"\n", b"\r\n")
+    assert _read(None, windows)[1] == _read(None, plain)[1]
+
+
+def test_a_utf16_list_reads_as_the_plain_one():
+    plain = "SHA256 (a b.txt) = 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\r\n"
+    utf16 = b"\xff\xfe" + plain.encode("utf-16-le")
+    _, entries = _read(None, utf16)
+    assert [(e.path, e.hashes["sha256"].hex()) for e in entries] == [
+        (b"a b.txt", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "line", "words"),
+    [
+        (
+            None,
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a\nnot a hash line\n",
+            2,
+            "not a line",
+        ),
+        (
+            "sha256sum",
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a\n\nxx\n",
+            2,
+            "empty",
+        ),
+        ("sha256sum", b"d41d8cd98f00b204e9800998ecf8427e  a\n", 1, "md5"),
+        (
+            "sha256sum",
+            b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85z  a\n",
+            1,
+            "hexadecimal",
+        ),
+        (None, b"\\e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a\\tb\n", 1, "escape"),
+        (
+            "hashdeep",
+            b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## x\n"
+            b"1,d41d8cd98f00b204e9800998ecf8427e,a\n2,zz,b\n",
+            5,
+            "hexadecimal",
+        ),
+        (
+            "hashdeep",
+            b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n1,d41d8cd98f00b204e9800998ecf8427e,a\n7,d41d8c\n",
+            4,
+            "hashdeep",
+        ),
+        ("hashdeep", b"1,d41d8cd98f00b204e9800998ecf8427e,a\n", 1, "HASHDEEP-1.0"),
+        (
+            "dfxml",
+            b"<dfxml><fileobject><filename>a</filename>\n<filesize>3</filesize></fileobject></dfxml>",
+            1,
+            "no hash",
+        ),
+        ("dfxml", b"<dfxml>\n<fileobject><filename>a</filename>\n</dfxml>", 3, "well-formed"),
+        ("dfxml", b'<!DOCTYPE x [<!ENTITY a "b">]>\n<dfxml></dfxml>', 1, "Refused"),
+        (
+            "json",
+            b'{"files": [{"path": "a", "md5": "d41d8cd98f00b204e9800998ecf8427e"}, '
+            b'{"path": "b", "sha9": "x"}]}',
+            1,
+            "Unknown field",
+        ),
+        (
+            "json",
+            b'{"files": [{"path": "a", "md5": "d41d8cd98f00b204e9800998ecf8427e"}, '
+            b'{"path": "b", "size": 3}]}',
+            1,
+            "no hash",
+        ),
+        ("json", b'{"files": [', None, "cannot be read"),
+        ("json", b'{"files": 3}', None, "is a list"),
+        (
+            "dc3dd",
+            b"dc3dd 7 started at x\ninput results for file `a':\n   d41d8cd98f00b204e9800998ecf8427e (md5)\n",
+            None,
+            "did not finish",
+        ),
+        (
+            "ewf",
+            b"ewfverify 20140813\n\nMD5 hash calculated over data:\t\td41d8cd98f00b204e9800998ecf8427e\n",
+            None,
+            "no SUCCESS",
+        ),
+    ],
+)
+def test_an_unreadable_line_is_refused_with_its_line(fmt, data, line, words):
+    with pytest.raises(ReadError) as caught:
+        reader = reader_for(fmt, data[:8192])
+        scan(reader, io.BytesIO(data))
+    assert caught.value.line == line, str(caught.value)
+    assert words in str(caught.value)
+    if line is not None and fmt != "json":
+        assert str(caught.value).startswith(f"Line {line}:")
