@@ -1,11 +1,12 @@
 """The decision rule, as a pure function over facts loaded from the database.
 
 Allow only if the person exists, is active, is screened today, the case is open, the trace (if any)
-is not in a removed dataset, and either the person is the case lead or a deputy, or an unrevoked
-grant in force now covers the action and the calling environment. A trace inside privileged data
-(``privilege.rules``: the trace or an ancestor marked suspected or confirmed) is then allowed only
-to a person who also holds ``review_privileged`` on the case by an explicit grant in force for this
-environment, the case lead and deputies included. Every deny names its reason.
+is not in a removed dataset, and either the person is the case lead or a deputy whose deputyship has
+not reached its end, or an unrevoked grant in force now covers the action and the calling
+environment. A trace inside privileged data (``privilege.rules``: the trace or an ancestor marked
+suspected or confirmed) is then allowed only to a person who also holds ``review_privileged`` on the
+case by an explicit grant in force for this environment, the case lead and deputies included. Every
+deny names its reason.
 
 ``decide`` does no I/O, so the single check, the batch check, ``projects`` and ``subjects`` all use
 the very same rule and cannot disagree. They reach it through ``decide_many``, which gives again a
@@ -64,8 +65,11 @@ class PersonFacts:
     username: str
     active: bool
     screened_until: datetime.date | None
-    managed_case_ids: frozenset[int]  # led or deputy
+    managed_case_ids: frozenset[int]  # led
     grants_by_case: dict[int, tuple[GrantFacts, ...]] = field(default_factory=dict)
+    # The end of each deputyship that has not been ended, by case: a deputy acts as the case lead
+    # until that moment only (issue 11, item 5).
+    deputy_until: dict[int, datetime.datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,6 +427,9 @@ def _by_grants(
         return _deny(Reason.ENVIRONMENT_NOT_COVERED)
     if case.case_id in person.managed_case_ids:
         return Decision(True, Reason.CASE_LEAD)
+    deputy_until = person.deputy_until.get(case.case_id)
+    if deputy_until is not None and now < deputy_until:
+        return Decision(True, Reason.CASE_LEAD, None, deputy_until)
     grants = person.grants_by_case.get(case.case_id, ())
     if not grants:
         return _deny(Reason.NO_GRANT)
@@ -474,14 +481,17 @@ def _by_grants(
 
 def _next_change(person: PersonFacts | None, case: CaseFacts | None, now: datetime.datetime) -> float:
     """The first moment after ``now`` at which a decision of this person on this case can change
-    without any write: a grant starts or ends, or the screening lapses at the start of the day after
-    its date (in the current time zone, as ``today`` is). Infinity when there is none."""
+    without any write: a grant starts or ends, a deputyship ends, or the screening lapses at the start
+    of the day after its date (in the current time zone, as ``today`` is). Infinity when there is none."""
     if person is None:
         return math.inf
     moments: list[datetime.datetime] = []
     for grant in person.grants_by_case.get(case.case_id, ()) if case is not None else ():
         moments.append(grant.valid_from)
         moments.append(grant.valid_until)
+    deputy_until = person.deputy_until.get(case.case_id) if case is not None else None
+    if deputy_until is not None:
+        moments.append(deputy_until)
     screened_until = person.screened_until
     if screened_until is not None and screened_until < datetime.date.max:
         day_after = screened_until + datetime.timedelta(days=1)

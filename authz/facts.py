@@ -3,6 +3,7 @@ cases (four for people, two for cases), so a batch of 1,000 checks costs six que
 
 from __future__ import annotations
 
+import datetime
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from django.contrib.auth.models import User
 from authz.decisions import CaseFacts, GrantFacts, PersonFacts
 from authz.models import Grant
 from cases.models import Case, Dataset, DatasetStatus
-from cases.selectors import deputyships
+from cases.selectors import deputyships_not_ended
 
 
 def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
@@ -27,17 +28,18 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
     ids = [pk for pk, _, _, _ in users]
     # For a preload, whole tables; otherwise only the rows of these people.
     leads = Case.objects.all()
-    deputies = deputyships()
+    deputies = deputyships_not_ended()
     grant_rows = Grant.objects.all()
     if usernames is not None:
         leads = leads.filter(case_lead_id__in=ids)
-        deputies = deputies.filter(user_id__in=ids)
+        deputies = deputies.filter(deputy_id__in=ids)
         grant_rows = grant_rows.filter(grantee_id__in=ids)
     managed: dict[int, set[int]] = defaultdict(set)
     for lead_id, case_id in leads.values_list("case_lead_id", "pk"):
         managed[lead_id].add(case_id)
-    for user_id, case_id in deputies.values_list("user_id", "content_object_id"):
-        managed[user_id].add(case_id)
+    deputy_until: dict[int, dict[int, datetime.datetime]] = defaultdict(dict)
+    for user_id, case_id, until in deputies.values_list("deputy_id", "case_id", "valid_until"):
+        deputy_until[user_id][case_id] = max(until, deputy_until[user_id].get(case_id, until))
     grants: dict[int, dict[int, list[GrantFacts]]] = defaultdict(lambda: defaultdict(list))
     for grant_id, grantee_id, case_id, rights, envs, v_from, v_until, revoked_at in grant_rows.values_list(
         "pk", "grantee_id", "case_id", "rights", "environments", "valid_from", "valid_until", "revoked_at"
@@ -53,6 +55,7 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
             screened_until=screened_until,
             managed_case_ids=frozenset(managed.get(pk, ())),
             grants_by_case={case_id: tuple(items) for case_id, items in grants.get(pk, {}).items()},
+            deputy_until=deputy_until.get(pk, {}),
         )
         for pk, username, active, screened_until in users
     }

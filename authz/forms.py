@@ -91,6 +91,7 @@ SERVICE_WORDS: dict[str, Promise] = {
     "grant_to_self": _("You cannot grant access to yourself."),
     "lead_has_access": _("The case lead already has access to the case."),
     "inactive": _("%(name)s is not active, so cannot be given access."),
+    "administrator": _("%(name)s is an administrator, and administrators are given no case access."),
     "not_screened": _("%(name)s has no valid screening, so cannot be given access."),
     "case_not_open": _("Access can only be granted on an open case."),
     "reason_for_grant": _("Say why access is granted."),

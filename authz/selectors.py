@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from authz.models import AccessRequest, Action, Grant, GrantVersion, RequestStatus
 from authz.notices import ENDING_SOON
-from cases.models import Case, DeputyPeriod
+from cases.models import Case, DeputyVersion
 from cases.selectors import CasePurpose, cases_for_person
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
 
@@ -153,10 +153,15 @@ def _json_list(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _deputy_periods_at(at: datetime.datetime) -> QuerySet[DeputyPeriod]:
-    return DeputyPeriod.objects.filter(
-        Q(added_at__lte=at) & (Q(removed_at__isnull=True) | Q(removed_at__gt=at))
-    )
+def _deputy_versions_at(at: datetime.datetime) -> QuerySet[DeputyVersion]:
+    """The deputy-period versions that were the period's state at ``at`` and whose period included
+    ``at`` (a version from before end dates existed has no ``valid_until``)."""
+    return DeputyVersion.objects.filter(
+        Q(recorded_at__lte=at)
+        & (Q(superseded_at__isnull=True) | Q(superseded_at__gt=at))
+        & Q(ended=False, valid_from__lte=at)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+    ).select_related("period", "deputy")
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class AccessAtMoment:
     valid_from: datetime.datetime | None
     valid_until: datetime.datetime | None
     reason: str
-    basis: str  # "grant"; "case_lead" or "deputy" for those who may always act on the case
+    basis: str  # "grant"; "case_lead" or "deputy" (until the deputyship's end) for the case's managers
 
 
 # The access-at rows, each kind built here only. The case lead and the deputies may act with every
@@ -201,16 +206,17 @@ def _case_lead_row(case: Case) -> AccessAtMoment:
     )
 
 
-def _deputy_row(period: DeputyPeriod) -> AccessAtMoment:
+def _deputy_row(version: DeputyVersion) -> AccessAtMoment:
+    """As the deputyship was in this version: its end date then (none before end dates existed)."""
     return AccessAtMoment(
-        user=period.deputy.get_username(),
+        user=version.deputy.get_username(),
         rights=_every_right(),
         environments=_where_case_data_lives(),
         grant_id=None,
-        granted_by=period.added_by,
-        granted_at=period.added_at,
-        valid_from=period.added_at,
-        valid_until=period.removed_at,
+        granted_by=version.period.added_by,
+        granted_at=version.period.added_at,
+        valid_from=version.valid_from,
+        valid_until=version.valid_until,
         reason="deputy of the case lead",
         basis="deputy",
     )
@@ -236,13 +242,14 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
     when and why — as the grants were at that moment, not as they are now.
 
     The case lead is listed with every right (the lead may always act on the case), and so is each
-    person who was a deputy at that moment (from ``DeputyPeriod``, basis ``deputy``).
+    person who was a deputy at that moment, with the end date the deputyship had then (from
+    ``DeputyVersion``, basis ``deputy``).
     """
     rows: list[AccessAtMoment] = []
     if case.created_at <= at:
         rows.append(_case_lead_row(case))
-    for period in _deputy_periods_at(at).filter(case=case).select_related("deputy"):
-        rows.append(_deputy_row(period))
+    for deputy_version in _deputy_versions_at(at).filter(case=case).order_by("deputy__username"):
+        rows.append(_deputy_row(deputy_version))
     versions = (
         GrantVersion.objects.filter(_version_in_force_at(at), case=case)
         .select_related("grantee", "grant__granted_by")
@@ -261,10 +268,10 @@ def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, Ac
         .select_related("case", "grantee", "grant__granted_by")
         .order_by("case__case_number")
     )
-    deputyships = _deputy_periods_at(at).filter(deputy=user).select_related("case", "deputy")
+    deputyships = _deputy_versions_at(at).filter(deputy=user).select_related("case")
     return (
         [(case, _case_lead_row(case)) for case in led.order_by("case_number")]
-        + [(period.case, _deputy_row(period)) for period in deputyships]
+        + [(deputy_version.case, _deputy_row(deputy_version)) for deputy_version in deputyships]
         + [(version.case, _grant_row(version)) for version in versions]
     )
 

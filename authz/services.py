@@ -22,6 +22,7 @@ from authz.notices import ENDING_SOON, announce_ending, notify_access_requested,
 from authz.terms import check_grantee, check_may_hold_access, clean_terms
 from cases.models import Case, CaseStatus
 from cases.selectors import is_case_manager
+from cases.services import deputyships_end
 from hansken_governance.environments import Environment
 from hansken_governance.service_errors import ServiceWarning, refusal
 
@@ -192,7 +193,8 @@ def grant_revoke(*, grant: Grant, reason: str, revoked_by: User, by: Actor) -> G
 
 @transaction.atomic
 def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User, by: Actor) -> int:
-    """A person leaves the case: every grant they hold there is revoked in one action."""
+    """A person leaves the case: every grant they hold there is revoked and a deputyship there ends,
+    in one action."""
     _require_manager(case, signed_off_by)
     if not reason or not reason.strip():
         raise refusal("reason", "Say why the person is signed off the case.", "reason_for_sign_off")
@@ -204,13 +206,20 @@ def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User,
     )
     for grant in grants:
         _revoke(grant, reason=reason.strip(), by=by, person=signed_off_by, now=now)
+    # Whoever leaves the case stops being its deputy too.
+    deputyships = deputyships_end(person=person, by=by, reason=f"Signed off: {reason.strip()}", case=case)
     audit_record(
         action=actions.CASE_SIGNED_OFF,
         actor=by,
         project_id=case.project_id,
         object_type="person",
         object_id=person.pk,
-        details={"person": person.get_username(), "grants_revoked": [g.pk for g in grants], "reason": reason},
+        details={
+            "person": person.get_username(),
+            "grants_revoked": [g.pk for g in grants],
+            "deputyship_ended": bool(deputyships),
+            "reason": reason,
+        },
     )
     invalidate(people=[person.get_username()])
     return len(grants)

@@ -16,7 +16,7 @@ from django.db.models.signals import post_delete, post_save
 
 from api_clients.models import ApiClient, PersonalToken
 from authz.cache import invalidate
-from cases.models import Case, CaseUserObjectPermission, Dataset
+from cases.models import Case, Dataset, DeputyPeriod
 from people.models import Profile
 
 
@@ -31,8 +31,10 @@ def _saved(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> 
         if update_fields and set(update_fields) <= {"last_login"}:
             return
         invalidate(people=[instance.username])
-    elif sender in (Profile, CaseUserObjectPermission):
+    elif sender is Profile:
         invalidate(people=[_username(instance.user_id)])
+    elif sender is DeputyPeriod:
+        invalidate(people=[_username(instance.deputy_id)])
     elif sender is Dataset:
         invalidate(
             cases=[Case.objects.filter(pk=instance.case_id).values_list("project_id", flat=True).first()]
@@ -50,6 +52,6 @@ def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect() -> None:
-    for model in (User, Profile, Case, Dataset, CaseUserObjectPermission, ApiClient, PersonalToken):
+    for model in (User, Profile, Case, Dataset, DeputyPeriod, ApiClient, PersonalToken):
         post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

@@ -18,6 +18,7 @@ from cases.models import Case
 from hansken_governance.environments import GRANT_ENVIRONMENTS
 from hansken_governance.service_errors import ServiceWarning, refusal
 from people.models import Profile
+from people.roles import Role, has_role
 
 
 def _error(message: str, code: str, **params: Any) -> ValidationError:
@@ -103,6 +104,14 @@ def check_grantee(*, case: Case, grantee: User, granted_by: User, today: datetim
 def check_may_hold_access(grantee: User, today: datetime.date) -> None:
     if not grantee.is_active:
         raise refusal("grantee", "%(name)s is not active.", "inactive", name=grantee.get_username())
+    if has_role(grantee, Role.ADMINISTRATOR):
+        # An administrator manages accounts; case access he could otherwise arrange for himself.
+        raise refusal(
+            "grantee",
+            "%(name)s is an administrator: no case access.",
+            "administrator",
+            name=grantee.get_username(),
+        )
     profile = Profile.objects.filter(user=grantee).first()
     if profile is None or not profile.is_screened_on(today):
         raise refusal(

@@ -45,7 +45,7 @@ from authz.notices import ENDING_SOON
 from authz.selectors import case_grants_with_history, managed_cases_with_counts, open_requests_of_case
 from authz.templatetags.grant_tags import until
 from cases.models import Case
-from cases.selectors import CasePurpose, case_deputy_usernames, cases_for_person
+from cases.selectors import CasePurpose, case_deputy_periods, case_deputy_usernames, cases_for_person
 from cases.views import case_management
 from hansken_governance.service_errors import ServiceWarning
 
@@ -135,6 +135,7 @@ def case_access(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
         {
             "case": case,
             "deputies": case_deputy_usernames(case),
+            "deputy_periods": case_deputy_periods(case),
             "current": current,
             "past": past,
             "history_groups": [current, past],

@@ -73,8 +73,8 @@ class CaseAdmin(GovernanceModelAdmin):
             .get_queryset(request)
             .prefetch_related(
                 Prefetch(
-                    "caseuserobjectpermission_set",
-                    queryset=deputyships().select_related("user"),
+                    "deputy_periods",
+                    queryset=deputyships().select_related("deputy"),
                     to_attr="deputy_rows",
                 )
             )
@@ -87,7 +87,7 @@ class CaseAdmin(GovernanceModelAdmin):
         if rows is None:
             names = case_deputy_usernames(case)
         else:
-            names = sorted(row.user.get_username() for row in rows)
+            names = sorted({row.deputy.get_username() for row in rows})
         return ", ".join(names) or "-"
 
 

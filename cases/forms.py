@@ -8,12 +8,17 @@ back here field by field, in the reader's language, by their code
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from authz.forms import DATE_INPUT_FORMATS, end_of_day
 from hansken_governance.service_errors import ServiceErrorForm
 
 # The case services' refusals in the reader's language, by their code.
@@ -25,6 +30,9 @@ SERVICE_WORDS: dict[str, Promise] = {
     "not_a_deputy": _("%(name)s is not a deputy of this case (any more)."),
     "status_move": _("The case's status has changed in the meantime; this change is no longer possible."),
     "reason_for_status": _("Say why the status of the case changes."),
+    "deputy_administrator": _("%(name)s is an administrator, so cannot be named deputy."),
+    "deputy_end_past": _("The end date lies in the past."),
+    "deputy_too_long": _("A deputyship may last at most %(days)s days; choose an earlier end date."),
 }
 
 
@@ -43,6 +51,25 @@ class DeputyForm(CaseServiceForm):
         help_text=_("A deputy manages access to the case as you do, and has access to its data."),
         error_messages={"required": _("Give the username of the person you name deputy.")},
     )
+    valid_until = forms.DateField(
+        label=_("Deputy until"),
+        required=False,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Give the date as day-month-year, for example 31-12-2026.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Here, not on the field: in the reader's language, with the setting as it is now.
+        self.fields["valid_until"].help_text = _(
+            "The deputyship ends at the end of this day, at most %(days)s days from today; "
+            "left empty, it lasts that long."
+        ) % {"days": settings.HG_GRANT_MAX_DAYS}
+
+    def clean_valid_until(self) -> datetime.datetime | None:
+        day = self.cleaned_data.get("valid_until")
+        return end_of_day(day) if day else None
 
     def clean_deputy(self) -> User:
         username = self.cleaned_data["deputy"].strip()

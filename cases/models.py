@@ -18,8 +18,8 @@ class CaseStatus(models.TextChoices):
 
 
 class Case(models.Model):
-    """A forensic case: one Hansken project. The case lead owns its authorisations; deputies hold
-    the object permission ``cases.manage_case_access`` (django-guardian) and may manage them too."""
+    """A forensic case: one Hansken project. The case lead owns its authorisations; deputies (a
+    ``DeputyPeriod`` in force) may manage them too."""
 
     project_id = models.UUIDField(_("Hansken project id"), unique=True)
     case_number = models.CharField(_("case number"), max_length=64, unique=True)
@@ -69,24 +69,72 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
 
 class DeputyPeriod(models.Model):
-    """When a person was a deputy of a case: django-guardian holds only the current yes/no, so the
-    history that "who could act on case X at moment T" needs is kept here, written by the same
-    services in the same transaction."""
+    """A person's deputyship of a case: from ``added_at`` until ``valid_until`` (at most
+    ``HG_GRANT_MAX_DAYS``, like a grant), or until ``removed_at`` when it ended earlier (removed by the
+    case lead, the deputy deactivated or signed off the case). This row is the one place that says who
+    is a deputy now (``cases.selectors.deputyships``); every state it had is a ``DeputyVersion``."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="deputy_periods")
     deputy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField()
     added_by = models.CharField(max_length=200)
+    valid_until = models.DateTimeField(_("valid until"))
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.CharField(max_length=200, blank=True)
+    removed_reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("deputy period")
         verbose_name_plural = _("deputy periods")
-        indexes = [models.Index(fields=["case", "added_at"], name="deputyperiod_case_added")]
+        indexes = [
+            models.Index(fields=["case", "added_at"], name="deputyperiod_case_added"),
+            models.Index(fields=["deputy", "removed_at"], name="deputyperiod_deputy_open"),
+        ]
 
     def __str__(self) -> str:
         return f"deputy {self.deputy_id} on {self.case_id} from {self.added_at:%Y-%m-%d}"
+
+
+class DeputyChange(models.TextChoices):
+    APPOINTED = "appointed", _("Appointed")
+    CHANGED = "changed", _("Changed")
+    ENDED = "ended", _("Ended")
+    # Written by the migration that introduced end dates: the state a period had before it (no end
+    # date), and the end date it got then.
+    MIGRATED = "migrated", _("Recorded at the introduction of end dates")
+
+
+class DeputyVersion(models.Model):
+    """One state of a deputy period, in force from ``recorded_at`` until ``superseded_at`` (open while
+    current), as ``GrantVersion`` is for grants: "who could act on case X at moment T" reads these,
+    never the period's current state. Append-only."""
+
+    period = models.ForeignKey(DeputyPeriod, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=DeputyChange.choices)
+    valid_from = models.DateTimeField()
+    # Null only in the versions that describe periods before end dates existed.
+    valid_until = models.DateTimeField(null=True, blank=True)
+    ended = models.BooleanField(default=False)
+    changed_by_label = models.CharField(max_length=200)
+    reason = models.TextField(blank=True)
+    recorded_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised so "access at a moment" filters by case or person without a join.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    deputy = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["period_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["period", "version"], name="deputy_version_unique")]
+        indexes = [
+            models.Index(fields=["case", "recorded_at"], name="deputyversion_case_time"),
+            models.Index(fields=["deputy", "recorded_at"], name="deputyversion_deputy_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"deputy period {self.period_id} v{self.version} ({self.kind})"
 
 
 class DatasetStatus(models.TextChoices):

@@ -3,6 +3,7 @@ outside the caller's scope does not exist for that caller (404, not 403)."""
 
 from __future__ import annotations
 
+import datetime
 import enum
 import uuid
 from collections.abc import Iterable
@@ -11,14 +12,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from api_clients.models import ApiClient
 from api_clients.permissions import client_may
-from cases.models import Case, CaseUserObjectPermission
+from cases.models import Case, DeputyPeriod
 from hansken_governance.environments import TEST_ENVIRONMENTS
 from people.roles import REVIEWER_ROLES, Role, has_role
-
-DEPUTY_PERMISSION = "manage_case_access"
 
 
 class CasePurpose(enum.StrEnum):
@@ -34,14 +34,21 @@ class CasePurpose(enum.StrEnum):
     HASHTOTALS_VIEW = "hashtotals_view"  # see the comparison of its datasets' hashtotals
 
 
-def deputyships() -> QuerySet[CaseUserObjectPermission]:
-    """Every deputyship now: who may manage access to which case beside its case lead. The one
-    definition of the deputy query; every other reads through it."""
-    return CaseUserObjectPermission.objects.filter(permission__codename=DEPUTY_PERMISSION)
+def deputyships_not_ended() -> QuerySet[DeputyPeriod]:
+    """Every deputyship not ended by a person (removal, deactivation, sign-off), also one whose end
+    date has passed: the decision facts hold these with their end, and the rule compares the end
+    with the clock at each decision, so a cached fact never outlives the deputyship."""
+    return DeputyPeriod.objects.filter(removed_at__isnull=True)
 
 
-def deputy_case_ids(user: Any) -> QuerySet[CaseUserObjectPermission, Any]:
-    return deputyships().filter(user=user).values("content_object_id")
+def deputyships(at: datetime.datetime | None = None) -> QuerySet[DeputyPeriod]:
+    """Every deputyship in force now (or at ``at``): named, not ended, and not past its end date.
+    The one definition of "who is a deputy"; every other reads through it."""
+    return deputyships_not_ended().filter(valid_until__gt=at or timezone.now())
+
+
+def deputy_case_ids(user: Any) -> QuerySet[DeputyPeriod, Any]:
+    return deputyships().filter(deputy=user).values("case_id")
 
 
 def _led_or_deputy(user: Any) -> Q:
@@ -119,10 +126,16 @@ def is_case_manager(user: Any, case: Case) -> bool:
     """The case lead or a deputy of this case."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return case.case_lead_id == user.pk or deputy_case_ids(user).filter(content_object_id=case.pk).exists()
+    return case.case_lead_id == user.pk or deputy_case_ids(user).filter(case_id=case.pk).exists()
+
+
+def case_deputy_periods(case: Case) -> list[DeputyPeriod]:
+    """The case's deputyships in force, by username, each with its end (``valid_until``)."""
+    return list(deputyships().filter(case=case).select_related("deputy").order_by("deputy__username"))
 
 
 def case_deputy_usernames(case: Case) -> list[str]:
+    return sorted(set(deputyships().filter(case=case).values_list("deputy__username", flat=True)))
     return sorted(deputyships().filter(content_object=case).values_list("user__username", flat=True))
 
 
@@ -142,11 +155,7 @@ def managed_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ManagedCa
         )
     )
     managers: dict[int, set[str]] = {pk: {lead} for pk, _, lead in rows}
-    deputies = (
-        deputyships()
-        .filter(content_object_id__in=list(managers))
-        .values_list("content_object_id", "user__username")
-    )
+    deputies = deputyships().filter(case_id__in=list(managers)).values_list("case_id", "deputy__username")
     for case_pk, username in deputies:
         managers[case_pk].add(username)
     return {project_id: ManagedCase(pk, project_id, frozenset(managers[pk])) for pk, project_id, _ in rows}

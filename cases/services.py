@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
+from authz.cache import invalidate
 from cases.last_access import last_access_move_forward
-from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyPeriod
-from cases.selectors import DEPUTY_PERMISSION
+from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyChange, DeputyPeriod, DeputyVersion
 from hansken_governance.environments import Environment
 from hansken_governance.service_errors import refusal
 from people.models import Profile
@@ -29,10 +30,19 @@ def _require_case_lead(person: User, field: str) -> None:
         raise refusal(
             field, "%(name)s does not hold the case lead role.", "not_a_case_lead", name=person.get_username()
         )
+    if has_role(person, Role.ADMINISTRATOR):
+        # Roles written before the rule "no administrator with a case role" may still combine them.
+        raise refusal(
+            field, "%(name)s is an administrator.", "lead_administrator", name=person.get_username()
+        )
 
 
 @transaction.atomic
 def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lead: User, by: Actor) -> Case:
+    if by.user_id is not None and by.user_id == case_lead.pk:
+        # Whoever registers a case (an operator) does not make himself its lead: then he would decide
+        # alone who gets access to data he registered. Another person leads it.
+        raise refusal("case_lead", "You cannot register a case with yourself as its case lead.", "self_lead")
     _require_case_lead(case_lead, "case_lead")
     if Case.objects.filter(project_id=project_id).exists():
         raise refusal("project_id", "A case with this project id already exists.", "project_exists")
@@ -63,54 +73,184 @@ def case_create(*, project_id: uuid.UUID, case_number: str, title: str, case_lea
     return case
 
 
-@transaction.atomic
-def case_add_deputy(*, case: Case, deputy: User, by: Actor) -> None:
+def _deputy_end(valid_until: datetime.datetime | None, now: datetime.datetime) -> datetime.datetime:
+    """A deputyship ends like a grant: by a date at most ``HG_GRANT_MAX_DAYS`` away (the longest when
+    none is given)."""
+    max_days = settings.HG_GRANT_MAX_DAYS
+    if valid_until is None:
+        return now + datetime.timedelta(days=max_days)
+    if valid_until <= now:
+        raise refusal("valid_until", "The end lies in the past.", "deputy_end_past")
+    if valid_until - now > datetime.timedelta(days=max_days):
+        raise refusal(
+            "valid_until",
+            "A deputyship may last at most %(days)s days; choose an earlier end.",
+            "deputy_too_long",
+            days=max_days,
+        )
+    return valid_until
+
+
+def _check_may_deputise(case: Case, deputy: User) -> None:
+    name = deputy.get_username()
     if deputy.pk == case.case_lead_id:
         raise refusal("deputy", "The case lead cannot also be the deputy of the same case.", "lead_as_deputy")
     if not deputy.is_active:
-        raise refusal("deputy", "%(name)s is not active.", "deputy_inactive", name=deputy.get_username())
+        raise refusal("deputy", "%(name)s is not active.", "deputy_inactive", name=name)
+    if has_role(deputy, Role.ADMINISTRATOR):
+        raise refusal(
+            "deputy", "%(name)s is an administrator: no case access.", "deputy_administrator", name=name
+        )
     profile = Profile.objects.filter(user=deputy).first()
     if profile is None or not profile.is_screened_on():
-        raise refusal(
-            "deputy", "%(name)s has no valid screening.", "deputy_not_screened", name=deputy.get_username()
-        )
-    if DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).exists():
+        raise refusal("deputy", "%(name)s has no valid screening.", "deputy_not_screened", name=name)
+
+
+def _write_deputy_version(
+    period: DeputyPeriod, kind: str, now: datetime.datetime, by: Actor, reason: str = ""
+) -> None:
+    DeputyVersion.objects.filter(period=period, superseded_at__isnull=True).update(superseded_at=now)
+    DeputyVersion.objects.create(
+        period=period,
+        version=period.version,
+        kind=kind,
+        valid_from=period.added_at,
+        valid_until=period.valid_until,
+        ended=period.removed_at is not None,
+        changed_by_label=by.username,
+        reason=reason,
+        recorded_at=now,
+        case_id=period.case_id,
+        deputy_id=period.deputy_id,
+    )
+
+
+def _current_period(case: Case, deputy: User, now: datetime.datetime) -> DeputyPeriod | None:
+    return (
+        DeputyPeriod.objects.select_for_update()
+        .filter(case=case, deputy=deputy, removed_at__isnull=True, valid_until__gt=now)
+        .first()
+    )
+
+
+def _deputy_details(period: DeputyPeriod, deputy: User, **extra: Any) -> dict[str, Any]:
+    return {"deputy": deputy.get_username(), "valid_until": period.valid_until.isoformat(), **extra}
+
+
+@transaction.atomic
+def case_add_deputy(
+    *, case: Case, deputy: User, by: Actor, valid_until: datetime.datetime | None = None
+) -> DeputyPeriod:
+    """Name a deputy until ``valid_until`` (at most ``HG_GRANT_MAX_DAYS``; that long when not given).
+    The deputy must be active, screened and no administrator; the decision rule checks the end date
+    and the screening again at every decision."""
+    now = timezone.now()
+    _check_may_deputise(case, deputy)
+    end = _deputy_end(valid_until, now)
+    if _current_period(case, deputy, now) is not None:
         raise refusal(
             "deputy",
             "%(name)s is already a deputy of this case.",
             "already_deputy",
             name=deputy.get_username(),
         )
-    DeputyPeriod.objects.create(case=case, deputy=deputy, added_at=timezone.now(), added_by=by.username)
-    assign_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
+    # A period that ran out but was never closed is closed at its own end, so one period is open.
+    DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).update(
+        removed_at=models.F("valid_until"), removed_by="system:expired", removed_reason="expired"
+    )
+    period = DeputyPeriod.objects.create(
+        case=case, deputy=deputy, added_at=now, added_by=by.username, valid_until=end
+    )
+    _write_deputy_version(period, DeputyChange.APPOINTED, now, by)
     audit_record(
         action=actions.CASE_DEPUTY_ADDED,
         actor=by,
         project_id=case.project_id,
         object_type="case",
         object_id=case.pk,
-        details={"deputy": deputy.get_username()},
+        details=_deputy_details(period, deputy),
     )
+    invalidate(people=[deputy.get_username()])
+    return period
 
 
 @transaction.atomic
-def case_remove_deputy(*, case: Case, deputy: User, by: Actor) -> None:
-    closed = DeputyPeriod.objects.filter(case=case, deputy=deputy, removed_at__isnull=True).update(
-        removed_at=timezone.now(), removed_by=by.username
-    )
-    if not closed:
+def case_change_deputy(
+    *, case: Case, deputy: User, valid_until: datetime.datetime, reason: str, by: Actor
+) -> DeputyPeriod:
+    """Move a deputyship's end date (extend or shorten); the earlier state stays in the history."""
+    now = timezone.now()
+    period = _current_period(case, deputy, now)
+    if period is None:
         raise refusal(
             "deputy", "%(name)s is not a deputy of this case.", "not_a_deputy", name=deputy.get_username()
         )
-    remove_perm(f"cases.{DEPUTY_PERMISSION}", deputy, case)
+    end = _deputy_end(valid_until, now)
+    if end > period.valid_until:
+        # A longer deputyship gives access anew: the same checks as an appointment.
+        _check_may_deputise(case, deputy)
+    before = period.valid_until
+    period.valid_until = end
+    period.version += 1
+    period.save(update_fields=["valid_until", "version"])
+    _write_deputy_version(period, DeputyChange.CHANGED, now, by, reason.strip())
     audit_record(
-        action=actions.CASE_DEPUTY_REMOVED,
+        action=actions.CASE_DEPUTY_CHANGED,
         actor=by,
         project_id=case.project_id,
         object_type="case",
         object_id=case.pk,
-        details={"deputy": deputy.get_username()},
+        details=_deputy_details(period, deputy, before=before.isoformat(), reason=reason.strip()),
     )
+    invalidate(people=[deputy.get_username()])
+    return period
+
+
+def _end_period(period: DeputyPeriod, *, now: datetime.datetime, by: Actor, reason: str) -> None:
+    period.removed_at = now
+    period.removed_by = by.username
+    period.removed_reason = reason
+    period.version += 1
+    period.save(update_fields=["removed_at", "removed_by", "removed_reason", "version"])
+    _write_deputy_version(period, DeputyChange.ENDED, now, by, reason)
+    audit_record(
+        action=actions.CASE_DEPUTY_REMOVED,
+        actor=by,
+        project_id=period.case.project_id,
+        object_type="case",
+        object_id=period.case_id,
+        details=_deputy_details(period, period.deputy, reason=reason),
+    )
+
+
+@transaction.atomic
+def case_remove_deputy(*, case: Case, deputy: User, by: Actor, reason: str = "") -> None:
+    now = timezone.now()
+    period = _current_period(case, deputy, now)
+    if period is None:
+        raise refusal(
+            "deputy", "%(name)s is not a deputy of this case.", "not_a_deputy", name=deputy.get_username()
+        )
+    _end_period(period, now=now, by=by, reason=reason.strip() or "removed by the case lead")
+    invalidate(people=[deputy.get_username()])
+
+
+@transaction.atomic
+def deputyships_end(*, person: User, by: Actor, reason: str, case: Case | None = None) -> int:
+    """End every deputyship of ``person`` that has not ended (on ``case`` only, when given): on
+    deactivation and on signing off a case, inside the caller's transaction; one
+    ``case.deputy_removed`` event per deputyship, like the ``grant.revoked`` of each grant."""
+    now = timezone.now()
+    periods = DeputyPeriod.objects.select_for_update().select_related("case", "deputy")
+    periods = periods.filter(deputy=person, removed_at__isnull=True, valid_until__gt=now)
+    if case is not None:
+        periods = periods.filter(case=case)
+    ended = list(periods)
+    for period in ended:
+        _end_period(period, now=now, by=by, reason=reason)
+    if ended:
+        invalidate(people=[person.get_username()])
+    return len(ended)
 
 
 # A case moves between these by the case lead's hand; "deleted" comes only from retention.

@@ -194,7 +194,12 @@ def deputy_add(request: HttpRequest, project_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         deputy = form.cleaned_data["deputy"]
         try:
-            services.case_add_deputy(case=case, deputy=deputy, by=Actor.from_request(request))
+            services.case_add_deputy(
+                case=case,
+                deputy=deputy,
+                valid_until=form.cleaned_data["valid_until"],
+                by=Actor.from_request(request),
+            )
         except ValidationError as error:
             form.add_service_error(error)
         else:

@@ -40,6 +40,7 @@ NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
     ),
     ("privacy-manage", _("Privacy statement"), frozenset({Role.PRIVACY_OFFICER})),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
+    ("person-proposals", _("Proposed changes"), frozenset({Role.ADMINISTRATOR})),
 ]
 
 

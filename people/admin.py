@@ -13,29 +13,31 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from audit.actor import Actor
 from hansken_governance.admin_site import GovernanceModelAdmin, is_administrator, site
 from people.models import Profile
-from people.roles import Role, roles_of
+from people.roles import CASE_ROLES, Role, roles_of
 from people.services import (
+    needs_four_eyes,
     person_create,
     person_deactivate,
     person_reactivate,
-    person_set_roles,
-    person_set_screening,
     person_update_details,
 )
+from people.services.proposals import person_create_propose, person_roles_propose, person_screening_propose
 
+PROPOSED_ATTR = "_hg_people_proposed"
 DETAIL_FIELDS = ("first_name", "last_name", "email", "employee_number")
 SCREENING_FIELDS = ("screening_valid_until", "screening_reference")
 # What nobody changes about themselves (see people.services._refuse_own).
@@ -55,6 +57,15 @@ class PersonForm(forms.ModelForm):
     )
     screening_reference = forms.CharField(
         label=capfirst(_("screening reference")), max_length=100, required=False
+    )
+    change_reason = forms.CharField(
+        label=capfirst(_("reason for the change of roles or screening")),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "A new person with a case or administrator role, and every change of roles or screening, "
+            "waits for a second administrator's approval; they see this reason."
+        ),
     )
 
     # Set per request by PersonAdmin.get_form: is the administrator looking at themselves?
@@ -80,6 +91,14 @@ class PersonForm(forms.ModelForm):
                 if name in self.fields:
                     self.fields[name].disabled = True
                     self.fields[name].help_text = _("Another administrator changes this for you.")
+
+    def clean_roles(self) -> list[str]:
+        roles: list[str] = self.cleaned_data.get("roles") or []
+        if Role.ADMINISTRATOR in roles and CASE_ROLES & set(roles):
+            raise ValidationError(
+                _("The administrator role cannot be combined with case lead, investigator or engineer.")
+            )
+        return roles
 
     def clean_employee_number(self) -> str:
         number: str = self.cleaned_data.get("employee_number") or ""
@@ -174,11 +193,13 @@ class PersonAdmin(GovernanceModelAdmin):
         (None, {"fields": ("username", "first_name", "last_name", "email", "employee_number", "password")}),
         (_("Roles"), {"fields": ("roles",)}),
         (_("Screening"), {"fields": SCREENING_FIELDS}),
+        (_("Approval"), {"fields": ("change_reason",)}),
     )
     change_fieldsets = (
         (None, {"fields": ("username", "first_name", "last_name", "email", "employee_number")}),
         (_("Roles"), {"fields": ("roles",)}),
         (_("Screening"), {"fields": SCREENING_FIELDS}),
+        (_("Approval"), {"fields": ("change_reason",)}),
         (_("Status"), {"fields": ("is_active", "status_reason", "last_login", "date_joined")}),
     )
 
@@ -225,20 +246,29 @@ class PersonAdmin(GovernanceModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         by = Actor.from_request(request)
+        administrator = cast(User, request.user)
         data = form.cleaned_data
+        reason = data.get("change_reason") or ""
+        proposed: list[str] = []
+        # Read by response_add / response_change: what waits for a second administrator.
+        setattr(request, PROPOSED_ATTR, proposed)
         if not change:
-            person = person_create(
-                username=data["username"],
-                roles=data["roles"],
-                by=by,
-                screened_until=data.get("screening_valid_until"),
-                screening_reference=data.get("screening_reference") or "",
-                password=data.get("password") or None,
-                email=data.get("email") or "",
-                first_name=data.get("first_name") or "",
-                last_name=data.get("last_name") or "",
-                employee_number=data.get("employee_number") or None,
-            )
+            details: dict[str, Any] = {
+                "username": data["username"],
+                "roles": data["roles"],
+                "screened_until": data.get("screening_valid_until"),
+                "screening_reference": data.get("screening_reference") or "",
+                "password": data.get("password") or None,
+                "email": data.get("email") or "",
+                "first_name": data.get("first_name") or "",
+                "last_name": data.get("last_name") or "",
+                "employee_number": data.get("employee_number") or None,
+            }
+            if needs_four_eyes(data["roles"]):
+                person_create_propose(**details, proposed_by=administrator, by=by, reason=reason)
+                proposed.append(data["username"])
+                return
+            person = person_create(**details, by=by)
             # The admin goes on with the form's unsaved instance (for the message and the redirect).
             obj.pk = person.pk
             return
@@ -255,17 +285,41 @@ class PersonAdmin(GovernanceModelAdmin):
                 employee_number=data.get("employee_number") or None,
             )
         if "roles" in changed:
-            person_set_roles(person=person, roles=data["roles"], by=by)
+            person_roles_propose(
+                person=person, roles=data["roles"], proposed_by=administrator, by=by, reason=reason
+            )
+            proposed.append(person.get_username())
         if changed & set(SCREENING_FIELDS):
-            person_set_screening(
+            person_screening_propose(
                 person=person,
                 valid_until=data.get("screening_valid_until"),
                 reference=data.get("screening_reference") or "",
+                proposed_by=administrator,
                 by=by,
+                reason=reason,
             )
+            proposed.append(person.get_username())
         if "is_active" in changed:
             reason = data["status_reason"].strip()
             if data["is_active"]:
                 person_reactivate(person=person, reason=reason, by=by)
             else:
                 person_deactivate(person=person, reason=reason, by=by)
+
+    def _proposed_response(self, request: HttpRequest) -> HttpResponse | None:
+        if not getattr(request, PROPOSED_ATTR, None):
+            return None
+        self.message_user(
+            request,
+            _("Saved as a proposal: a second administrator must approve it before it takes effect."),
+            level=messages.INFO,
+        )
+        return HttpResponseRedirect(reverse("person-proposals"))
+
+    def response_add(
+        self, request: HttpRequest, obj: Any, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        return self._proposed_response(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        return self._proposed_response(request) or super().response_change(request, obj)

@@ -20,6 +20,13 @@ class Role(models.TextChoices):
 
 
 REVIEWER_ROLES = frozenset({Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER})
+# The roles that lead to case data (grants, leading a case, deputyships). Nobody holds one of them
+# together with the administrator role: an administrator manages accounts and must not be able to
+# give himself case access, directly or through another account.
+CASE_ROLES = frozenset({Role.CASE_LEAD, Role.INVESTIGATOR, Role.ENGINEER})
+# A new person with one of these roles, and every change of roles or screening, waits for a second
+# administrator (``people.services``): each of them can lead to case data, or to approving such changes.
+FOUR_EYES_ROLES = CASE_ROLES | {Role.ADMINISTRATOR}
 _CACHE_ATTR = "_hg_roles"
 
 

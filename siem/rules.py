@@ -22,6 +22,10 @@ The rules and their thresholds (settings, documented in docs/siem.md):
 - ``experiment_without_grant``: usage in the experiment environment on a case on which the person
   had no grant covering the experiment environment (the case lead excepted).
 - ``chain_verification_failed``: the audit chain failed verification (``audit.verification_failed``).
+- ``person_privileges_changed``: a change of a person's roles or screening (``person.roles_changed``,
+  ``person.screening_changed``); per changed person and day. High when the change did not pass a
+  second administrator (made from the command line), medium when it did: both change who may reach
+  case data or approve such changes, so reviewers see every one.
 - ``siem_backlog``: the oldest event not yet delivered to the SIEM is older than
   ``SIEM_BACKLOG_MAX_AGE_MINUTES``; per day while it lasts.
 
@@ -30,6 +34,7 @@ Days are calendar days in ``TIME_ZONE``; hours are clock hours.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from collections import defaultdict
@@ -65,6 +70,7 @@ class Rule(TextChoices):
     )
     CHAIN_VERIFICATION_FAILED = "chain_verification_failed", _("Audit chain verification failed")
     SIEM_BACKLOG = "siem_backlog", _("SIEM backlog too old")
+    PERSON_PRIVILEGES_CHANGED = "person_privileges_changed", _("Change of a person's roles or screening")
 
 
 SEVERITY = {
@@ -76,7 +82,9 @@ SEVERITY = {
     Rule.EXPERIMENT_WITHOUT_GRANT: Severity.HIGH,
     Rule.CHAIN_VERIFICATION_FAILED: Severity.CRITICAL,
     Rule.SIEM_BACKLOG: Severity.HIGH,
+    Rule.PERSON_PRIVILEGES_CHANGED: Severity.MEDIUM,
 }
+PRIVILEGE_ACTIONS = frozenset({audit_actions.PERSON_ROLES_CHANGED, audit_actions.PERSON_SCREENING_CHANGED})
 
 EXPERIMENT = "experiment"
 NO_GRANT_BASES = frozenset({Basis.NO_GRANT, Basis.UNKNOWN_USER, Basis.UNKNOWN_PROJECT})
@@ -247,6 +255,44 @@ def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
     return _group(Rule.SCREENING_LAPSED, lapsed, lambda r: (r.actor, None), day_window)
 
 
+def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
+    """One sighting per changed person and day; the person and whether a second administrator
+    approved are in the event's details, read for these few rows only."""
+    changes = [row for row in rows if row.action in PRIVILEGE_ACTIONS]
+    if not changes:
+        return []
+    details = dict(
+        AuditEvent.objects.filter(sequence__in=[row.sequence for row in changes]).values_list(
+            "sequence", "details"
+        )
+    )
+    unapproved = {row.sequence for row in changes if "proposal_id" not in (details.get(row.sequence) or {})}
+    sightings = _group(
+        Rule.PERSON_PRIVILEGES_CHANGED,
+        changes,
+        lambda r: ((details.get(r.sequence) or {}).get("username", ""), None),
+        day_window,
+    )
+    result = []
+    for sighting in sightings:
+        # The sighting's rows are exactly the changes of its person in its window.
+        mine = [
+            row.sequence
+            for row in changes
+            if (details.get(row.sequence) or {}).get("username", "") == sighting.person
+            and sighting.window_start <= row.occurred_at < sighting.window_end
+        ]
+        without = any(sequence in unapproved for sequence in mine)
+        result.append(
+            dataclasses.replace(
+                sighting,
+                severity=Severity.HIGH if without else sighting.severity,
+                details={"without_second_administrator": without},
+            )
+        )
+    return result
+
+
 def evaluate(rows: list[Row]) -> list[AlertSighting]:
     """Every sighting in these events (consecutive in sequence order)."""
     if not rows:
@@ -286,6 +332,7 @@ def evaluate(rows: list[Row]) -> list[AlertSighting]:
         day_window,
         up_to,
     )
+    sightings += _privileges_changed(rows)
     broken = [row for row in rows if row.action == audit_actions.AUDIT_VERIFICATION_FAILED]
     sightings += _group(Rule.CHAIN_VERIFICATION_FAILED, broken, lambda r: ("", None), day_window)
     return sightings

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from api_clients import services as client_services
@@ -36,6 +37,8 @@ from cases import services as case_services
 from cases.models import Case, Dataset
 from hashtotals import services as hashtotal_services
 from people import services as people_services
+from people.models import PersonProposal
+from people.services import proposals as proposal_services
 from privacy_statement import services as privacy_services
 from privacy_statement.models import StatementVersion
 from privilege import services as privilege_services
@@ -66,6 +69,18 @@ class Write:
     actor: str = "command:tests"
     # False only where the event is the whole change (an opening of the trail is recorded, nothing else).
     changes_rows: bool = True
+
+
+def second_administrator() -> User:
+    return User.objects.get(username="admin.two")
+
+
+def propose_roles(cast: Cast) -> None:
+    """A second administrator, and a pending change of the engineer's roles proposed by the first."""
+    people_services.person_create(username="admin.two", roles=["administrator"], by=BY)
+    proposal_services.person_roles_propose(
+        person=cast["engineer"], roles=["engineer", "investigator"], proposed_by=cast["administrator"], by=BY
+    )
 
 
 def _case(cast: Cast) -> Case:
@@ -234,6 +249,24 @@ WRITES: list[Write] = [
         lambda cast: case_services.case_remove_deputy(case=_case(cast), deputy=cast["deputy"], by=BY),
     ),
     Write(
+        "cases.services.case_change_deputy",
+        case_services,
+        ("case.deputy_changed",),
+        lambda cast: case_services.case_change_deputy(
+            case=_case(cast),
+            deputy=cast["deputy"],
+            valid_until=timezone.now() + datetime.timedelta(days=7),
+            reason="until the hearing",
+            by=BY,
+        ),
+    ),
+    Write(
+        "cases.services.deputyships_end",
+        case_services,
+        ("case.deputy_removed",),
+        lambda cast: case_services.deputyships_end(person=cast["deputy"], by=BY, reason="left"),
+    ),
+    Write(
         "cases.services.case_set_status",
         case_services,
         ("case.status_changed",),
@@ -264,6 +297,60 @@ WRITES: list[Write] = [
             last_accessed_at=timezone.now() - datetime.timedelta(hours=1),
             by=BY,
         ),
+    ),
+    # people: four eyes
+    Write(
+        "people.services.proposals.person_create_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_create_propose(
+            username="newlead",
+            roles=["case_lead"],
+            proposed_by=cast["administrator"],
+            by=BY,
+            reason="new lead",
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_roles_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_roles_propose(
+            person=cast["engineer"],
+            roles=["engineer", "investigator"],
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_screening_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_screening_propose(
+            person=cast["engineer"],
+            valid_until=datetime.date(2030, 1, 1),
+            reference="S-1",
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    Write(
+        "people.services.proposals.person_proposal_approve",
+        proposal_services,
+        ("person.change_approved", "person.roles_changed"),
+        lambda cast: proposal_services.person_proposal_approve(
+            proposal=PersonProposal.objects.get(), approved_by=second_administrator(), by=BY
+        ),
+        prepare=lambda cast: propose_roles(cast),
+    ),
+    Write(
+        "people.services.proposals.person_proposal_reject",
+        proposal_services,
+        ("person.change_rejected",),
+        lambda cast: proposal_services.person_proposal_reject(
+            proposal=PersonProposal.objects.get(), rejected_by=second_administrator(), by=BY, note="no"
+        ),
+        prepare=lambda cast: propose_roles(cast),
     ),
     # people
     Write(
@@ -600,6 +687,7 @@ WRITES: list[Write] = [
 # Public functions of services modules that are not seam writers, each with the reason. Keep this
 # short: a writer that changes anything a court may ask about belongs in WRITES.
 NOT_SEAM_WRITERS: dict[str, str] = {
+    "people.services.needs_four_eyes": "says whether a new person's roles need a second administrator",
     "api_clients.services.api_client_clean_terms": "checks a client's terms; writes nothing",
     "audit.services.model_change_event_id": "computes an event id; writes nothing",
     "audit.services.audit_record": "the trail's writer itself (every WRITES entry goes through it)",

@@ -166,10 +166,10 @@ def test_it_makes_is_staff_follow_the_administrator_role(cast: Cast):
     assert cast["administrator"].is_staff
     assert not cast["case_lead"].is_staff
     by = Actor.command("tests")
-    people_services.person_set_roles(person=cast["engineer"], roles=["engineer", "administrator"], by=by)
-    assert User.objects.get(username="engineer").is_staff
-    people_services.person_set_roles(person=cast["engineer"], roles=["engineer"], by=by)
-    assert not User.objects.get(username="engineer").is_staff
+    people_services.person_set_roles(person=cast["operator"], roles=["operator", "administrator"], by=by)
+    assert User.objects.get(username="operator").is_staff
+    people_services.person_set_roles(person=cast["operator"], roles=["operator"], by=by)
+    assert not User.objects.get(username="operator").is_staff
 
 
 # --- what is there, and what is not ---
@@ -273,7 +273,14 @@ def test_it_lists_people_with_roles_and_screening(cast: Cast):
     assert [person.username for person in response.context["cl"].result_list] == ["operator"]
 
 
-def test_it_creates_a_person_through_the_service(cast: Cast):
+def second_administrator() -> User:
+    """Another administrator, made on the operator's installation path (the command line)."""
+    return people_services.person_create(
+        username="admin.two", roles=["administrator"], password=PASSWORD, by=Actor.command("tests")
+    )
+
+
+def test_it_proposes_a_person_with_case_roles_and_a_second_administrator_creates_them(cast: Cast):
     before = last_sequence()
     response = admin_client(cast).post(
         f"{PEOPLE_URL}add/",
@@ -287,12 +294,37 @@ def test_it_creates_a_person_through_the_service(cast: Cast):
             "roles": ["investigator", "engineer"],
             "screening_valid_until": "2027-06-30",
             "screening_reference": "SCR-77",
+            "change_reason": "Joins team East",
             "_save": "Save",
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert response["Location"] == "/accounts/proposals/"
+    # Nobody is created yet: the proposal waits for a second administrator.
+    assert not User.objects.filter(username="newcomer").exists()
+    [proposed] = events_after(before)
+    assert proposed.action == "person.change_proposed"
+    assert (proposed.actor, proposed.channel) == ("administrator", "browser")
+    assert proposed.details["changes"]["roles"] == ["engineer", "investigator"]
+    assert proposed.details["reason"] == "Joins team East"
+    assert "Amber" not in str(proposed.details)
+
+    # The proposer sees it waiting, without buttons, and cannot answer it.
+    proposal_id = int(proposed.object_id)
+    page = admin_client(cast).get("/accounts/proposals/").content.decode()
+    assert "newcomer" in page and f"/accounts/proposals/{proposal_id}/approve/" not in page
+    admin_client(cast).post(f"/accounts/proposals/{proposal_id}/approve/", {"note": ""})
+    assert not User.objects.filter(username="newcomer").exists()
+
+    second = Client()
+    second.force_login(second_administrator())
+    assert (
+        f"/accounts/proposals/{proposal_id}/approve/" in second.get("/accounts/proposals/").content.decode()
+    )
+    before = last_sequence()
+    response = second.post(f"/accounts/proposals/{proposal_id}/approve/", {"note": "Checked with HR"})
+    assert response.status_code == 302
     person = User.objects.get(username="newcomer")
-    assert response["Location"] == PEOPLE_URL
     assert (person.first_name, person.email, person.is_active, person.is_staff) == (
         "Noor",
         "noor@example.org",
@@ -304,12 +336,34 @@ def test_it_creates_a_person_through_the_service(cast: Cast):
     assert person.profile.screening_reference == "SCR-77"
     assert roles_of(person) == {"investigator", "engineer"}
     assert person.check_password("Amber-Kite-Lantern-47")
-    [event] = events_after(before)
-    assert event.action == "person.created"
-    assert (event.actor, event.channel, event.object_id) == ("administrator", "browser", str(person.pk))
-    assert event.details["roles"] == ["engineer", "investigator"]
-    assert "Amber" not in str(event.details)
+    approved, created = events_after(before)
+    assert approved.action == "person.change_approved"
+    assert approved.actor == "admin.two" and approved.details["proposed_by"] == "administrator"
+    assert created.action == "person.created"
+    assert (created.actor, created.channel, created.object_id) == ("admin.two", "browser", str(person.pk))
+    assert created.details["roles"] == ["engineer", "investigator"]
+    assert (created.details["proposal_id"], created.details["approved_by"]) == (proposal_id, "admin.two")
+    assert "Amber" not in str(created.details)
     assert LogEntry.objects.count() == 0  # Django's own admin log is not a second history
+
+
+def test_it_creates_a_person_without_case_roles_at_once(cast: Cast):
+    before = last_sequence()
+    response = admin_client(cast).post(
+        f"{PEOPLE_URL}add/",
+        {
+            "username": "newcomer",
+            "roles": ["operator"],
+            "screening_valid_until": "2027-06-30",
+            "_save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == PEOPLE_URL
+    person = User.objects.get(username="newcomer")
+    assert roles_of(person) == {"operator"}
+    [event] = events_after(before)
+    assert (event.action, event.actor) == ("person.created", "administrator")
 
 
 @pytest.mark.parametrize(
@@ -341,7 +395,7 @@ def test_it_refuses_a_bad_new_person_on_the_form_and_stores_nothing(cast: Cast, 
     assert events_after(before) == []
 
 
-def test_it_changes_details_roles_and_screening_each_through_its_service(cast: Cast):
+def test_it_changes_details_at_once_and_proposes_roles_and_screening(cast: Cast):
     client = admin_client(cast)
     engineer = cast["engineer"]
     url = f"{PEOPLE_URL}{engineer.pk}/change/"
@@ -364,25 +418,45 @@ def test_it_changes_details_roles_and_screening_each_through_its_service(cast: C
         ),
     )
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/proposals/"
     engineer.refresh_from_db()
     assert engineer.first_name == "Eva"
     assert engineer.profile.employee_number == "E-9"
-    assert roles_of(User.objects.get(pk=engineer.pk)) == {"engineer", "investigator"}
-    assert engineer.profile.screening_valid_until == datetime.date(2026, 12, 31)
+    # Roles and screening wait for a second administrator.
+    assert roles_of(User.objects.get(pk=engineer.pk)) == {"engineer"}
+    assert engineer.profile.screening_valid_until != datetime.date(2026, 12, 31)
     events = events_after(before)
     assert [event.action for event in events] == [
         "person.details_changed",
-        "person.roles_changed",
-        "person.screening_changed",
+        "person.change_proposed",
+        "person.change_proposed",
     ]
     assert {event.actor for event in events} == {"administrator"}
     assert events[0].details["after"] == {"employee_number": "E-9", "first_name": "Eva"}
-    assert events[1].details == {
-        "username": "engineer",
-        "before": ["engineer"],
-        "after": ["engineer", "investigator"],
-    }
-    assert events[2].details["after"] == "2026-12-31"
+    assert events[1].details["changes"] == {"roles": ["engineer", "investigator"]}
+    assert events[1].details["before"] == {"roles": ["engineer"]}
+    assert events[2].details["changes"] == {"screened_until": "2026-12-31", "screening_reference": "SCR-9"}
+
+    second = Client()
+    second.force_login(second_administrator())
+    before = last_sequence()
+    for event in events[1:]:
+        assert second.post(f"/accounts/proposals/{event.object_id}/approve/", {}).status_code == 302
+    engineer.refresh_from_db()
+    assert roles_of(User.objects.get(pk=engineer.pk)) == {"engineer", "investigator"}
+    assert engineer.profile.screening_valid_until == datetime.date(2026, 12, 31)
+    applied = events_after(before)
+    assert [event.action for event in applied] == [
+        "person.change_approved",
+        "person.roles_changed",
+        "person.change_approved",
+        "person.screening_changed",
+    ]
+    assert {event.actor for event in applied} == {"admin.two"}
+    assert applied[1].details["before"] == ["engineer"]
+    assert applied[1].details["after"] == ["engineer", "investigator"]
+    assert applied[1].details["proposed_by"] == "administrator"
+    assert applied[3].details["after"] == "2026-12-31"
     assert LogEntry.objects.count() == 0
 
 

@@ -46,6 +46,10 @@ NEW_PROJECT_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
 NEW_IMAGE_ID = uuid.UUID("55555555-5555-4555-8555-555555555555")
 
 
+def _in_days(days: int) -> str:
+    return (timezone.now() + datetime.timedelta(days=days)).astimezone(datetime.UTC).isoformat()
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "create_case": Endpoint(
         "api-case-create",
@@ -91,6 +95,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         f"/api/v1/cases/{CASE_PROJECT_ID}/deputies",
         lambda _: {"deputy": "engineer"},
     ),
+    "change_deputy": Endpoint(
+        "api-case-deputy",
+        "patch",
+        f"/api/v1/cases/{CASE_PROJECT_ID}/deputies/deputy",
+        lambda _: {"valid_until": _in_days(30), "reason": "Until the hearing"},
+    ),
     "remove_deputy": Endpoint(
         "api-case-deputy", "delete", f"/api/v1/cases/{CASE_PROJECT_ID}/deputies/deputy"
     ),
@@ -104,20 +114,20 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 # fmt: off
 # Columns, in order: create_case, view_case, view_other_case, view_unknown_case, create_dataset,
-# create_dataset_other_case, report_last_access, add_deputy, remove_deputy, close_case.
+# create_dataset_other_case, report_last_access, add_deputy, change_deputy, remove_deputy, close_case.
 EXPECTED: dict[str, tuple[int, ...]] = {
-    "case_lead":          (403, 200, 404, 404, 403, 403, 403, 201, 200, 200),
-    "deputy":             (403, 200, 404, 404, 403, 403, 403, 403, 403, 403),
-    "other_case_lead":    (403, 404, 200, 404, 403, 403, 403, 404, 404, 404),
-    "investigator":       (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
-    "engineer":           (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
-    "operator":           (201, 200, 200, 404, 201, 201, 200, 404, 404, 404),
-    "privacy_officer":    (403, 200, 200, 404, 403, 403, 403, 404, 404, 404),
-    "security_manager":   (403, 200, 200, 404, 403, 403, 403, 404, 404, 404),
-    "administrator":      (403, 404, 404, 404, 403, 403, 403, 404, 404, 404),
-    "hansken_production": (201, 200, 200, 404, 201, 201, 200, 403, 403, 403),
-    "hansken_experiment": (403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
-    ANONYMOUS:            (401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    "case_lead":          (403, 200, 404, 404, 403, 403, 403, 201, 200, 200, 200),
+    "deputy":             (403, 200, 404, 404, 403, 403, 403, 403, 403, 403, 403),
+    "other_case_lead":    (403, 404, 200, 404, 403, 403, 403, 404, 404, 404, 404),
+    "investigator":       (403, 404, 404, 404, 403, 403, 403, 404, 404, 404, 404),
+    "engineer":           (403, 404, 404, 404, 403, 403, 403, 404, 404, 404, 404),
+    "operator":           (201, 200, 200, 404, 201, 201, 200, 404, 404, 404, 404),
+    "privacy_officer":    (403, 200, 200, 404, 403, 403, 403, 404, 404, 404, 404),
+    "security_manager":   (403, 200, 200, 404, 403, 403, 403, 404, 404, 404, 404),
+    "administrator":      (403, 404, 404, 404, 403, 403, 403, 404, 404, 404, 404),
+    "hansken_production": (201, 200, 200, 404, 201, 201, 200, 403, 403, 403, 403),
+    "hansken_experiment": (403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
+    ANONYMOUS:            (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
 }
 # fmt: on
 
@@ -266,7 +276,12 @@ def _check_write(
         assert _rows() == (cases_before, datasets_before, events_before + 1)
         assert data["deputies"] == ["deputy", "engineer"]
         assert event.action == "case.deputy_added"
-        assert event.details == {"deputy": "engineer"}
+        assert event.details["deputy"] == "engineer" and event.details["valid_until"]
+    elif endpoint == "change_deputy":
+        assert _rows() == (cases_before, datasets_before, events_before + 1)
+        assert data["deputies"] == ["deputy"]
+        assert event.action == "case.deputy_changed"
+        assert (event.details["deputy"], event.details["reason"]) == ("deputy", "Until the hearing")
     elif endpoint == "remove_deputy":
         assert _rows() == (cases_before, datasets_before, events_before + 1)
         assert data["deputies"] == []

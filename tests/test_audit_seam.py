@@ -29,6 +29,8 @@ from audit.chain import CHAINED_FIELDS, GENESIS_HASH, row_hash
 from audit.models import AuditEvent, ChainHead
 from cases import services as case_services
 from people import services as people_services
+from people.models import PersonProposal
+from people.services import proposals as proposal_services
 from tests.audit_helpers import triggers_off
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 from tests.seam_writers import (
@@ -38,7 +40,9 @@ from tests.seam_writers import (
     NOT_SEAM_WRITERS,
     WRITES,
     Write,
+    propose_roles,
     public_writers,
+    second_administrator,
 )
 
 # Tables that are not the services' to write: sessions and caches, Django's own registries, and
@@ -135,6 +139,26 @@ def test_it_stores_no_change_when_the_audit_event_cannot_be_written(cast: Cast, 
     with failing, pytest.raises(Boom):
         write.write(cast)
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("module", [proposal_services, people_services], ids=["approval", "applied_change"])
+def test_it_stores_nothing_of_an_approval_when_either_of_its_events_fails(cast: Cast, module):
+    """An approval writes two events (the approval, then the change it applies): a failure after
+    either leaves the proposal pending and the person unchanged."""
+    propose_roles(cast)
+    before = snapshot()
+    real = audit_services.audit_record
+
+    def record_then_fail(**kwargs: Any) -> AuditEvent:
+        real(**kwargs)
+        raise Boom("the service failed after its write")
+
+    with mock.patch.object(module, "audit_record", side_effect=record_then_fail), pytest.raises(Boom):
+        proposal_services.person_proposal_approve(
+            proposal=PersonProposal.objects.get(), approved_by=second_administrator(), by=BY
+        )
+    assert snapshot() == before
+    _assert_chain_whole()
 
 
 def test_it_rolls_back_the_person_when_the_commands_token_cannot_be_audited(db: None):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from authz.cache import invalidate
 from authz.models import Action, Grant
-from cases.models import Case
+from cases.models import Case, DeputyPeriod
 from people.models import Profile
 from tests.authz_helpers import check, grant
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
@@ -35,9 +35,20 @@ grant_strategy = st.fixed_dictionaries(
         "revoked": st.booleans(),
     }
 )
+# Deputyships beside the cast's own: some ran out, some were removed (issue 11, item 5).
+deputy_strategy = st.fixed_dictionaries(
+    {
+        "user": st.sampled_from(USERS),
+        "project": st.sampled_from(PROJECTS),
+        "ends_days": st.integers(min_value=-5, max_value=30),
+        "removed": st.booleans(),
+    }
+)
 world_strategy = st.fixed_dictionaries(
     {
         "grants": st.lists(grant_strategy, max_size=12),
+        "deputies": st.lists(deputy_strategy, max_size=4),
+        "cast_deputy_ended": st.sampled_from([None, "expired", "removed"]),
         "inactive": st.sets(st.sampled_from(USERS), max_size=2),
         "unscreened": st.sets(st.sampled_from(USERS), max_size=2),
         "third_case_closed": st.booleans(),
@@ -71,6 +82,22 @@ def build_world(cast: Cast, world: dict) -> None:
             changed_at=now,
             revoked_at=now if g["revoked"] else None,
         )
+    for d in world["deputies"]:
+        case = cases[d["project"]]
+        if case.case_lead_id == cast[d["user"]].pk:
+            continue
+        DeputyPeriod.objects.create(
+            case=case,
+            deputy=cast[d["user"]],
+            added_at=now - datetime.timedelta(days=10),
+            added_by="generated",
+            valid_until=now + datetime.timedelta(days=d["ends_days"], minutes=1),
+            removed_at=now if d["removed"] else None,
+        )
+    if world["cast_deputy_ended"] == "expired":
+        DeputyPeriod.objects.filter(deputy=cast["deputy"]).update(valid_until=now)
+    elif world["cast_deputy_ended"] == "removed":
+        DeputyPeriod.objects.filter(deputy=cast["deputy"]).update(removed_at=now)
     for username in world["inactive"]:
         type(cast[username]).objects.filter(username=username).update(is_active=False)
     for username in world["unscreened"]:

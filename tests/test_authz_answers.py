@@ -80,6 +80,10 @@ def worlds(draw):
             if draw(st.sampled_from([False, False, False, True]))
             else frozenset(),
             grants_by_case={7: tuple(grants)} if grants else {},
+            # Sometimes a deputyship whose end the moments cross: its end must bound the answers.
+            deputy_until={7: START + datetime.timedelta(hours=draw(hours))}
+            if draw(st.sampled_from([False, False, True]))
+            else {},
         )
     return person, case
 

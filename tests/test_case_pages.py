@@ -177,7 +177,8 @@ def test_a_deputy_named_through_the_form_is_stored_audited_and_decides_at_once(c
     period = DeputyPeriod.objects.get(case=cast.case, deputy=cast["engineer"])
     assert period.removed_at is None and period.added_by == "case_lead"
     event = AuditEvent.objects.filter(action="case.deputy_added").latest("sequence")
-    assert event.actor == "case_lead" and event.details == {"deputy": "engineer"}
+    assert event.actor == "case_lead" and event.details["deputy"] == "engineer"
+    assert event.details["valid_until"]  # the longest term, when the form leaves the end empty
     assert str(event.project_id) == str(CASE_PROJECT_ID)
     assert check(cast, user="engineer", action="export")["reason"] == "case_lead"
     page = client.get(response["Location"])

@@ -208,7 +208,7 @@ def test_use_after_the_screening_lapsed_raises_an_alert_judged_by_the_screening_
         person=cast["case_lead"],
         valid_until=timezone.localdate() - datetime.timedelta(days=1),
         reference="lapsed",
-        by=Actor(username="administrator"),
+        by=Actor.command("tests"),
     )
     # Three days ago the screening was still valid (the change came later): no alert for that use.
     _usage(cast, "hansken_production", "case_lead", occurred_at=days_ago)

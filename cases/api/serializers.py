@@ -93,6 +93,13 @@ class CaseOutput(OutputSerializer):
 
 class DeputyInput(StrictSerializer):
     deputy = UsernameField()
+    # The end of the deputyship; at most HG_GRANT_MAX_DAYS away, and that long when left out.
+    valid_until = AwareDateTimeField(required=False)
+
+
+class DeputyChangeInput(StrictSerializer):
+    valid_until = AwareDateTimeField()
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class CaseStatusInput(StrictSerializer):

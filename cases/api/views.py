@@ -21,6 +21,7 @@ from cases.api.serializers import (
     DatasetCreateInput,
     DatasetLastAccessInput,
     DatasetOutput,
+    DeputyChangeInput,
     DeputyInput,
 )
 from cases.models import Case
@@ -109,13 +110,32 @@ class CaseDeputiesApi(APIView):
         data = DeputyInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.case_add_deputy(
-            case=case, deputy=data.validated_data["deputy"], by=Actor.from_request(request)
+            case=case,
+            deputy=data.validated_data["deputy"],
+            valid_until=data.validated_data.get("valid_until"),
+            by=Actor.from_request(request),
         )
         return Response(CaseOutput(case).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDeputyApi(APIView):
     permission_classes = [PeopleOnly]
+
+    @extend_schema(request=DeputyChangeInput, responses={200: CaseOutput})
+    def patch(self, request: Request, project_id: str, username: str) -> Response:
+        """Move the end of a deputyship (extend or shorten); the earlier end stays in the history."""
+        case = _led_case(request, project_id)
+        deputy = get_object_or_404(User, username=username)
+        data = DeputyChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.case_change_deputy(
+            case=case,
+            deputy=deputy,
+            valid_until=data.validated_data["valid_until"],
+            reason=data.validated_data["reason"],
+            by=Actor.from_request(request),
+        )
+        return Response(CaseOutput(case).data)
 
     @extend_schema(request=None, responses={200: CaseOutput})
     def delete(self, request: Request, project_id: str, username: str) -> Response:

@@ -155,7 +155,7 @@ class ProjectsApi(FastDecisionView):
             return json_response({"project_ids": []})
         # Candidates: every case the person manages or holds a grant on; the rule then decides each,
         # so this list agrees with `check` by construction.
-        case_ids = set(person.managed_case_ids) | set(person.grants_by_case)
+        case_ids = set(person.managed_case_ids) | set(person.grants_by_case) | set(person.deputy_until)
         project_ids = [
             str(p) for p in Case.objects.filter(pk__in=case_ids).values_list("project_id", flat=True)
         ]

@@ -2,6 +2,13 @@
 [--password PW] [--with-token]
 
 With --with-token, a personal token is created and printed alone on the last line of standard output.
+
+Four eyes: in the browser, a new person with a case or administrator role waits for a second
+administrator (``people.services.proposals``). This command is the operator's installation path and
+HR/identity sync's: whoever runs it holds the host and could as well write to the database, so a
+second pair of eyes inside the application would prove nothing. It applies the change at once, and
+the trail records it as ``command:create_person`` with the operating-system user (``on_behalf_of``).
+The rules that hold everywhere hold here too: no administrator role together with a case role.
 """
 
 from __future__ import annotations

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
 from authz.cache import invalidate
 from people.models import Profile
-from people.roles import Role, forget_roles, roles_of
+from people.roles import CASE_ROLES, FOUR_EYES_ROLES, Role, forget_roles, roles_of
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
@@ -28,7 +30,39 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
         )
     if not wanted:
         raise ValidationError({"roles": "Give at least one role."})
+    mixed = sorted(CASE_ROLES & set(wanted))
+    if Role.ADMINISTRATOR in wanted and mixed:
+        # An administrator manages accounts; with a case role he could give himself case access.
+        raise ValidationError(
+            {
+                "roles": ValidationError(
+                    f"The administrator role cannot be combined with case roles ({', '.join(mixed)}).",
+                    code="admin_with_case_role",
+                )
+            }
+        )
     return wanted
+
+
+def needs_four_eyes(roles: Iterable[str]) -> bool:
+    """Whether a new person with these roles waits for a second administrator."""
+    return bool(FOUR_EYES_ROLES & set(roles))
+
+
+def _require_four_eyes_or_command(by: Actor, what: str) -> None:
+    """Applied at once only from the command line: the operator's installation path and HR sync,
+    run by whoever holds the host (who could as well write to the database), audited as a command
+    with the operating-system user and alerted on by monitoring. A person in the browser or through
+    the API proposes the change instead (``person_change_propose``); a second administrator applies
+    it (``person_change_approve``)."""
+    if by.channel != "command":
+        raise ValidationError(
+            {
+                "person": ValidationError(
+                    f"{what} needs a second administrator's approval; propose it instead.", code="four_eyes"
+                )
+            }
+        )
 
 
 def _set_groups(user: User, roles: list[str]) -> None:
@@ -66,14 +100,52 @@ def person_create(
     employee_number: str | None = None,
 ) -> User:
     clean_roles = _clean_roles(roles)
+    if needs_four_eyes(clean_roles):
+        _require_four_eyes_or_command(by, "A new person with a case or administrator role")
+    return _create(
+        username=username,
+        roles=clean_roles,
+        by=by,
+        screened_until=screened_until,
+        screening_reference=screening_reference,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        employee_number=employee_number,
+    )
+
+
+def _check_new_person(username: str, employee_number: str | None) -> None:
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": f"A person with the username {username} already exists."})
     if employee_number and Profile.objects.filter(employee_number=employee_number).exists():
         raise ValidationError({"employee_number": "This employee number is already in use."})
+
+
+def _create(
+    *,
+    username: str,
+    roles: list[str],
+    by: Actor,
+    screened_until: datetime.date | None,
+    screening_reference: str,
+    password: str | None,
+    email: str,
+    first_name: str,
+    last_name: str,
+    employee_number: str | None,
+    password_hash: str = "",
+    proposal: dict[str, Any] | None = None,
+) -> User:
+    clean_roles = _clean_roles(roles)
+    _check_new_person(username, employee_number)
     user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     if password:
         validate_password(password, user)
         user.set_password(password)
+    elif password_hash:
+        user.password = password_hash  # validated when it was proposed; only its hash was kept
     else:
         # Without a password the person signs in through single sign-on only.
         user.set_unusable_password()
@@ -96,7 +168,8 @@ def person_create(
             "roles": clean_roles,
             "screened_until": screened_until.isoformat() if screened_until else None,
             "employee_number": employee_number,
-            "password_set": bool(password),
+            "password_set": bool(password or password_hash),
+            **(proposal or {}),
         },
     )
     return user
@@ -106,6 +179,38 @@ def person_create(
 def person_set_roles(*, person: User, roles: Iterable[str], by: Actor) -> None:
     _refuse_own(person, by, "roles")
     clean_roles = _clean_roles(roles)
+    _require_four_eyes_or_command(by, "A change of roles")
+    _set_roles(person=person, roles=clean_roles, by=by)
+
+
+def _refuse_admin_with_case_access(person: User, roles: list[str]) -> None:
+    """An administrator holds no case access: who leads a case, deputises on one or holds a grant
+    that has not ended gives that up first (the case lead signs him off), then becomes administrator."""
+    if Role.ADMINISTRATOR not in roles:
+        return
+    from authz.models import Grant
+    from cases.models import Case, DeputyPeriod
+
+    now = timezone.now()
+    if (
+        Case.objects.filter(case_lead=person).exists()
+        or DeputyPeriod.objects.filter(deputy=person, removed_at__isnull=True).exists()
+        or Grant.objects.filter(grantee=person, revoked_at__isnull=True, valid_until__gt=now).exists()
+    ):
+        raise ValidationError(
+            {
+                "roles": ValidationError(
+                    f"{person.get_username()} leads a case, is a deputy or holds a grant, "
+                    "so cannot be an administrator.",
+                    code="admin_with_case_access",
+                )
+            }
+        )
+
+
+def _set_roles(*, person: User, roles: list[str], by: Actor, proposal: dict[str, Any] | None = None) -> None:
+    clean_roles = _clean_roles(roles)
+    _refuse_admin_with_case_access(person, clean_roles)
     before = sorted(roles_of(person))
     _set_groups(person, clean_roles)
     # No cache invalidation: decisions rest on grants, case leadership, screening and the active
@@ -115,7 +220,12 @@ def person_set_roles(*, person: User, roles: Iterable[str], by: Actor) -> None:
         actor=by,
         object_type="person",
         object_id=person.pk,
-        details={"username": person.get_username(), "before": before, "after": clean_roles},
+        details={
+            "username": person.get_username(),
+            "before": before,
+            "after": clean_roles,
+            **(proposal or {}),
+        },
     )
 
 
@@ -124,6 +234,18 @@ def person_set_screening(
     *, person: User, valid_until: datetime.date | None, reference: str, by: Actor
 ) -> None:
     _refuse_own(person, by, "screening")
+    _require_four_eyes_or_command(by, "A change of screening")
+    _set_screening(person=person, valid_until=valid_until, reference=reference, by=by)
+
+
+def _set_screening(
+    *,
+    person: User,
+    valid_until: datetime.date | None,
+    reference: str,
+    by: Actor,
+    proposal: dict[str, Any] | None = None,
+) -> None:
     profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
     before = profile.screening_valid_until
     profile.screening_valid_until = valid_until
@@ -140,33 +262,43 @@ def person_set_screening(
             "before": before.isoformat() if before else None,
             "after": valid_until.isoformat() if valid_until else None,
             "reference": reference,
+            **(proposal or {}),
         },
     )
 
 
 @transaction.atomic
 def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Deactivates a person and revokes every grant they hold, in one transaction."""
+    """Deactivates a person, revokes every grant they hold and ends every deputyship, in one
+    transaction."""
     from authz.services import grants_revoke_all_of_person
+    from cases.services import deputyships_end
 
     _refuse_own(person, by, "active status")
     User.objects.filter(pk=person.pk).update(is_active=False)
     person.is_active = False
     revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
+    # Deputyships end too: a reactivated person gets case access back only when named again.
+    deputyships = deputyships_end(person=person, by=by, reason=f"Person deactivated: {reason}")
     invalidate(people=[person.get_username()])
     audit_record(
         action=actions.PERSON_DEACTIVATED,
         actor=by,
         object_type="person",
         object_id=person.pk,
-        details={"username": person.get_username(), "reason": reason, "grants_revoked": revoked},
+        details={
+            "username": person.get_username(),
+            "reason": reason,
+            "grants_revoked": revoked,
+            "deputyships_ended": deputyships,
+        },
     )
 
 
 @transaction.atomic
 def person_reactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Lets a person sign in again. The grants revoked on deactivation stay revoked: access comes back
-    only when a case lead grants it anew."""
+    """Lets a person sign in again. The grants revoked and deputyships ended on deactivation stay so:
+    access comes back only when a case lead grants it or names the deputy anew."""
     _refuse_own(person, by, "active status")
     if not reason or not reason.strip():
         raise ValidationError({"reason": "Say why the person is reactivated."})
