@@ -41,8 +41,9 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import transaction
 
+from authz.answers import Answers
 from authz.change_feed import EVERYTHING, change_feed, notify
-from authz.decisions import Answers, CaseFacts, PersonFacts
+from authz.decisions import CaseFacts, PersonFacts
 from authz.facts import load_cases, load_people
 from privilege.rules import Withheld
 

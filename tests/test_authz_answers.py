@@ -12,14 +12,12 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from authz.answers import ANSWERS_LIMIT, Answers, answer_key
 from authz.decisions import (
-    ANSWERS_LIMIT,
-    Answers,
     CaseFacts,
     Check,
     GrantFacts,
     PersonFacts,
-    answer_key,
     decide,
     decide_many,
 )
@@ -178,7 +176,7 @@ def test_an_answer_is_remembered_and_its_end_is_the_next_grant_boundary():
 
 
 def test_the_memory_is_bounded(monkeypatch):
-    monkeypatch.setattr("authz.decisions.ANSWERS_LIMIT", 3)
+    monkeypatch.setattr("authz.answers.ANSWERS_LIMIT", 3)
     case = CaseFacts(7, PROJECT, "open", frozenset(), frozenset())
     answers = Answers()
     for i in range(10):

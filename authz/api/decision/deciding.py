@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from authz.answers import Answers
 from authz.api.decision.parsing import (
     ACTIONS,
     BATCH_ITEM_FIELDS,
@@ -21,7 +22,6 @@ from authz.cache import fact_cache
 from authz.decisions import (
     CANONICAL_IMAGES,
     GATE_REASONS,
-    Answers,
     CaseFacts,
     Check,
     Decision,
@@ -71,7 +71,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
 
     The usual item takes a short way: exactly the four fields user, project id, action and
     correlation id (or these and a trace uid), checked as ``parse_check`` checks them, and a
-    question whose answer is remembered (``authz.decisions.Answers``), found by the project id as
+    question whose answer is remembered (``authz.answers.Answers``), found by the project id as
     sent; with a trace, the trace's part (``decide_trace``) from facts already in the cache. An answer is only
     ever remembered under the canonical text of a project id that was checked, so finding one
     means that the text sent is that canonical text. (The key is unambiguous: a username has no
