@@ -26,7 +26,8 @@ import uuid
 from typing import Any
 
 from audit.models import AuditEvent, Basis, Outcome
-from audit.usage import HANSKEN_ACTION_PREFIX, MAX_ERRORS, UsageEvent
+from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
+from hansken_governance.bulk_input import MAX_ERRORS
 from hansken_governance.environments import CASE_DATA_ENVIRONMENTS, TEST_ENVIRONMENTS
 
 CONFLICT_MESSAGE = "This event id was sent before with other content; an event id names one event."

@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from hansken_governance.bulk_input import BadItem, parse_bulk
+
 MAX_EVENTS = 10_000
 HANSKEN_ACTION_PREFIX = "hansken."
 MAX_USERNAME = 150
@@ -25,7 +27,6 @@ MAX_ACTION = 100 - len(HANSKEN_ACTION_PREFIX)  # the stored code is prefixed, in
 MAX_TRACE_UID = 500
 MAX_DETAILS_DEPTH = 8
 MAX_DETAILS_ITEMS = 1_000
-MAX_ERRORS = 100  # a batch with thousands of bad events gets the first hundred, not a megabyte of errors
 # Clocks drift; an event a few minutes ahead of ours is Hansken's clock, not a lie.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 # Hansken did not exist before this; an older time is a broken clock or a broken client.
@@ -58,69 +59,30 @@ class UsageEvent:
     details: dict[str, Any]
 
 
-class UsageEventsProblem(Exception):
-    """The request cannot be stored; ``errors`` are in the contract's shape."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-class _Bad(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _error(field: str | None, message: str, index: int | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"field": field, "message": message}
-    if index is not None:
-        item["index"] = index
-    return item
-
-
 def parse_usage_events(body: Any, now: datetime.datetime) -> list[UsageEvent]:
-    """The events of a request body, or ``UsageEventsProblem`` naming what is wrong."""
-    if not isinstance(body, dict):
-        raise UsageEventsProblem([_error(None, "The body must be a JSON object with 'events'.")])
-    unknown = sorted(set(body) - {"events"})
-    if unknown:
-        raise UsageEventsProblem([_error(name, "This field is not known.") for name in unknown])
-    items = body.get("events")
-    if not isinstance(items, list) or not items:
-        raise UsageEventsProblem([_error("events", f"Give 'events': a list of 1 to {MAX_EVENTS:,} events.")])
-    if len(items) > MAX_EVENTS:
-        raise UsageEventsProblem(
-            [_error("events", f"At most {MAX_EVENTS:,} events per request ({len(items):,} sent); split it.")]
-        )
+    """The events of a request body, or ``BulkProblem`` naming what is wrong."""
     latest = now + FUTURE_TOLERANCE
     memo: dict[str, uuid.UUID] = {}
     valid: dict[str, set[str]] = {"user": set(), "action": set()}
-    events: list[UsageEvent] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            events.append(_parse_event(item, latest, memo, valid))
-        except _Bad as bad:
-            errors.append(_error(bad.field, bad.message, index))
-            if len(errors) >= MAX_ERRORS:
-                break
-    if errors:
-        raise UsageEventsProblem(errors)
-    return events
+    return parse_bulk(
+        body,
+        key="events",
+        noun="events",
+        limit=MAX_EVENTS,
+        parse_item=lambda item: _parse_event(item, latest, memo, valid),
+    )
 
 
 def _uuid(item: dict[str, Any], name: str, memo: dict[str, uuid.UUID] | None = None) -> uuid.UUID:
     value = item[name]
     if not isinstance(value, str):
-        raise _Bad(name, "Give a UUID as a JSON string.")
+        raise BadItem(name, "Give a UUID as a JSON string.")
     if memo is not None and value in memo:
         return memo[value]
     try:
         parsed = uuid.UUID(value)
     except ValueError:
-        raise _Bad(name, "This is not a UUID.") from None
+        raise BadItem(name, "This is not a UUID.") from None
     if memo is not None:
         memo[value] = parsed  # a request names few projects and images, many times each
     return parsed
@@ -131,11 +93,11 @@ def _text(item: dict[str, Any], name: str, limit: int, valid: set[str] | None = 
     if valid is not None and type(value) is str and value in valid:
         return value  # seen and accepted earlier in this request (people and actions repeat)
     if not isinstance(value, str) or not value.strip():
-        raise _Bad(name, "Give a non-empty text.")
+        raise BadItem(name, "Give a non-empty text.")
     if len(value) > limit:
-        raise _Bad(name, f"At most {limit} characters.")
+        raise BadItem(name, f"At most {limit} characters.")
     if _CONTROL.search(value):
-        raise _Bad(name, "Control characters are not allowed here.")
+        raise BadItem(name, "Control characters are not allowed here.")
     if valid is not None:
         valid.add(value)
     return value
@@ -144,22 +106,24 @@ def _text(item: dict[str, Any], name: str, limit: int, valid: set[str] | None = 
 def _time(item: dict[str, Any], latest: datetime.datetime) -> datetime.datetime:
     value = item["occurred_at"]
     if not isinstance(value, str):
-        raise _Bad("occurred_at", "Give the time as ISO 8601 text with an offset, e.g. 2026-01-31T12:00:00Z.")
+        raise BadItem(
+            "occurred_at", "Give the time as ISO 8601 text with an offset, e.g. 2026-01-31T12:00:00Z."
+        )
     try:
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad("occurred_at", "This is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.") from None
+        raise BadItem("occurred_at", "This is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _Bad("occurred_at", "Give the time with an offset, e.g. 2026-01-31T12:00:00Z.")
+        raise BadItem("occurred_at", "Give the time with an offset, e.g. 2026-01-31T12:00:00Z.")
     try:
         if moment.tzinfo is not datetime.UTC:
             moment = moment.astimezone(datetime.UTC)
     except OverflowError:  # e.g. year 1 with an eastern offset
-        raise _Bad("occurred_at", "This time lies outside the calendar.") from None
+        raise BadItem("occurred_at", "This time lies outside the calendar.") from None
     if moment > latest:
-        raise _Bad("occurred_at", "The time lies in the future.")
+        raise BadItem("occurred_at", "The time lies in the future.")
     if moment < EARLIEST:
-        raise _Bad("occurred_at", f"The time lies before {EARLIEST:%Y}; the event's clock is wrong.")
+        raise BadItem("occurred_at", f"The time lies before {EARLIEST:%Y}; the event's clock is wrong.")
     return moment
 
 
@@ -167,12 +131,12 @@ def _parse_event(
     item: Any, latest: datetime.datetime, memo: dict[str, uuid.UUID], valid: dict[str, set[str]]
 ) -> UsageEvent:
     if not isinstance(item, dict):
-        raise _Bad(None, "Each event must be a JSON object.")
+        raise BadItem(None, "Each event must be a JSON object.")
     if not EVENT_FIELDS.issuperset(item):
-        raise _Bad(sorted(set(item) - EVENT_FIELDS)[0], "This field is not known.")
+        raise BadItem(sorted(set(item) - EVENT_FIELDS)[0], "This field is not known.")
     for name in REQUIRED_FIELDS:
         if item.get(name) is None:
-            raise _Bad(name, "This field is required.")
+            raise BadItem(name, "This field is required.")
     event_id = _uuid(item, "event_id")
     occurred_at = _time(item, latest)
     user = _text(item, "user", MAX_USERNAME, valid["user"])
@@ -180,29 +144,29 @@ def _parse_event(
     action = _text(item, "action", MAX_ACTION, valid["action"])
     outcome = item["outcome"]
     if outcome not in OUTCOMES:
-        raise _Bad("outcome", "Give 'success' or 'failure'.")
+        raise BadItem("outcome", "Give 'success' or 'failure'.")
     image_id = _uuid(item, "image_id", memo) if item.get("image_id") is not None else None
     trace_uid = ""
     if item.get("trace_uid") is not None:
         trace_uid = _text(item, "trace_uid", MAX_TRACE_UID)
         image_part, sep, trace_id = trace_uid.partition(":")
         if not sep or not _TRACE_ID.match(trace_id):
-            raise _Bad(
+            raise BadItem(
                 "trace_uid", "A trace uid is {imageId}:{id}, the id being steps joined by '-' (0-3-1)."
             )
         try:
             trace_image = memo.get(image_part) or uuid.UUID(image_part)
         except ValueError:
-            raise _Bad("trace_uid", "A trace uid starts with its image's UUID.") from None
+            raise BadItem("trace_uid", "A trace uid starts with its image's UUID.") from None
         if image_id is None:
             image_id = trace_image
         elif image_id != trace_image:
-            raise _Bad("trace_uid", "The trace uid lies in another image than image_id.")
+            raise BadItem("trace_uid", "The trace uid lies in another image than image_id.")
     details = item.get("details")
     if details is None:
         details = {}
     elif not isinstance(details, dict):
-        raise _Bad("details", "Give details as a JSON object.")
+        raise BadItem("details", "Give details as a JSON object.")
     else:
         budget = [MAX_DETAILS_ITEMS]
         details = _clean_json(details, "details", 0, budget)
@@ -210,36 +174,36 @@ def _parse_event(
 
 
 def _clean_json(value: Any, path: str, depth: int, budget: list[int]) -> Any:
-    """A container (object or list) as it will read back from the database, or ``_Bad``: no NUL or
+    """A container (object or list) as it will read back from the database, or ``BadItem``: no NUL or
     lone surrogates (PostgreSQL refuses them), finite floats below ``MAX_FLOAT`` (jsonb would hand
     larger ones back as integers), ``-0.0`` as ``0.0`` (jsonb has no negative zero), bounded depth
     and size. Scalars are checked inline and paths are built only for an error: this runs for
     every event of a 10,000-event request."""
     if depth >= MAX_DETAILS_DEPTH:
-        raise _Bad(path, f"Details nest at most {MAX_DETAILS_DEPTH} levels deep.")
+        raise BadItem(path, f"Details nest at most {MAX_DETAILS_DEPTH} levels deep.")
     budget[0] -= len(value)
     if budget[0] < 0:
-        raise _Bad("details", f"Details hold at most {MAX_DETAILS_ITEMS:,} values.")
+        raise BadItem("details", f"Details hold at most {MAX_DETAILS_ITEMS:,} values.")
     pairs = value.items() if isinstance(value, dict) else enumerate(value)
     cleaned: dict[str, Any] = {}
     items: list[Any] = []
     for key, item in pairs:
         if isinstance(key, str) and _UNSTORABLE.search(key):
-            raise _Bad(path, "Keys may not contain NUL or unpaired surrogate characters.")
+            raise BadItem(path, "Keys may not contain NUL or unpaired surrogate characters.")
         kind = type(item)
         if kind is str:
             if _UNSTORABLE.search(item):
-                raise _Bad(_child(path, key), "Text may not contain NUL or unpaired surrogate characters.")
+                raise BadItem(_child(path, key), "Text may not contain NUL or unpaired surrogate characters.")
         elif kind is float:
             if not math.isfinite(item) or abs(item) >= MAX_FLOAT:
-                raise _Bad(
+                raise BadItem(
                     _child(path, key), "Numbers must be finite and below 1e15 (send large numbers as text)."
                 )
             item += 0.0  # turns -0.0 into 0.0
         elif kind is dict or kind is list:
             item = _clean_json(item, _child(path, key), depth + 1, budget)
         elif not (kind is int or kind is bool or item is None):
-            raise _Bad(_child(path, key), "Not a JSON value.")  # pragma: no cover - json gives no other
+            raise BadItem(_child(path, key), "Not a JSON value.")  # pragma: no cover - json gives no other
         if isinstance(key, str):
             cleaned[key] = item
         else:

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from hansken_governance.bulk_input import BadItem, parse_bulk
 from privilege.models import MAX_TRACE_ID
 from privilege.rules import STATUSES, canonical_trace_id
 
@@ -21,7 +22,6 @@ MAX_MARKS = 10_000
 MAX_TRACE_UID = 500
 MAX_USERNAME = 150
 MAX_REASON = 2_000
-MAX_ERRORS = 100
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 MARK_FIELDS = frozenset({"trace_uid", "status", "marked_at", "marked_by", "reason"})
@@ -45,57 +45,18 @@ class MarkInput:
         return f"{self.image_id}:{self.trace_id}"
 
 
-class MarksProblem(Exception):
-    """The request cannot be stored; ``errors`` are in the contract's shape."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-class _Bad(Exception):
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _error(field: str | None, message: str, index: int | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"field": field, "message": message}
-    if index is not None:
-        item["index"] = index
-    return item
-
-
 def parse_marks(body: Any, now: datetime.datetime, image_ids: frozenset[str]) -> list[MarkInput]:
-    """The marks of a request body, or ``MarksProblem``. ``image_ids``: the images (canonical UUID
+    """The marks of a request body, or ``BulkProblem``. ``image_ids``: the images (canonical UUID
     text) of the case's datasets; a trace in any other image is refused."""
-    if not isinstance(body, dict):
-        raise MarksProblem([_error(None, "The body must be a JSON object with 'marks'.")])
-    unknown = sorted(set(body) - {"marks"})
-    if unknown:
-        raise MarksProblem([_error(name, "This field is not known.") for name in unknown])
-    items = body.get("marks")
-    if not isinstance(items, list) or not items:
-        raise MarksProblem([_error("marks", f"Give 'marks': a list of 1 to {MAX_MARKS:,} marks.")])
-    if len(items) > MAX_MARKS:
-        raise MarksProblem(
-            [_error("marks", f"At most {MAX_MARKS:,} marks per request ({len(items):,} sent); split it.")]
-        )
     latest = now + FUTURE_TOLERANCE
     images: dict[str, str] = {}
-    marks: list[MarkInput] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            marks.append(_parse_mark(item, latest, image_ids, images))
-        except _Bad as bad:
-            errors.append(_error(bad.field, bad.message, index))
-            if len(errors) >= MAX_ERRORS:
-                break
-    if errors:
-        raise MarksProblem(errors)
-    return marks
+    return parse_bulk(
+        body,
+        key="marks",
+        noun="marks",
+        limit=MAX_MARKS,
+        parse_item=lambda item: _parse_mark(item, latest, image_ids, images),
+    )
 
 
 def split_trace_uid(trace_uid: Any, images: dict[str, str] | None = None) -> tuple[str, str]:
@@ -124,55 +85,57 @@ def _parse_mark(
     item: Any, latest: datetime.datetime, image_ids: frozenset[str], images: dict[str, str]
 ) -> MarkInput:
     if not isinstance(item, dict):
-        raise _Bad(None, "Each mark must be a JSON object.")
+        raise BadItem(None, "Each mark must be a JSON object.")
     if not MARK_FIELDS.issuperset(item):
-        raise _Bad(sorted(set(item) - MARK_FIELDS)[0], "This field is not known.")
+        raise BadItem(sorted(set(item) - MARK_FIELDS)[0], "This field is not known.")
     for name in ("trace_uid", "status", "marked_at"):
         if item.get(name) is None:
-            raise _Bad(name, "This field is required.")
+            raise BadItem(name, "This field is required.")
     try:
         image_id, trace_id = split_trace_uid(item["trace_uid"], images)
     except ValueError as exc:
-        raise _Bad("trace_uid", str(exc)) from None
+        raise BadItem("trace_uid", str(exc)) from None
     if image_id not in image_ids:
-        raise _Bad("trace_uid", "The trace's image is not a dataset of this case.")
+        raise BadItem("trace_uid", "The trace's image is not a dataset of this case.")
     status = item["status"]
     if status not in _STATUSES:
-        raise _Bad("status", f"Give one of: {', '.join(STATUSES)}.")
+        raise BadItem("status", f"Give one of: {', '.join(STATUSES)}.")
     marked_at = _time(item["marked_at"], latest)
     marked_by = item.get("marked_by")
     if marked_by is None:
         marked_by = ""
     elif not isinstance(marked_by, str) or not marked_by or len(marked_by) > MAX_USERNAME:
-        raise _Bad("marked_by", f"Give a username (text of 1 to {MAX_USERNAME} characters).")
+        raise BadItem("marked_by", f"Give a username (text of 1 to {MAX_USERNAME} characters).")
     elif _CONTROL.search(marked_by):
-        raise _Bad("marked_by", "Control characters are not allowed here.")
+        raise BadItem("marked_by", "Control characters are not allowed here.")
     reason = item.get("reason")
     if reason is None:
         reason = ""
     elif not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise _Bad("reason", f"Give the reason as text of at most {MAX_REASON:,} characters.")
+        raise BadItem("reason", f"Give the reason as text of at most {MAX_REASON:,} characters.")
     elif _UNSTORABLE.search(reason):
-        raise _Bad("reason", "Text may not contain NUL or unpaired surrogate characters.")
+        raise BadItem("reason", "Text may not contain NUL or unpaired surrogate characters.")
     return MarkInput(image_id, trace_id, status, marked_at, marked_by, reason)
 
 
 def _time(value: Any, latest: datetime.datetime) -> datetime.datetime:
     if not isinstance(value, str):
-        raise _Bad("marked_at", "Give the time as ISO 8601 text with an offset, e.g. 2026-01-31T12:00:00Z.")
+        raise BadItem(
+            "marked_at", "Give the time as ISO 8601 text with an offset, e.g. 2026-01-31T12:00:00Z."
+        )
     try:
         moment = datetime.datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad("marked_at", "This is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.") from None
+        raise BadItem("marked_at", "This is not an ISO 8601 time, e.g. 2026-01-31T12:00:00Z.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _Bad("marked_at", "Give the time with an offset, e.g. 2026-01-31T12:00:00Z.")
+        raise BadItem("marked_at", "Give the time with an offset, e.g. 2026-01-31T12:00:00Z.")
     try:
         if moment.tzinfo is not datetime.UTC:
             moment = moment.astimezone(datetime.UTC)
     except OverflowError:
-        raise _Bad("marked_at", "This time lies outside the calendar.") from None
+        raise BadItem("marked_at", "This time lies outside the calendar.") from None
     if moment > latest:
-        raise _Bad("marked_at", "The time lies in the future.")
+        raise BadItem("marked_at", "The time lies in the future.")
     if moment < EARLIEST:
-        raise _Bad("marked_at", f"The time lies before {EARLIEST:%Y}; the mark's clock is wrong.")
+        raise BadItem("marked_at", f"The time lies before {EARLIEST:%Y}; the mark's clock is wrong.")
     return moment

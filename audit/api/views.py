@@ -35,9 +35,10 @@ from audit.selectors import (
     event_page,
     review_scope,
 )
-from audit.usage import MAX_EVENTS, UsageEventsProblem, parse_usage_events
+from audit.usage import MAX_EVENTS, parse_usage_events
 from authz.selectors import access_at
 from cases.models import Case
+from hansken_governance.bulk_input import BulkProblem
 from hansken_governance.query_numbers import whole_number
 from hansken_governance.request_context import client_address
 
@@ -171,7 +172,7 @@ class UsageEventsApi(APIView):
         assert client is not None  # UsageWriter admitted only clients
         try:
             events = parse_usage_events(request.data, timezone.now())
-        except UsageEventsProblem as problem:
+        except BulkProblem as problem:
             return Response({"errors": problem.errors}, status=status.HTTP_400_BAD_REQUEST)
         try:
             result = services.usage_events_record(

@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 from api_clients.permissions import PeopleOnly, calling_client, client_may
 from audit.actor import Actor
 from cases.selectors import CasePurpose, case_for
+from hansken_governance.bulk_input import BulkProblem
 from privilege import selectors, services
-from privilege.marks_input import MAX_MARKS, MarksProblem, parse_marks, split_trace_uid
+from privilege.marks_input import MAX_MARKS, parse_marks, split_trace_uid
 from privilege.rules import STATUSES
 
 WRITE_SCOPE = "privilege:write"
@@ -81,7 +82,7 @@ class PrivilegedMarksApi(APIView):
         case = case_for(request, project_id, CasePurpose.MARK_PRIVILEGED)
         try:
             marks = parse_marks(request.data, timezone.now(), frozenset(selectors.case_images(case)))
-        except MarksProblem as problem:
+        except BulkProblem as problem:
             return Response({"errors": problem.errors}, status=status.HTTP_400_BAD_REQUEST)
         result = services.marks_record(case=case, marks=marks, by=Actor.from_request(request))
         return Response(
