@@ -303,3 +303,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Moving the clock back (hansken_governance/clock.py) is for seed_demo's story and the tests only:
+# off here and in production, on in local.py and test.py, never read from the environment.
+HG_TIME_TRAVEL_ALLOWED = False

@@ -21,3 +21,6 @@ def _local_secret_key() -> str:
 
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or _local_secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
+
+# seed_demo tells its story in the past (hansken_governance/clock.py).
+HG_TIME_TRAVEL_ALLOWED = True

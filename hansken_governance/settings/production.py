@@ -45,3 +45,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+HG_TIME_TRAVEL_ALLOWED = False  # never: production cannot move the clock back (hansken_governance/clock.py)

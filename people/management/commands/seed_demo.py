@@ -1,9 +1,11 @@
 """python manage.py seed_demo
 
-Loads the demo data that ``make run`` shows: one person per role, three cases with datasets, a
+Loads the demo data that ``make run`` shows: one person per role, four cases with datasets, a
 Hansken production API client, and the first version of the privacy statement (published by the
-privacy officer, in force from today; its text is ``privacy_statement.demo_statement``).
-Everything goes through the services, so every write is in the audit trail like any other.
+privacy officer; its text is ``privacy_statement.demo_statement``), made five weeks ago; then the
+demo's story of the weeks since (``people.demo_story.STORY``), each step at its own moment in the
+past (``hansken_governance.clock.travel_to``). Everything goes through the services, so every write
+is in the audit trail like any other and the chain holds.
 Idempotent: when the demo data is there, it says so and creates nothing.
 
 The passwords are random and printed; they are also kept in ``<data folder>/demo-users.txt``
@@ -35,9 +37,12 @@ from api_clients.models import ApiClient
 from api_clients.scopes import Scope
 from api_clients.services import api_client_create
 from audit.actor import Actor
+from cases.models import Case, Dataset
 from cases.services import case_add_deputy, case_create, dataset_register
+from hansken_governance.clock import travel_to
 from hansken_governance.command_errors import as_command_error
 from hansken_governance.environments import Environment
+from people.demo_story import STORY, DemoWorld, check_order
 from people.roles import Role
 from people.services import person_create
 from privacy_statement import demo_statement
@@ -56,6 +61,8 @@ class DemoPerson:
     first_name: str
     last_name: str
     what: str
+    # Days from today that the screening runs; None: the command's --screened-days.
+    screened_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("lead.devries", Role.CASE_LEAD, "Anna", "de Vries", "case lead"),
     DemoPerson("deputy.jansen", Role.CASE_LEAD, "Pieter", "Jansen", "deputy on Heron, lead of Plover"),
     DemoPerson("investigator.bakker", Role.INVESTIGATOR, "Sanne", "Bakker", "investigator"),
-    DemoPerson("engineer.visser", Role.ENGINEER, "Daan", "Visser", "software engineer"),
+    # His screening ends within the month: the reviewers' start page shows it.
+    DemoPerson("engineer.visser", Role.ENGINEER, "Daan", "Visser", "software engineer", screened_days=20),
     DemoPerson("operator.smit", Role.OPERATOR, "Lotte", "Smit", "operator"),
     DemoPerson("privacy.meijer", Role.PRIVACY_OFFICER, "Eva", "Meijer", "privacy officer"),
     DemoPerson("security.mulder", Role.SECURITY_MANAGER, "Thomas", "Mulder", "security manager"),
@@ -104,6 +112,9 @@ CASES: tuple[DemoCase, ...] = (
                 ("production", "experiment"),
                 35,
             ),
+            DemoDataset(
+                "heron-tapes", "Backup tapes, suspect A's office", "Police unit East", ("production",), 250
+            ),
         ),
     ),
     DemoCase(
@@ -112,7 +123,10 @@ CASES: tuple[DemoCase, ...] = (
         "Operation Kestrel",
         "lead.devries",
         None,
-        (DemoDataset("kestrel-mail", "Mail server export", "FIOD", ("production",), 200),),
+        (
+            DemoDataset("kestrel-mail", "Mail server export", "FIOD", ("production",), 200),
+            DemoDataset("kestrel-backup", "Mail server backup (duplicate)", "FIOD", ("production",), 300),
+        ),
     ),
     DemoCase(
         "plover",
@@ -122,7 +136,25 @@ CASES: tuple[DemoCase, ...] = (
         None,
         (DemoDataset("plover-usb", "Seized USB drives", "Police unit North", ("production",), 12),),
     ),
+    DemoCase(
+        "sandpiper",
+        "NFI-DEMO-0004",
+        "Operation Sandpiper",
+        "deputy.jansen",
+        None,
+        (
+            DemoDataset(
+                "sandpiper-phone",
+                "Phone extraction, suspect C",
+                "Police unit West",
+                ("production", "experiment"),
+                300,
+            ),
+        ),
+    ),
 )
+# The cast is made this many days before now; the story (people.demo_story.STORY) follows.
+CAST_DAYS_AGO = 35
 
 
 def demo_uuid(key: str) -> uuid.UUID:
@@ -200,17 +232,33 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _create(self, *, screened_days: int) -> tuple[dict[str, str], str]:
-        """Everything or nothing: one transaction around all the services' own."""
+        """Everything or nothing: one transaction around all the services' own. The cast is made
+        ``CAST_DAYS_AGO`` days ago; then each step of the story at its own moment."""
+        real_now = timezone.now()
+        today = timezone.localdate()
+        with travel_to(real_now - datetime.timedelta(days=CAST_DAYS_AGO)):
+            world, passwords, token = self._make_cast(today=today, screened_days=screened_days)
+        check_order(STORY)
+        self.stdout.write("The demo's story:")
+        for step in STORY:
+            with travel_to(real_now - datetime.timedelta(days=step.days_ago)):
+                step.run(world)
+            self.stdout.write(f"    {step.days_ago:g} days ago: {step.what}")
+        return passwords, token
+
+    def _make_cast(
+        self, *, today: datetime.date, screened_days: int
+    ) -> tuple[DemoWorld, dict[str, str], str]:
         by = Actor.command("seed_demo")
-        screened_until = timezone.localdate() + datetime.timedelta(days=screened_days)
         people: dict[str, User] = {}
         passwords: dict[str, str] = {}
         for person in PEOPLE:
             passwords[person.username] = secrets.token_urlsafe(12)
+            days = person.screened_days if person.screened_days is not None else screened_days
             people[person.username] = person_create(
                 username=person.username,
                 roles=[person.role],
-                screened_until=screened_until,
+                screened_until=today + datetime.timedelta(days=days),
                 screening_reference="DEMO",
                 password=passwords[person.username],
                 email=f"{person.username}@example.invalid",
@@ -219,8 +267,10 @@ class Command(BaseCommand):
                 by=by,
             )
         now = timezone.now()
+        cases: dict[str, Case] = {}
+        datasets: dict[str, Dataset] = {}
         for demo in CASES:
-            case = case_create(
+            case = cases[demo.key] = case_create(
                 project_id=demo_uuid(demo.key),
                 case_number=demo.case_number,
                 title=demo.title,
@@ -230,7 +280,7 @@ class Command(BaseCommand):
             if demo.deputy:
                 case_add_deputy(case=case, deputy=people[demo.deputy], by=by)
             for dataset in demo.datasets:
-                dataset_register(
+                datasets[dataset.key] = dataset_register(
                     case=case,
                     image_id=demo_uuid(dataset.key),
                     description=dataset.description,
@@ -239,7 +289,7 @@ class Command(BaseCommand):
                     environments=list(dataset.environments),
                     by=by,
                 )
-        _, token = api_client_create(
+        client, token = api_client_create(
             name=DEMO_CLIENT_NAME, environment=Environment.PRODUCTION, scopes=Scope.values, by=by
         )
         officer = people["privacy.meijer"]
@@ -259,7 +309,7 @@ class Command(BaseCommand):
             publisher=officer,
             by=by,
         )
-        return passwords, token
+        return DemoWorld(people=people, cases=cases, datasets=datasets, client=client), passwords, token
 
     def _report(self, rows: list[tuple[str, str, str]], token: str, path: Path) -> None:
         width = max(len(username) for username, _, _ in rows)
@@ -275,7 +325,9 @@ class Command(BaseCommand):
                 f"    {demo.case_number}  {demo.title}: project {demo_uuid(demo.key)}, "
                 f"lead {demo.case_lead}{deputy}, {len(demo.datasets)} dataset(s)"
             )
-        self.stdout.write("Privacy statement: version 1 published by privacy.meijer, in force from today.")
+        self.stdout.write(
+            f"Privacy statement: version 1 by privacy.meijer, in force since {CAST_DAYS_AGO} days ago."
+        )
         self.stdout.write(
             f"API client {DEMO_CLIENT_NAME} (production, every scope). "
             "Token (shown once; only its hash is stored):"
