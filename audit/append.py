@@ -21,7 +21,7 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit import pg_append
+from audit import acting, pg_append
 from audit.actor import Actor
 from audit.chain import CHAINED_FIELDS, RowEncoder, row_hash, row_hash_parts
 from audit.models import AuditEvent, ChainHead, Outcome
@@ -141,6 +141,8 @@ def append_events(events: list[dict[str, Any]]) -> list[AuditEvent]:
     transaction."""
     if not events:
         return []
+    # The transaction's actor, for auditlog's entries of the same change (audit.acting).
+    acting.note_actor(events[0]["actor"])
     now = timezone.now()
     head = head_for_update()
     rows: list[AuditEvent] = []

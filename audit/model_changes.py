@@ -14,8 +14,9 @@ What auditlog does not see: bulk writes (``QuerySet.update``, ``bulk_create``); 
 those explicitly. Token digests are never copied (excluded at registration, and filtered again when
 copying). The client address is not taken from auditlog: it would trust X-Forwarded-For, so
 ``AUDITLOG_DISABLE_REMOTE_ADDR`` is set. The actor is the signed-in person when auditlog's
-middleware knows one (browser sessions, the admin); otherwise ``unattributed``, and the service's
-own event beside it in the chain names who acted.
+middleware knows one (browser sessions, the admin); otherwise the actor of the audit event that a
+service wrote in the same transaction (a command, an API client, a task: ``audit.acting``); only a
+change made outside the services (a shell) stays ``unattributed``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+
+from audit import acting
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ def register() -> None:
 def _on_post_log(sender: Any, log_entry: Any = None, log_created: bool = False, **kwargs: Any) -> None:
     if not log_created or log_entry is None:
         return
+    acting.note_log_entry(log_entry)
     transaction.on_commit(partial(_copy, log_entry.pk), robust=True)
 
 

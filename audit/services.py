@@ -19,6 +19,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from audit import actions, append, checkpoints
+from audit.acting import acting_of
 from audit.actor import Actor
 from audit.append import ClientEvent
 from audit.chain import GENESIS_HASH
@@ -237,10 +238,7 @@ def model_changes_record(
         events.append(
             {
                 "action": actions.MODEL_CHANGED,
-                "actor": Actor(
-                    username=entry.actor.get_username() if entry.actor else "unattributed",
-                    channel="auditlog",
-                ),
+                "actor": acting_of(entry),
                 "occurred_at": entry.timestamp,
                 "object_type": model,
                 "object_id": entry.object_pk,

@@ -9,13 +9,14 @@ import datetime
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from api_clients.services import api_client_create
 from audit import actions
 from audit.actor import Actor
 from audit.models import AuditEvent
-from audit.services import model_change_event_id
+from audit.services import audit_record, model_change_event_id
 from audit.tasks import copy_model_changes
 from audit.verify import verify_chain
 from cases.models import Case
@@ -41,10 +42,40 @@ def test_a_field_change_lands_in_the_chain_after_the_commit(cast: Cast, django_c
     assert change.details["operation"] == "update"
     assert change.details["changes"]["screening_valid_until"][1] == "2031-01-01"
     assert change.details["changes"]["screening_reference"] == ["", "AIVD-7"]
-    assert change.actor == "unattributed"  # a service's change: its own event beside it names who
+    # The change is named after who made it: the service's own event in that transaction says so.
+    assert (change.actor, change.on_behalf_of) == ("command:tests", BY.on_behalf_of)
     assert AuditEvent.objects.filter(action="person.screening_changed", sequence__lt=change.sequence).exists()
     assert change.event_id == model_change_event_id(change.details["auditlog_entry"])
     assert verify_chain(against_checkpoints=False).ok
+
+
+def test_a_change_is_named_after_the_transactions_actor_whichever_was_written_first(
+    cast: Cast, django_capture_on_commit_callbacks
+):
+    client = Actor(username="client:hansken-production", client_name="hansken-production", channel="api")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        # The event first, then the change (a service may write them in either order).
+        audit_record(action="case.status_changed", actor=client, object_type="case")
+        case = Case.objects.get(pk=cast.case.pk)
+        case.title = "Operation Heron II"
+        case.save()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        cast.other_case.title = "Operation Kestrel II"
+        cast.other_case.save()
+        audit_record(action="case.status_changed", actor=BY, object_type="case")
+    named = {e.object_id: e.actor for e in changes_of("cases.case")}
+    assert named[str(cast.case.pk)] == "client:hansken-production"
+    assert named[str(cast.other_case.pk)] == "command:tests"
+
+
+def test_a_change_outside_any_audited_transaction_stays_unattributed(
+    cast: Cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        cast.other_case.title = "Changed in a shell"
+        cast.other_case.save()  # no service, no event: nobody to name
+    [change] = [e for e in changes_of("cases.case") if e.object_id == str(cast.other_case.pk)]
+    assert change.actor == "unattributed"
 
 
 def test_a_token_digest_never_reaches_the_trail(cast: Cast, django_capture_on_commit_callbacks):

@@ -285,6 +285,23 @@ def test_the_timeline_is_in_time_order_and_pages_without_gaps(cast: Cast):
     assert [s for s in sequences(back) if s in set(expected)] == pages[-2]
 
 
+def test_the_timeline_orders_events_of_the_same_moment_by_their_sequence(cast: Cast):
+    moment = timezone.now() - datetime.timedelta(days=2)
+    # Interleaved with events of other moments, so neither order of writing nor of time alone decides.
+    written = []
+    for n in range(6):
+        written.append(record(f"test.same_moment_{n}", occurred_at=moment))
+        record("test.other_moment", occurred_at=moment + datetime.timedelta(minutes=n + 1))
+    expected = [e.sequence for e in written]
+    client = client_for(cast, "privacy_officer")
+    query = {"date_from": (moment - datetime.timedelta(days=1)).date().isoformat()}
+    response = client.get(f"/audit/cases/{CASE}/timeline/", query)
+    assert [s for s in sequences(response) if s in set(expected)] == expected
+    exported = csv_rows(client.get(f"/audit/cases/{CASE}/timeline/export.csv", query))
+    actions = [row["action"] for row in exported if row["action"].startswith("test.same_moment")]
+    assert actions == [f"test.same_moment_{n}" for n in range(6)]
+
+
 def test_the_timeline_shows_a_grants_history(cast: Cast):
     held = grant(cast, "investigator")
     other = grant(cast, "engineer")
