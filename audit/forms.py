@@ -17,22 +17,11 @@ from audit.models import Outcome
 from audit.selectors import EventFilters, ReviewScope
 from authz.forms import DATE_INPUT_FORMATS, DayField, end_of_day
 from cases.models import Case
+from hansken_governance.date_inputs import TIME_INPUT_FORMATS, DayInput, TimeOfDayInput
 
-TIME_INPUT_FORMATS = ["%H:%M", "%H:%M:%S"]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-    def __init__(self) -> None:
-        super().__init__(format="%H:%M")
+# Dates and times as the reader writes them, whatever the browser's locale (date_inputs).
+DateInput = DayInput
+TimeInput = TimeOfDayInput
 
 
 def _start_of_day(day: datetime.date) -> datetime.datetime:

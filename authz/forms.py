@@ -21,13 +21,14 @@ from django.utils.translation import gettext_lazy as _
 
 from authz.models import AccessRequest, Action, Grant
 from cases.models import Case, CaseStatus
+from hansken_governance.date_inputs import DAY_INPUT_FORMATS, DayInput
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES, Environment
 from hansken_governance.service_errors import ServiceErrorForm, ServiceWarning, in_words
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d-%m-%Y"]
+DATE_INPUT_FORMATS = DAY_INPUT_FORMATS  # the reader's format, ISO and day-month-year (date_inputs)
 
 
 # The days a form accepts. The calendar ends on 9999-12-31, and the end of that day (the first moment
@@ -156,7 +157,7 @@ def _until_field(**kwargs: Any) -> forms.DateField:
     return DayField(
         label=_("Valid until"),
         input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
         help_text=_("Access ends at the end of this day."),
         error_messages={
             "required": _("Give the last day of access."),

@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from authz.forms import DATE_INPUT_FORMATS, end_of_day
+from hansken_governance.date_inputs import DayInput
 from hansken_governance.service_errors import ServiceErrorForm
 
 # The case services' refusals in the reader's language, by their code.
@@ -55,7 +56,7 @@ class DeputyForm(CaseServiceForm):
         label=_("Deputy until"),
         required=False,
         input_formats=DATE_INPUT_FORMATS,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DayInput(),
         error_messages={"invalid": _("Give the date as day-month-year, for example 31-12-2026.")},
     )
 

@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from hansken_governance.date_inputs import DAY_INPUT_FORMATS, DayInput
 from privacy_statement.services import MAX_SOURCE, MAX_SUMMARY, MAX_TITLE
 
 
@@ -40,7 +41,7 @@ class DraftForm(forms.Form):
 
 class PublishForm(forms.Form):
     effective_date = forms.DateField(
-        label=_("In force from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("In force from"), input_formats=DAY_INPUT_FORMATS, widget=DayInput()
     )
     change_summary_nl = forms.CharField(
         label=_("What changed, in Dutch"), max_length=MAX_SUMMARY, widget=forms.Textarea(attrs={"rows": 3})

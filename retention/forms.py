@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from hansken_governance.date_inputs import DAY_INPUT_FORMATS, DAY_TIME_INPUT_FORMATS, DayInput, DayTimeInput
 from hansken_governance.service_errors import ServiceErrorForm
 from retention.services import MAX_DAYS
 
@@ -18,7 +19,7 @@ class KeepForm(ServiceErrorForm):
     reason = forms.CharField(
         label=_("Why the data must stay"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    keep_until = forms.DateField(label=_("Keep until"), widget=forms.DateInput(attrs={"type": "date"}))
+    keep_until = forms.DateField(label=_("Keep until"), input_formats=DAY_INPUT_FORMATS, widget=DayInput())
 
     prefix = "keep"  # two forms on one page: their fields must not share ids
 
@@ -34,8 +35,8 @@ class DeleteForm(ServiceErrorForm):
 class ConfirmRemovalForm(ServiceErrorForm):
     removed_at = forms.DateTimeField(
         label=_("Removed at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        input_formats=DAY_TIME_INPUT_FORMATS,
+        widget=DayTimeInput(),
     )
     reference = forms.CharField(label=_("Reference (optional)"), max_length=200, required=False)
 

@@ -246,7 +246,7 @@ def test_it_ticks_production_and_not_experiment_by_default(cast: Cast):
     body = client_for(cast, "case_lead").get(f"{ACCESS}grant/").content.decode()
     assert re.search(r'<input[^>]*value="production"[^>]*checked', body)
     assert not re.search(r'<input[^>]*value="experiment"[^>]*checked', body)
-    assert 'type="date"' in body
+    assert 'id="id_valid_until_format"' in body  # a text field in the reader's format (date_inputs)
 
 
 def test_it_grants_exactly_what_was_entered_and_records_it(cast: Cast):
