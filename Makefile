@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+# axe-core from npm, injected into the Chromium tests' pages (tests/browser/test_demo_accessibility.py).
+AXE := tests/peers/axe/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/peers/axe/package-lock.json
+	cd tests/peers/axe && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(STAMP) $(AXE)
 
 # Web (gunicorn), Celery worker and Celery beat on http://127.0.0.1:8000; Ctrl-C stops all three.
 # Embedded default (SQLite + filesystem broker in ./data) unless DATABASE_URL / REDIS_URL are set.
