@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The stamp names the pyproject's digest, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install run test lint typecheck migrations-check pytest clean
+.PHONY: install run test lint typecheck migrations-check security pytest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ run: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m tools.run_all
 
 # The whole suite plus ruff, mypy and makemigrations --check. Against DATABASE_URL / REDIS_URL when set.
-test: install lint typecheck migrations-check pytest
+test: install lint typecheck migrations-check security pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -31,6 +31,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy .
+
+# bandit on the shipped code (config: [tool.bandit] in pyproject.toml); any finding not marked fails.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r . -q
 
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run

@@ -35,7 +35,7 @@ from audit.services import audit_record
 from hansken_governance.request_context import client_address
 from people.roles import roles_of
 
-METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)
+METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)  # nosec B105  # a method name
 METHOD_OIDC = "oidc"
 USERNAME_MAX = 150  # Django's username length; longer input is cut so a huge field cannot bloat the trail
 
