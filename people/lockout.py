@@ -36,6 +36,17 @@ def refused_while_locked(request: HttpRequest | None) -> bool:
     return bool(getattr(request, _REFUSED_WHILE_LOCKED_ATTR, False))
 
 
+def attempted_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username axes counts (``AXES_USERNAME_CALLABLE``): as axes reads it, cut to Django's
+    150 characters, as the trail does; axes stores it in 255, and a longer name from a caller that
+    skips the form's length check would otherwise end the sign-in in a database error."""
+    if credentials:
+        value = credentials.get("username")
+    else:
+        value = getattr(request, "data", request.POST).get("username")
+    return str(value)[:USERNAME_MAX] if value is not None else None
+
+
 class LockoutBackend(AxesStandaloneBackend):
     """Axes' backend (first in ``AUTHENTICATION_BACKENDS``), remembering on the request that it
     refused a sign-in because of a lockout already in force, so the trail can tell that refusal

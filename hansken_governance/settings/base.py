@@ -209,6 +209,7 @@ if AXES_FAILURE_LIMIT < 1 or HG_SIGN_IN_COOLOFF_MINUTES < 1:
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=HG_SIGN_IN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "hansken_governance.request_context.client_address"
+AXES_USERNAME_CALLABLE = "people.lockout.attempted_username"
 AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
