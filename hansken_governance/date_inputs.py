@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
-from django.forms.renderers import get_default_renderer
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -91,20 +90,15 @@ class _TypedInput(forms.TextInput):
         widget_attrs.setdefault("inputmode", "numeric")
         widget_attrs.setdefault("placeholder", format_hint(self.shown_format()))
         widget_attrs.setdefault("size", len(format_hint(self.shown_format())) + 2)
-        context["hint_id"] = hint_id
         return context
 
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        context = self.get_context(name, value, attrs)
-        field = (renderer or get_default_renderer()).render(self.template_name, context)
-        hint = format_html(
-            '<span class="format-hint" id="{}">({})</span>',
-            context["hint_id"],
-            format_hint(self.shown_format()),
-        )
-        return mark_safe(f"{field} {hint}")  # noqa: S308 (both parts escaped by Django above)
+        field = super().render(name, value, attrs, renderer)  # Django's own, already safe
+        hint_id = f"{self.build_attrs(self.attrs, attrs).get('id', name)}_format"
+        shown = format_hint(self.shown_format())
+        return format_html('{} <span class="format-hint" id="{}">({})</span>', field, hint_id, shown)
 
 
 class DayInput(_TypedInput):
