@@ -137,7 +137,9 @@ def read_junit(stream: BinaryIO) -> ParsedReport:
         ) from broken
     if root is None:
         raise ReportRefused("This is not a test report: give JUnit XML or CTRF JSON.")
-    return tally.result(format="junit", tool=_guess_tool(root, first_suite), duration_seconds=round(duration, 3))
+    return tally.result(
+        format="junit", tool=_guess_tool(root, first_suite), duration_seconds=round(duration, 3)
+    )
 
 
 def _reason(error: ParseError) -> str:
