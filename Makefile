@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 # The stamp names the pyproject's digest, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install run test lint typecheck migrations-check pytest clean demo-reports
+# Test peers from npm (a real OpenID Connect provider), installed exactly as locked; again only when
+# the lock file changed.
+OIDC_PEER := tests/peers/oidc
+PEERS_STAMP := $(OIDC_PEER)/node_modules/.installed-$(shell sha256sum $(OIDC_PEER)/package-lock.json | cut -c1-16)
+
+.PHONY: install peers run test lint typecheck migrations-check pytest clean demo-reports
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +20,14 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+$(PEERS_STAMP): $(OIDC_PEER)/package-lock.json
+	cd $(OIDC_PEER) && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(OIDC_PEER)/node_modules/.installed-*
+	@touch $@
+
+peers: $(PEERS_STAMP)
+
+install: $(STAMP) peers
 
 # Web (gunicorn), Celery worker and Celery beat on http://127.0.0.1:8000; Ctrl-C stops all three.
 # Embedded default (SQLite + filesystem broker in ./data) unless DATABASE_URL / REDIS_URL are set.
@@ -59,4 +71,4 @@ demo-reports: install
 		--junitxml=test_reports/demo/browser.xml -o junit_family=xunit2 tests/browser
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data reports .pytest_cache .mypy_cache .ruff_cache $(OIDC_PEER)/node_modules

@@ -18,6 +18,10 @@ PERSON_CHANGE_REJECTED = "person.change_rejected"
 PERSON_SIGNED_IN = "session.signed_in"
 PERSON_SIGN_IN_FAILED = "session.sign_in_failed"
 PERSON_SIGNED_OUT = "session.signed_out"
+# Password sign-in refused for a while after repeated failures (django-axes; people.lockout).
+PERSON_LOCKED_OUT = "session.locked_out"
+# Single sign-on bound a person to the provider's subject (people.services.person_bind_sso_subject).
+PERSON_SSO_SUBJECT_BOUND = "person.sso_subject_bound"
 
 API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_DEACTIVATED = "api_client.deactivated"
