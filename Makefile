@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 OIDC_PEER := tests/peers/oidc
 PEERS_STAMP := $(OIDC_PEER)/node_modules/.installed-$(shell sha256sum $(OIDC_PEER)/package-lock.json | cut -c1-16)
 
-.PHONY: install peers run test lint typecheck migrations-check pytest clean demo-reports
+.PHONY: install peers run test lint typecheck migrations-check security pytest clean demo-reports
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ run: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m tools.run_all
 
 # The whole suite plus ruff, mypy and makemigrations --check. Against DATABASE_URL / REDIS_URL when set.
-test: install lint typecheck migrations-check pytest
+test: install lint typecheck migrations-check security pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,6 +43,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy .
+
+# bandit on the shipped code (config: [tool.bandit] in pyproject.toml); any finding not marked fails.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r . -q
 
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
