@@ -5,6 +5,8 @@ file's properties); its SHA-256 and size are kept here and in the audit trail.""
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +24,9 @@ class Outcome(models.TextChoices):
     FLAKY = "flaky", _("passed after a rerun")
 
 
+# A version is part of the release's address (/api/v1/releases/{version}): letters, digits and
+# . _ + - (semantic versions with build metadata), starting with a letter or digit.
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 COUNTS = ("tests", "passed", "failed", "errors", "skipped", "flaky")
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from test_reports.models import COUNTS, Kind, NotPassedTest, Release, Report
+from test_reports.models import COUNTS, VERSION, Kind, NotPassedTest, Release, Report
 
 
 @dataclass
@@ -53,6 +54,10 @@ def releases_newest_first() -> QuerySet[Release]:
 
 
 def release_by_version(version: str) -> Release:
+    """The release of that version; 404 for one that does not exist or could not (a NUL byte, which
+    PostgreSQL refuses in a query, or any other character a version never has)."""
+    if not VERSION.match(version):
+        raise Http404("No such release.")
     return get_object_or_404(Release.objects.prefetch_related("reports"), version=version)
 
 

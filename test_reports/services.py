@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import re
 from typing import BinaryIO
 
 from django.db import IntegrityError, transaction
@@ -17,14 +16,12 @@ from audit.actor import Actor
 from audit.services import audit_record
 from hansken_governance.service_errors import refusal
 from test_reports import actions
-from test_reports.models import Kind, NotPassedTest, Release, Report
+from test_reports.models import VERSION, Kind, NotPassedTest, Release, Report
 from test_reports.parsers import ParsedReport, ReportRefused, read_report
+from test_reports.parsers.publish import publishable
 from test_reports.upload import CHUNK, HashingReader, TooLarge, max_bytes
 
 BATCH = 2000
-# A version is part of the release's address (/api/v1/releases/{version}): letters, digits and
-# . _ + - (semantic versions with build metadata), starting with a letter or digit.
-VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 NOTES_LIMIT = 10_000
 
 
@@ -119,7 +116,7 @@ def report_upload(
         kind=kind,
         format=parsed.format,
         tool=parsed.tool[:50],
-        file_name=original_name[:255],
+        file_name=publishable(original_name, 255).split("\n", 1)[0],
         sha256=sha256,
         file_size=size,
         tests=parsed.tests,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from audit.models import AuditEvent
 from test_reports.models import NotPassedTest, Release, Report
@@ -234,3 +235,28 @@ def test_the_endpoints_are_in_the_openapi_schema(cast: Cast):
     components = cast.api("engineer").get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
     assert set(components[form]["properties"]) == {"kind", "file"}
     assert "201" in upload["responses"]
+
+
+def test_a_version_no_release_could_have_is_404_not_a_database_error(cast: Cast):
+    # PostgreSQL refuses a NUL byte in a query: the lookup must not reach it (schemathesis sends these).
+    api = cast.api("hansken_production")
+    _errors(api.get("/api/v1/releases/a%00b"), 404)
+    _errors(api.get("/api/v1/releases/%20"), 404)
+    _errors(_upload(cast, samples.GRADLE, version="a%00b"), 404)
+    client = Client()
+    client.force_login(cast["investigator"])
+    assert client.get("/releases/a%00b/").status_code == 404
+
+
+def test_nul_and_control_characters_in_a_report_are_not_stored(cast: Cast):
+    _release(cast)
+    data = (
+        b'{"results": {"tool": {"name": "x\\u0000y"}, "tests": [{"name": "a\\u0000b", "status": "failed",'
+        b' "message": "m\\u0000n\\u001b"}]}}'
+    )
+    response = _upload(cast, data, name="we\x00ird.json")
+    assert response.status_code == 201, response.content
+    report = Report.objects.get()
+    assert (report.tool, report.file_name) == ("xy", "weird.json")
+    test = NotPassedTest.objects.get()
+    assert (test.name, test.message) == ("ab", "mn")

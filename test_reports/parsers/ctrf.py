@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from test_reports.parsers.common import SUITE_SEPARATOR, Outcome, ParsedReport, ReportRefused, Tally
+from test_reports.parsers.publish import publishable
 
 _STATUS = {
     "passed": Outcome.PASSED,
@@ -98,7 +99,7 @@ def read_ctrf(stream: BinaryIO) -> ParsedReport:
                     index += 1
                     builder = None
             elif prefix == "results.tool.name" and event == "string":
-                tool = str(value)[:50]
+                tool = publishable(str(value), 50).split("\n", 1)[0]
     except ijson.JSONError as broken:
         raise ReportRefused(f"The JSON is not well formed: {broken}.", code="json_malformed") from broken
     if not saw_tests:
