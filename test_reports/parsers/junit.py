@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any, BinaryIO
-from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import ParseError
 from junitparser import Error, Failure, Skipped
 from junitparser.xunit2 import TestCase
 
@@ -30,7 +30,7 @@ def _local(tag: Any) -> str:
     return text.rsplit("}", 1)[-1] if text.startswith("{") else text
 
 
-def _guess_tool(root: Element, first_suite: dict[str, str]) -> str:
+def _guess_tool(root: Any, first_suite: dict[str, str]) -> str:
     """Which tool wrote the file, from the marks each leaves on its outermost suites (shown, never
     relied on: every tool's file is read the same way)."""
     if "surefire" in root.get(_SCHEMA, ""):
@@ -48,7 +48,7 @@ def _first_line(text: str | None) -> str:
     return (text or "").strip().split("\n", 1)[0]
 
 
-def _case(tally: Tally, elem: Element, suites: list[str]) -> float:
+def _case(tally: Tally, elem: Any, suites: list[str]) -> float:
     case = TestCase.fromelem(elem)
     final = case.result
     outcome = Outcome.PASSED
@@ -82,9 +82,9 @@ def _case(tally: Tally, elem: Element, suites: list[str]) -> float:
 
 def read_junit(stream: BinaryIO) -> ParsedReport:
     tally = Tally()
-    stack: list[Element] = []
+    stack: list[Any] = []
     suites: list[str] = []
-    root: Element | None = None
+    root: Any | None = None
     first_suite: dict[str, str] = {}
     duration = 0.0
     try:
