@@ -36,7 +36,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -44,9 +43,16 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, gunicorn, lua_post_script, manage, recreate_database, wrk
+from benchmarks._harness import (
+    add_scratch_options,
+    gunicorn,
+    lua_post_script,
+    manage,
+    scratch,
+    scratch_dir,
+    wrk,
+)
 
-DATABASE = "hg_bench_privilege"
 PEOPLE = 1_000
 REVIEWERS = 50
 MARKS_PER_REQUEST = 10_000
@@ -186,14 +192,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--small", action="store_true", help="10,000 traces and 1,000 marks, 2 s runs")
-    parser.add_argument("--redis-db", type=int, default=9, help="the Redis database to use")
+    add_scratch_options(parser)
     args = parser.parse_args()
     tree = Tree(10, 10, 80) if args.small else Tree(100, 100, 82)
     mark_count = 1_000 if args.small else 100_000
     seconds = 2 if args.small else args.seconds
 
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE, args.redis_db)
+    env = scratch("privilege", args).env
     manage(env, "migrate", "-v0")
     facts = load(env, tree)
     token, project_id, image_id = str(facts["token"]), str(facts["project_id"]), str(facts["image_id"])
@@ -233,7 +238,7 @@ def main() -> None:
             "trace_uid": f"{image_id}:{trace(0.05)}",
         }
 
-    work = Path(tempfile.mkdtemp(prefix="hg-bench-wrk-"))
+    work = scratch_dir("hg-bench-wrk-")
     lua_post_script(work / "check.lua", token, [json.dumps(check_item()) for _ in range(20_000)])
     lua_post_script(
         work / "batch.lua",

@@ -23,8 +23,6 @@ STATUSES = ("suspected", "confirmed", "rejected")
 _TRACE_ID = re.compile(r"[0-9]+(?:-[0-9]+)*\Z")
 # The ids already in their one spelling: the usual case, recognised by one match.
 _CANONICAL = CANONICAL_TRACE_ID = re.compile(r"(?:0|[1-9][0-9]*)(?:-(?:0|[1-9][0-9]*))*\Z")
-# A step with a leading zero ("03"): the same trace as "3", so it is written as "3".
-_LEADING_ZERO = re.compile(r"(?:\A|-)0[0-9]")
 
 
 def is_trace_id(text: str) -> bool:
@@ -40,11 +38,11 @@ def is_canonical_trace_id(text: str) -> bool:
 def canonical_trace_id(trace_id: str) -> str:
     """The id in its one spelling (ASCII digits, no leading zeros in a step), or ValueError. Marks
     and checks compare ids as text, so ``0-03`` must not slip past a mark on ``0-3``."""
+    if _CANONICAL.match(trace_id) is not None:
+        return trace_id  # the usual case: one match
     if not _TRACE_ID.match(trace_id):
         raise ValueError("A trace id is steps of digits joined by '-', e.g. 0-3-1.")
-    if _LEADING_ZERO.search(trace_id):
-        return "-".join(str(int(step)) for step in trace_id.split("-"))
-    return trace_id
+    return "-".join(str(int(step)) for step in trace_id.split("-"))
 
 
 def ancestors_and_self(trace_id: str) -> list[str]:
@@ -53,35 +51,48 @@ def ancestors_and_self(trace_id: str) -> list[str]:
     return ["-".join(steps[:n]) for n in range(len(steps), 0, -1)]
 
 
+# What ``Withheld.state_canonical`` says of a trace.
+CLEAR = 0
+WITHHELD = 1  # the trace or an ancestor is marked
+CONTAINS_WITHHELD = 2  # not withheld itself, but a trace under it is marked
+
+
 class Withheld:
     """The ids marked ``suspected`` or ``confirmed`` in one case, per image (canonical UUID text).
 
-    Two sorted lists per image: every withholding id (for ``contains``), and the *topmost* ones,
-    those without a withholding ancestor (for ``withholds``). Among the topmost ids, the last one not
-    above a trace's id in text order is its withholding ancestor if it has one: an id between that
-    ancestor and the trace would lie under the ancestor (it shares its text up to the ``-``), and no
-    topmost id lies under another. So each question is one bisection (in C) instead of a walk up
-    the ancestors in Python. Ids are compared as text, in their one spelling (``canonical_trace_id``):
-    ``withholds`` and ``contains`` take any valid id; the ``*_canonical`` forms skip that step for a
-    caller that has checked it (``is_canonical_trace_id``)."""
+    Per image two lists of the same length: every withholding id in text order, and beside each
+    the *topmost* withholding id at or above it (itself, unless a withholding ancestor is marked).
+    One bisection answers both questions about a trace ``X``, at the first id after ``X``:
 
-    __slots__ = ("_sorted", "_tops", "count")
+    - *withheld?*: the id just before that point has as its topmost id ``X``'s withholding ancestor
+      if ``X`` has one. Every id between that ancestor ``T`` and ``X`` in text order lies under
+      ``T`` (it shares ``T``'s text up to the ``-``: a digit sorts after ``-``), so its topmost id
+      is ``T``; and when ``X`` lies under no marked id, that topmost id is not above ``X``.
+    - *contains withheld data?*: the id at that point starts with ``X-`` if any id does (between
+      ``X`` and ``X-`` only ``X`` itself can sort).
+
+    So each check is one bisection in C instead of a walk up the ancestors in Python. Ids are
+    compared as text, in their one spelling (``canonical_trace_id``): ``withholds``, ``contains``
+    and ``state`` take any valid id; the ``*_canonical`` forms skip that step for a caller that has
+    checked it (``is_canonical_trace_id``)."""
+
+    __slots__ = ("_images", "count")
 
     def __init__(self, marked: Mapping[str, Iterable[str]]) -> None:
-        self._sorted: dict[str, list[str]] = {}
-        self._tops: dict[str, list[str]] = {}
+        self._images: dict[str, tuple[list[str], list[str]]] = {}
         for image_id, ids in marked.items():
             ordered = sorted(set(ids))
             if not ordered:
                 continue
-            tops: list[str] = []
+            top_of: list[str] = []
+            top = ""
             for trace_id in ordered:
                 # Sorted, an id's descendants follow it directly (``X-...`` sorts right after ``X``).
-                if not tops or not trace_id.startswith(tops[-1] + "-"):
-                    tops.append(trace_id)
-            self._sorted[image_id] = ordered
-            self._tops[image_id] = tops
-        self.count = sum(len(ids) for ids in self._sorted.values())
+                if not top or not trace_id.startswith(top + "-"):
+                    top = trace_id
+                top_of.append(top)
+            self._images[image_id] = (ordered, top_of)
+        self.count = sum(len(ordered) for ordered, _ in self._images.values())
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -93,28 +104,46 @@ class Withheld:
         return self.withholds_canonical(image_id, trace_id)
 
     def withholds_canonical(self, image_id: str, trace_id: str) -> bool:
-        tops = self._tops.get(image_id)
-        if tops is None:
+        found = self._images.get(image_id)
+        if found is None:
             return False
-        at = bisect.bisect_right(tops, trace_id)
+        ordered, top_of = found
+        at = bisect.bisect_right(ordered, trace_id)
         if at == 0:
             return False
-        top = tops[at - 1]
+        top = top_of[at - 1]
         return trace_id == top or (trace_id.startswith(top) and trace_id[len(top)] == "-")
 
     def contains(self, image_id: str, trace_id: str) -> bool:
         """A trace under this one (not the trace itself) is marked."""
         if _CANONICAL.match(trace_id) is None:
             trace_id = canonical_trace_id(trace_id)
-        return self.contains_canonical(image_id, trace_id)
-
-    def contains_canonical(self, image_id: str, trace_id: str) -> bool:
-        ordered = self._sorted.get(image_id)
-        if ordered is None:
+        found = self._images.get(image_id)
+        if found is None:
             return False
-        prefix = trace_id + "-"
-        at = bisect.bisect_left(ordered, prefix)
-        return at < len(ordered) and ordered[at].startswith(prefix)
+        ordered = found[0]
+        at = bisect.bisect_right(ordered, trace_id)
+        return at < len(ordered) and ordered[at].startswith(trace_id + "-")
+
+    def state(self, image_id: str, trace_id: str) -> int:
+        """``WITHHELD``, else ``CONTAINS_WITHHELD``, else ``CLEAR``."""
+        if _CANONICAL.match(trace_id) is None:
+            trace_id = canonical_trace_id(trace_id)
+        return self.state_canonical(image_id, trace_id)
+
+    def state_canonical(self, image_id: str, trace_id: str) -> int:
+        found = self._images.get(image_id)
+        if found is None:
+            return CLEAR
+        ordered, top_of = found
+        at = bisect.bisect_right(ordered, trace_id)
+        if at:
+            top = top_of[at - 1]
+            if trace_id == top or (trace_id.startswith(top) and trace_id[len(top)] == "-"):
+                return WITHHELD
+        if at < len(ordered) and ordered[at].startswith(trace_id + "-"):
+            return CONTAINS_WITHHELD
+        return CLEAR
 
 
 NOTHING_WITHHELD = Withheld({})

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 
 from authz.cache import invalidate
 from privilege.rules import (
+    CLEAR,
+    CONTAINS_WITHHELD,
+    WITHHELD,
     Withheld,
     ancestors_and_self,
     canonical_trace_id,
@@ -64,6 +67,15 @@ def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
                 image,
                 trace_id,
             )
+            # The export check's one bisection for both questions.
+            expected = (
+                WITHHELD
+                if withheld_by_reference(marks, image, trace_id)
+                else CONTAINS_WITHHELD
+                if contains_by_reference(marks, image, trace_id)
+                else CLEAR
+            )
+            assert withheld.state(image, trace_id) == expected, (image, trace_id)
 
 
 def test_ids_are_compared_in_their_one_spelling():
@@ -72,6 +84,8 @@ def test_ids_are_compared_in_their_one_spelling():
     withheld = Withheld({IMAGE_A: ["0-3"]})
     assert withheld.withholds(IMAGE_A, "00-003-1")
     assert withheld.contains(IMAGE_A, "00")
+    assert withheld.state(IMAGE_A, "00-003-1") == WITHHELD
+    assert withheld.state(IMAGE_A, "00") == CONTAINS_WITHHELD
     assert ancestors_and_self("0-3-1") == ["0-3-1", "0-3", "0"]
 
 
