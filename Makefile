@@ -6,7 +6,12 @@ BIN := $(VENV)/bin
 # The stamp names the pyproject's digest, so a changed dependency list reinstalls.
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 
-.PHONY: install run test lint typecheck migrations-check pytest clean
+# Test peers from npm (a real OpenID Connect provider), installed exactly as locked; again only when
+# the lock file changed.
+OIDC_PEER := tests/peers/oidc
+PEERS_STAMP := $(OIDC_PEER)/node_modules/.installed-$(shell sha256sum $(OIDC_PEER)/package-lock.json | cut -c1-16)
+
+.PHONY: install peers run test lint typecheck migrations-check security pytest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +20,14 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+$(PEERS_STAMP): $(OIDC_PEER)/package-lock.json
+	cd $(OIDC_PEER) && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(OIDC_PEER)/node_modules/.installed-*
+	@touch $@
+
+peers: $(PEERS_STAMP)
+
+install: $(STAMP) peers
 
 # Web (gunicorn), Celery worker and Celery beat on http://127.0.0.1:8000; Ctrl-C stops all three.
 # Embedded default (SQLite + filesystem broker in ./data) unless DATABASE_URL / REDIS_URL are set.
@@ -23,7 +35,7 @@ run: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.local $(BIN)/python -m tools.run_all
 
 # The whole suite plus ruff, mypy and makemigrations --check. Against DATABASE_URL / REDIS_URL when set.
-test: install lint typecheck migrations-check pytest
+test: install lint typecheck migrations-check security pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -32,6 +44,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# bandit on the shipped code (config: [tool.bandit] in pyproject.toml); any finding not marked fails.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r . -q
+
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -39,4 +55,4 @@ pytest: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(OIDC_PEER)/node_modules

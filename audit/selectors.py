@@ -18,7 +18,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from audit.models import AuditEvent
+from audit.actions import AUDIT_VERIFICATION_FAILED
+from audit.models import AuditEvent, ChainCheckpoint
 from audit.usage import HANSKEN_ACTION_PREFIX
 from cases.selectors import CasePurpose, cases_for
 from people.roles import REVIEWER_ROLES, has_role
@@ -205,3 +206,28 @@ def time_order_page(
 def trail_head() -> int:
     """The newest sequence number now: an export is the trail up to here, one consistent cut."""
     return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """What the reviewers' start page says about the chain: the newest checkpoint (written every ten
+    minutes after verifying the rows since the one before) and the newest verification failure."""
+
+    last_checkpoint: ChainCheckpoint | None
+    last_failure: AuditEvent | None
+
+    @property
+    def failed_since_checkpoint(self) -> bool:
+        if self.last_failure is None:
+            return False
+        return self.last_checkpoint is None or self.last_failure.recorded_at > self.last_checkpoint.created_at
+
+
+def chain_state() -> ChainState:
+    """Two indexed lookups."""
+    return ChainState(
+        last_checkpoint=ChainCheckpoint.objects.order_by("-sequence").first(),
+        last_failure=AuditEvent.objects.filter(action=AUDIT_VERIFICATION_FAILED)
+        .order_by("-sequence")
+        .first(),
+    )

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from authz.models import AccessRequest, Action, Grant, GrantVersion, RequestStatus
 from authz.notices import ENDING_SOON
-from cases.models import Case, DeputyVersion
+from cases.models import Case, CaseStatus, DeputyVersion
 from cases.selectors import CasePurpose, cases_for_person
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
 
@@ -326,4 +326,60 @@ def open_requests_of_case(case: Case) -> QuerySet[AccessRequest]:
         AccessRequest.objects.filter(case=case, status=RequestStatus.OPEN)
         .select_related("requester")
         .order_by("created_at")
+    )
+
+
+# The start page's work lists (people/worklists.py): each a single query.
+
+# A managed case with no grant in force and no grant changed for this long is shown as "quiet".
+QUIET_CASE_AFTER = datetime.timedelta(days=30)
+
+
+def grants_ending_soon_to_manage(user: Any, now: datetime.datetime) -> QuerySet[Grant]:
+    """Grants in force on the cases this person leads or deputises on that end within 14 days,
+    the soonest first: the case lead extends, narrows or lets them run out."""
+    return (
+        Grant.objects.filter(
+            case__in=cases_for_person(user, CasePurpose.MANAGE_ACCESS),
+            revoked_at__isnull=True,
+            valid_from__lte=now,
+            valid_until__gt=now,
+            valid_until__lte=now + ENDING_SOON,
+        )
+        .select_related("case", "grantee")
+        .order_by("valid_until", "pk")
+    )
+
+
+def managed_cases_without_grant_activity(user: Any, now: datetime.datetime) -> QuerySet[Case]:
+    """Open cases this person leads or deputises on where nobody holds a grant in force and no grant
+    changed in the last 30 days: either nobody works on the case's data, or its access was never set up."""
+    in_force = Grant.objects.filter(
+        case=OuterRef("pk"), revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now
+    )
+    recent = Grant.objects.filter(case=OuterRef("pk"), changed_at__gte=now - QUIET_CASE_AFTER)
+    return (
+        cases_for_person(user, CasePurpose.MANAGE_ACCESS)
+        .filter(status=CaseStatus.OPEN)
+        .filter(~Exists(in_force), ~Exists(recent))
+        .order_by("case_number")
+    )
+
+
+def my_grants_not_ended(user: Any, now: datetime.datetime) -> QuerySet[Grant]:
+    """The person's own grants in force or still to start, each with its end date, the soonest end first."""
+    return (
+        Grant.objects.filter(grantee=user, revoked_at__isnull=True, valid_until__gt=now)
+        .select_related("case")
+        .order_by("valid_until", "pk")
+    )
+
+
+def my_recent_requests(user: Any, since: datetime.datetime) -> QuerySet[AccessRequest]:
+    """The access requests the person made: every open one, and those answered since ``since``."""
+    return (
+        AccessRequest.objects.filter(requester=user)
+        .filter(Q(status=RequestStatus.OPEN) | Q(answered_at__gte=since))
+        .select_related("case", "answered_by")
+        .order_by("-created_at", "-pk")
     )

@@ -42,6 +42,35 @@ class ApiInEnglishMiddleware:
         return self.get_response(request)
 
 
+# Headers that only a reverse proxy may set: they change what the application believes about the
+# connection (Django's SECURE_PROXY_SSL_HEADER reads X-Forwarded-Proto).
+PROXY_ONLY_HEADERS = ("HTTP_X_FORWARDED_PROTO",)
+
+
+class TrustedProxyHeadersMiddleware:
+    """Drops ``X-Forwarded-Proto`` unless the socket's peer is one of ``HG_TRUSTED_PROXIES``, the
+    same rule that ``client_address`` applies to ``X-Forwarded-For``. Without it, any client that
+    reaches the application directly could claim HTTPS: no redirect to HTTPS, and Django would treat
+    the request as secure. Placed before ``SecurityMiddleware``, which reads the header."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        drop_untrusted_proxy_headers(request)
+        return self.get_response(request)
+
+
+def drop_untrusted_proxy_headers(request: HttpRequest) -> None:
+    """The rule of ``TrustedProxyHeadersMiddleware``, also applied by the decision fast path
+    (``wsgi_handler``), which skips the middleware."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    proxies: tuple[str, ...] = settings.HG_TRUSTED_PROXIES
+    if not (proxies and peer is not None and _is_trusted(peer, proxies)):
+        for header in PROXY_ONLY_HEADERS:
+            request.META.pop(header, None)
+
+
 def client_address(request: HttpRequest) -> str | None:
     """Where the request came from: the socket's peer, or, when that peer is one of the trusted
     reverse proxies (``HG_TRUSTED_PROXIES``), the right-most address in ``X-Forwarded-For`` that is

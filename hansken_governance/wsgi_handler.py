@@ -3,7 +3,8 @@
 ``/api/v1/authz/*`` is asked on every access Hansken makes, so it skips the middleware that serves
 browsers (sessions, locale, messages, CSRF, clickjacking headers, django-auditlog's actor, static
 files): those views read no session, set no cookie and render no page. What such a request still
-gets: the ALLOWED_HOSTS check, HTTPS where the settings require it, a request id, the URL resolver
+gets: the ALLOWED_HOSTS check, HTTPS where the settings require it (X-Forwarded-Proto believed only
+from a trusted proxy, as in the middleware), a request id, the URL resolver
 with view middleware, and Django's conversion of an uncaught error into an error response. The
 decision views answer their own errors, never with ``allowed`` on a failure.
 """
@@ -19,7 +20,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import set_urlconf
 
-from hansken_governance.request_context import REQUEST_ID_HEADER
+from hansken_governance.request_context import REQUEST_ID_HEADER, drop_untrusted_proxy_headers
 
 FAST_PREFIX = "/api/v1/authz/"
 
@@ -28,6 +29,7 @@ def refused_by_transport(request: HttpRequest) -> HttpResponse | None:
     """What the skipped middleware would have refused: an unknown host (``get_host`` raises
     DisallowedHost: a 400) and plain HTTP where the settings require HTTPS."""
     request.get_host()
+    drop_untrusted_proxy_headers(request)
     if settings.SECURE_SSL_REDIRECT and not request.is_secure():
         return JsonResponse(
             {"errors": [{"field": None, "message": "Use HTTPS for the decision API."}]}, status=403

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from cases.models import Dataset
+from cases.models import Case, Dataset, DatasetStatus
 from cases.selectors import CasePurpose, case_for, cases_for_person
-from hashtotals.models import Comparison, Difference, Manifest, Side
+from hashtotals.models import Comparison, Difference, Manifest, Side, Verdict
 
 
 def dataset_for(request: Any, project_id: Any, image_id: Any, purpose: CasePurpose) -> Dataset:
@@ -46,3 +46,37 @@ def differences(comparison: Comparison, *, kind: str | None = None, after: int =
     if kind:
         rows = rows.filter(kind=kind)
     return rows.order_by("ordinal")
+
+
+def _latest_verdict() -> Subquery:
+    return Subquery(
+        Comparison.objects.filter(dataset=OuterRef("pk"))
+        .order_by("-compared_at", "-pk")
+        .values("verdict")[:1]
+    )
+
+
+def datasets_with_differences(cases: QuerySet[Case]) -> QuerySet[Dataset]:
+    """Datasets of these cases whose latest comparison of hashtotals found differences: the import
+    may be incomplete or changed (the start page's list for case leads). One query."""
+    return (
+        Dataset.objects.filter(case__in=cases)
+        .annotate(latest_verdict=_latest_verdict())
+        .filter(latest_verdict=Verdict.DIFFERENCES)
+        .select_related("case")
+        .order_by("case__case_number", "imported_at", "pk")
+    )
+
+
+def active_datasets_without_hashtotals() -> QuerySet[Dataset]:
+    """Active datasets that miss the delivered or the imported side's manifest, so nobody can yet say
+    whether the import was complete (the operators' list). One query; each row says which sides exist."""
+    has_delivered = Exists(Manifest.objects.filter(dataset=OuterRef("pk"), side=Side.DELIVERED))
+    has_imported = Exists(Manifest.objects.filter(dataset=OuterRef("pk"), side=Side.IMPORTED))
+    return (
+        Dataset.objects.filter(status=DatasetStatus.ACTIVE)
+        .annotate(has_delivered=has_delivered, has_imported=has_imported)
+        .filter(Q(has_delivered=False) | Q(has_imported=False))
+        .select_related("case")
+        .order_by("imported_at", "pk")
+    )

@@ -10,6 +10,9 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         # Sign-in, failed sign-in and sign-out each write an audit event (people.signals).
-        from people import signals
+        from people import lockout, sessions, signals
 
+        # The session limits' receiver first: it fills the session that the audit receiver saves.
+        sessions.connect()
         signals.connect()
+        lockout.connect()

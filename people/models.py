@@ -28,6 +28,12 @@ class Profile(models.Model):
         help_text=_("Last day on which the person's screening is valid. Without it, no access."),
     )
     screening_reference = models.CharField(_("screening reference"), max_length=100, blank=True)
+    # The identity provider's subject (``sub``) of this person, bound at the first single sign-on
+    # (people.oidc): from then on single sign-on finds the person by it, never by a claim the
+    # provider lets people change.
+    sso_subject = models.CharField(
+        _("single sign-on subject"), max_length=255, unique=True, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

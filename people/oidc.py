@@ -2,8 +2,15 @@
 
 Design choice: people are provisioned by HR / identity sync through ``people.services.person_create``,
 which also sets their roles and screening. Single sign-on therefore only *signs in* people who
-already exist here and are active. The provider's ``OIDC_USERNAME_CLAIM`` claim (default
-``preferred_username``) is matched exactly to ``User.username``. Single sign-on never creates a person
+already exist here and are active.
+
+Who a person is, is the provider's subject (``sub``, stable and never reassigned), not a claim the
+provider lets people or its administrators change. At a person's first single sign-on the
+``OIDC_USERNAME_CLAIM`` claim (default ``preferred_username``) is matched exactly to
+``User.username``, and the ID token's ``sub`` is then bound to that person
+(``person_bind_sso_subject``, audited). From then on the subject alone finds the person: a changed
+username claim signs the same person in, and another subject claiming a bound person's username is
+refused (``bound_to_another_subject``). Single sign-on never creates a person
 (``OIDC_CREATE_USER = False``, and ``create_user`` refuses even if that setting were changed), never
 changes a person's roles, e-mail or name, and never reactivates anyone. A person who is unknown or
 inactive is refused with a plain "not allowed" page (HTTP 403), and the refusal is audited.
@@ -31,6 +38,10 @@ from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from audit.actor import Actor
+from hansken_governance.request_context import client_address
+from people.models import Profile
+from people.services import person_bind_sso_subject
 from people.signals import (
     METHOD_OIDC,
     note_sign_in_failure,
@@ -46,12 +57,14 @@ REASON_UNKNOWN_PERSON = "unknown_person"
 REASON_INACTIVE_PERSON = "inactive_person"
 REASON_NO_USERNAME = "no_username_claim"
 REASON_SUBJECT_MISMATCH = "subject_mismatch"
+REASON_NO_SUBJECT = "no_subject"
+REASON_OTHER_SUBJECT = "bound_to_another_subject"
 REASON_NONCE = "nonce_mismatch"
-REASON_INVALID_TOKEN = "invalid_token"  # noqa: S105 (a reason code)
+REASON_INVALID_TOKEN = "invalid_token"  # noqa: S105 (a reason code)  # nosec B105  # a reason code
 REASON_PROVIDER = "provider_error"
 REASON_STATE = "unknown_state"
 REASON_INCOMPLETE = "incomplete_callback"
-PERSON_REASONS = frozenset({REASON_UNKNOWN_PERSON, REASON_INACTIVE_PERSON})
+PERSON_REASONS = frozenset({REASON_UNKNOWN_PERSON, REASON_INACTIVE_PERSON, REASON_OTHER_SUBJECT})
 
 
 class SignInRefused(Exception):
@@ -179,6 +192,15 @@ class PeopleOIDCBackend(OIDCAuthenticationBackend):
 
     def get_or_create_user(self, access_token: str, id_token: str, payload: dict[str, Any]) -> User:
         claims = self.get_userinfo(access_token, id_token, payload)
+        subject = payload.get("sub")  # from the verified ID token
+        if not isinstance(subject, str) or not subject or len(subject) > 255:
+            raise SignInRefused(REASON_NO_SUBJECT)
+        bound = self.UserModel.objects.filter(profile__sso_subject=subject).first()
+        if bound is not None:
+            # The subject decides; the username claim may have changed at the provider.
+            if not self.user_can_authenticate(bound):
+                raise SignInRefused(REASON_INACTIVE_PERSON, bound.get_username())
+            return bound
         if not self.verify_claims(claims):
             raise SignInRefused(REASON_NO_USERNAME)
         username = str(claims[username_claim()])
@@ -188,6 +210,19 @@ class PeopleOIDCBackend(OIDCAuthenticationBackend):
             raise SignInRefused(REASON_UNKNOWN_PERSON, username)
         if not self.user_can_authenticate(person):
             raise SignInRefused(REASON_INACTIVE_PERSON, username)
+        if Profile.objects.filter(user=person, sso_subject__isnull=False).exists():
+            # Another subject is bound to this person: a provider account renamed to a bound
+            # person's username must not take that person over.
+            raise SignInRefused(REASON_OTHER_SUBJECT, username)
+        request = getattr(self, "request", None)
+        by = Actor(
+            username=person.get_username(),
+            source_address=client_address(request) if request is not None else None,
+            request_id=str(getattr(request, "request_id", "") or ""),
+            channel="browser",
+            user_id=person.pk,
+        )
+        person_bind_sso_subject(person=person, subject=subject, by=by)
         # No update_user: the provider's claims never change a person's roles, name or e-mail here.
         return person
 

@@ -33,9 +33,11 @@ from audit.actor import Actor
 from audit.models import AuditEvent, Outcome
 from audit.services import audit_record
 from hansken_governance.request_context import client_address
+from people.lockout import refused_while_locked
 from people.roles import roles_of
+from people.sessions import ended_reason
 
-METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)
+METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)  # nosec B105  # a method name
 METHOD_OIDC = "oidc"
 USERNAME_MAX = 150  # Django's username length; longer input is cut so a huge field cannot bloat the trail
 
@@ -149,7 +151,17 @@ def _on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     note = sign_in_failure_note(request) if request is not None else None
-    if note is not None:
+    if refused_while_locked(request):
+        # Refused by the lockout (people.lockout) before any password was checked.
+        username_field = get_user_model().USERNAME_FIELD
+        method = METHOD_PASSWORD if "password" in credentials else METHOD_OIDC
+        reason = "locked_out"
+        username = (
+            (credentials.get(username_field) or credentials.get("username") or "")
+            if method == METHOD_PASSWORD
+            else ""
+        )
+    elif note is not None:
         method, reason, username = note.method, note.reason, note.username
     elif "password" in credentials:
         username_field = get_user_model().USERNAME_FIELD
@@ -166,12 +178,16 @@ def _on_login_failed(
 def _on_logged_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is None:  # an anonymous visitor pressed "sign out": no session ended
         return
+    details = {"method": _method_of_backend(request.session.get(BACKEND_SESSION_KEY))}
+    reason = ended_reason(request)
+    if reason is not None:  # ended by the idle or absolute limit, not by the person
+        details["reason"] = reason
     audit_record(
         action=actions.PERSON_SIGNED_OUT,
         actor=_person_actor(request, user),
         object_type="person",
         object_id=user.pk,
-        details={"method": _method_of_backend(request.session.get(BACKEND_SESSION_KEY))},
+        details=details,
     )
 
 

@@ -21,6 +21,7 @@ from notifications.messages import render as render_notification
 from notifications.models import Notification
 from notifications.services import notification_mark_read
 from people.roles import Role, roles_of
+from people.worklists import work_lists
 
 UNREAD_SHOWN = 20
 
@@ -177,11 +178,13 @@ def unread_notifications(user: User) -> list[dict[str, object]]:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # login_required lets only people through
+    roles = roles_of(user)
     return render(
         request,
         "home.html",
         {
-            "tasks": start_tasks(roles_of(user)),
+            "work_lists": work_lists(user, roles),
+            "tasks": start_tasks(roles),
             "open_requests": list(open_requests_to_answer(user)),
             "notifications": unread_notifications(user),
         },

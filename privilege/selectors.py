@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from audit.models import AuditEvent
 from cases.models import Case, Dataset
 from privilege import actions
-from privilege.models import PrivilegedMark, PrivilegedMarkVersion
+from privilege.models import MarkStatus, PrivilegedMark, PrivilegedMarkVersion
 from privilege.rules import STATUSES, WITHHOLDING, Withheld
 
 DEFAULT_PAGE = 100
@@ -142,4 +142,18 @@ def refused_export_checks(case: Case, limit: int = 50) -> list[AuditEvent]:
         AuditEvent.objects.filter(project_id=case.project_id, action=actions.EXPORT_REFUSED).order_by(
             "-sequence"
         )[:limit]
+    )
+
+
+def cases_with_suspected_marks(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Of these cases, those holding traces marked ``suspected`` (withheld until a reviewer confirms
+    or rejects them), each with that count: the start page's list for case leads. One query."""
+    return (
+        cases.annotate(
+            suspected_marks=Count(
+                "privileged_marks", filter=Q(privileged_marks__status=MarkStatus.SUSPECTED), distinct=True
+            )
+        )
+        .filter(suspected_marks__gt=0)
+        .order_by("case_number")
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case, Dataset, DatasetStatus
 from cases.selectors import CasePurpose, cases_for_person
-from retention.models import NoticeStatus, RemovalTask, RetentionNotice
+from retention.models import NoticeStatus, RemovalStatus, RemovalTask, RetentionNotice
 from retention.policies import policy_map
 
 
@@ -66,3 +66,13 @@ def overdue_notices(*, now: datetime.datetime | None = None) -> QuerySet[Retenti
 
 def cases_with_override() -> QuerySet[Case]:
     return Case.objects.filter(retention_policy__isnull=False).select_related("retention_policy")
+
+
+def open_notices_to_answer(user: Any) -> QuerySet[RetentionNotice]:
+    """The open notices on the cases this person leads or deputises on, oldest first (start page)."""
+    return notices_to_answer(user).filter(status=NoticeStatus.OPEN).order_by("created_at", "pk")
+
+
+def open_removals() -> QuerySet[RemovalTask]:
+    """Removals requested by a case lead and not yet confirmed by an operator, oldest first."""
+    return removal_tasks().filter(status=RemovalStatus.OPEN).order_by("requested_at", "pk")

@@ -26,6 +26,12 @@ The rules and their thresholds (settings, documented in docs/siem.md):
   ``person.screening_changed``); per changed person and day. High when the change did not pass a
   second administrator (made from the command line), medium when it did: both change who may reach
   case data or approve such changes, so reviewers see every one.
+- ``sign_in_failures_person``: more than ``HG_MONITOR_FAILED_SIGN_INS_PER_HOUR`` failed sign-ins
+  (``session.sign_in_failed``, lockout refusals included) naming one username in one clock hour:
+  someone guessing a person's password, or a person locked out.
+- ``sign_in_failures_source``: the same threshold for failed sign-ins from one source address
+  (as ``client_address`` saw it) in one clock hour, whatever usernames they tried: password
+  spraying from one place.
 - ``siem_backlog``: the oldest event not yet delivered to the SIEM is older than
   ``SIEM_BACKLOG_MAX_AGE_MINUTES``; per day while it lasts.
 
@@ -71,6 +77,8 @@ class Rule(TextChoices):
     CHAIN_VERIFICATION_FAILED = "chain_verification_failed", _("Audit chain verification failed")
     SIEM_BACKLOG = "siem_backlog", _("SIEM backlog too old")
     PERSON_PRIVILEGES_CHANGED = "person_privileges_changed", _("Change of a person's roles or screening")
+    SIGN_IN_FAILURES_PERSON = "sign_in_failures_person", _("Many failed sign-ins for one person")
+    SIGN_IN_FAILURES_SOURCE = "sign_in_failures_source", _("Many failed sign-ins from one address")
 
 
 SEVERITY = {
@@ -83,6 +91,8 @@ SEVERITY = {
     Rule.CHAIN_VERIFICATION_FAILED: Severity.CRITICAL,
     Rule.SIEM_BACKLOG: Severity.HIGH,
     Rule.PERSON_PRIVILEGES_CHANGED: Severity.MEDIUM,
+    Rule.SIGN_IN_FAILURES_PERSON: Severity.MEDIUM,
+    Rule.SIGN_IN_FAILURES_SOURCE: Severity.HIGH,
 }
 PRIVILEGE_ACTIONS = frozenset({audit_actions.PERSON_ROLES_CHANGED, audit_actions.PERSON_SCREENING_CHANGED})
 
@@ -293,6 +303,65 @@ def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
     return result
 
 
+def _sign_in_failures(rows: list[Row], up_to: int) -> list[AlertSighting]:
+    """Failed sign-ins per attempted username and per source address, counted in the trail itself
+    per clock hour (up to this chunk), so a burst spread over sweeps is still one count. The
+    attempted username is in the event's details (the actor is ``anonymous``: nobody was proven)."""
+    failed = [row for row in rows if row.action == audit_actions.PERSON_SIGN_IN_FAILED]
+    if not failed:
+        return []
+    limit = settings.HG_MONITOR_FAILED_SIGN_INS_PER_HOUR
+    facts = AuditEvent.objects.filter(sequence__in=[row.sequence for row in failed]).values_list(
+        "occurred_at", "details", "source_address"
+    )
+    people: set[tuple[str, tuple[datetime.datetime, datetime.datetime]]] = set()
+    sources: set[tuple[str, tuple[datetime.datetime, datetime.datetime]]] = set()
+    for occurred_at, details, source in facts:
+        attempted = (details or {}).get("attempted_username") or ""
+        if attempted:
+            people.add((attempted, hour_window(occurred_at)))
+        if source:
+            sources.add((source, hour_window(occurred_at)))
+    in_trail = AuditEvent.objects.filter(action=audit_actions.PERSON_SIGN_IN_FAILED, sequence__lte=up_to)
+    sightings = []
+    for rule, candidates, lookup in (
+        (Rule.SIGN_IN_FAILURES_PERSON, people, "details__attempted_username"),
+        (Rule.SIGN_IN_FAILURES_SOURCE, sources, "source_address"),
+    ):
+        for subject, (start, end) in sorted(candidates):
+            stats = in_trail.filter(
+                **{lookup: subject}, occurred_at__gte=start, occurred_at__lt=end
+            ).aggregate(
+                count=Count("sequence"),
+                first=Min("occurred_at"),
+                last=Max("occurred_at"),
+                first_seq=Min("sequence"),
+                last_seq=Max("sequence"),
+            )
+            if stats["count"] <= limit:
+                continue
+            by_source = rule == Rule.SIGN_IN_FAILURES_SOURCE
+            sightings.append(
+                AlertSighting(
+                    rule=rule,
+                    severity=SEVERITY[rule],
+                    person="" if by_source else subject,
+                    project_id=None,
+                    window_start=start,
+                    window_end=end,
+                    first_seen=stats["first"],
+                    last_seen=stats["last"],
+                    count=stats["count"],
+                    first_sequence=stats["first_seq"],
+                    last_sequence=stats["last_seq"],
+                    details={"threshold": limit, **({"source_address": subject} if by_source else {})},
+                    exact=True,
+                    other_subject=subject if by_source else "",
+                )
+            )
+    return sightings
+
+
 def evaluate(rows: list[Row]) -> list[AlertSighting]:
     """Every sighting in these events (consecutive in sequence order)."""
     if not rows:
@@ -333,6 +402,7 @@ def evaluate(rows: list[Row]) -> list[AlertSighting]:
         up_to,
     )
     sightings += _privileges_changed(rows)
+    sightings += _sign_in_failures(rows, up_to)
     broken = [row for row in rows if row.action == audit_actions.AUDIT_VERIFICATION_FAILED]
     sightings += _group(Rule.CHAIN_VERIFICATION_FAILED, broken, lambda r: ("", None), day_window)
     return sightings

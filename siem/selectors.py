@@ -6,10 +6,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent, ChainHead
-from siem.models import SiemCursor
+from siem.models import Alert, AlertStatus, SiemCursor
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,8 @@ def backlog(now: datetime.datetime | None = None) -> Backlog:
         last_success_at=cursor.last_success_at if cursor else None,
         last_error=cursor.last_error if cursor else "",
     )
+
+
+def open_alerts() -> QuerySet[Alert]:
+    """Alerts nobody has acknowledged yet, the most recently seen first (start page)."""
+    return Alert.objects.filter(status=AlertStatus.OPEN).order_by("-last_seen", "-pk")

@@ -45,11 +45,14 @@ class AlertSighting:
     last_sequence: int | None
     details: dict[str, Any]
     exact: bool = False
+    # A subject that is neither a person nor a case (a source address); part of the key when set.
+    other_subject: str = ""
 
     @property
     def dedup_key(self) -> str:
         window = self.window_start.astimezone(datetime.UTC).isoformat()
-        return f"{self.rule}|{self.person}|{self.project_id or ''}|{window}"
+        key = f"{self.rule}|{self.person}|{self.project_id or ''}|{window}"
+        return f"{key}|{self.other_subject}" if self.other_subject else key
 
 
 def _reviewers() -> list[User]:

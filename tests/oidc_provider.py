@@ -19,6 +19,9 @@ test can check that none of them reached the audit trail.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
 import threading
@@ -29,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -50,6 +54,10 @@ class NextSignIn:
     issuer: str | None = None  # None: the provider's own issuer
     expires_in: int = 300  # negative: an expired token
     userinfo_sub: str | None = None  # None: same subject as the ID token
+    subject: str | None = None  # None: "sub-<username>"
+    # A forged ID token: "none" (alg none, no signature) or "hs256_public_key" (HS256 with the
+    # provider's public key as the HMAC secret: the classic algorithm-confusion attack).
+    forge: str | None = None
 
 
 @dataclass
@@ -206,7 +214,7 @@ class OIDCProvider:
             return
         answer = grant.answer
         now = int(time.time())
-        sub = f"sub-{answer.username}"
+        sub = answer.subject or f"sub-{answer.username}"
         claims = {
             "iss": answer.issuer or self.issuer,
             "sub": sub,
@@ -217,12 +225,15 @@ class OIDCProvider:
             "preferred_username": answer.username,
             "email": answer.email,
         }
-        id_token = jwt.encode(
-            claims,
-            answer.signing_key or self.key,
-            algorithm="RS256",
-            headers={"kid": answer.kid or self.kid},
-        )
+        if answer.forge is not None:
+            id_token = self._forged(claims, answer.forge)
+        else:
+            id_token = jwt.encode(
+                claims,
+                answer.signing_key or self.key,
+                algorithm="RS256",
+                headers={"kid": answer.kid or self.kid},
+            )
         access_token = secrets.token_urlsafe(24)
         userinfo = {
             "sub": answer.userinfo_sub or sub,
@@ -250,6 +261,25 @@ class OIDCProvider:
 
     def _jwks(self, http: BaseHTTPRequestHandler, params: dict[str, str]) -> None:
         self._send(http, 200, self.jwks())
+
+    def _forged(self, claims: dict[str, Any], how: str) -> str:
+        """An ID token no honest provider would sign, built by hand (PyJWT refuses to make them)."""
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        if how == "none":
+            header = {"alg": "none", "typ": "JWT", "kid": self.kid}
+            return f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}."
+        if how == "hs256_public_key":
+            header = {"alg": "HS256", "typ": "JWT", "kid": self.kid}
+            signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+            public_pem = self.key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+            return f"{signing_input}.{b64(signature)}"
+        raise ValueError(f"unknown forgery {how!r}")
 
     @staticmethod
     def _send(http: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:

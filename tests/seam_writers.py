@@ -413,6 +413,14 @@ WRITES: list[Write] = [
             person=cast["investigator"], password="Cobalt-Heron-Violin-82", by=BY
         ),
     ),
+    Write(
+        "people.services.person_bind_sso_subject",
+        people_services,
+        ("person.sso_subject_bound",),
+        lambda cast: people_services.person_bind_sso_subject(
+            person=cast["investigator"], subject="sub-investigator", by=BY
+        ),
+    ),
     # api clients and tokens
     Write(
         "api_clients.services.api_client_create",

@@ -24,6 +24,7 @@ from django.test import Client, override_settings
 from audit import actions
 from audit.actor import Actor
 from audit.models import AuditEvent
+from people.models import Profile
 from people.oidc import PeopleOIDCBackend
 from people.roles import roles_of
 from people.services import person_deactivate
@@ -121,8 +122,17 @@ def test_it_signs_in_an_existing_active_person(cast, sso, browser):
     assert person.email == email_before
 
     events = events_after(before)
-    assert [(e.action, e.outcome) for e in events] == [(actions.PERSON_SIGNED_IN, "success")]
-    event = events[0]
+    assert [(e.action, e.outcome) for e in events] == [
+        (actions.PERSON_SSO_SUBJECT_BOUND, "success"),
+        (actions.PERSON_SIGNED_IN, "success"),
+    ]
+    bound, event = events
+    assert (bound.actor, bound.details) == (
+        "investigator",
+        {"username": "investigator", "subject": "sub-investigator"},
+    )
+    assert bound.source_address == BROWSER_ADDRESS
+    assert Profile.objects.get(user=person).sso_subject == "sub-investigator"
     assert event.actor == "investigator"
     assert event.details == {"method": "oidc"}
     assert event.object_id == str(person.pk)
@@ -211,6 +221,61 @@ def test_it_refuses_a_token_that_does_not_verify(cast, sso, browser, tamper):
     assert SESSION_KEY not in browser.session
     only_failure(before, reason="invalid_token")
     assert_no_secrets(sso)
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        pytest.param("none", id="alg none, unsigned"),
+        pytest.param("hs256_public_key", id="HS256 signed with the provider's public key"),
+    ],
+)
+def test_it_refuses_and_audits_a_forged_id_token(cast, sso, browser, forgery):
+    sso.next.forge = forgery
+    before = last_sequence()
+
+    response = sso_sign_in(browser, sso)
+
+    assert response.status_code == 403
+    assert "could not be verified" in response.content.decode()
+    assert sso.token_requests == 1
+    assert SESSION_KEY not in browser.session
+    only_failure(before, reason="invalid_token")
+    assert Profile.objects.filter(sso_subject__isnull=False).count() == 0
+    assert_no_secrets(sso)
+
+
+def test_a_bound_person_is_found_by_subject_not_by_a_changed_username_claim(cast, sso, browser):
+    assert sso_sign_in(browser, sso).status_code == 302  # binds sub-investigator to investigator
+    browser.post("/accounts/logout/")
+    # The provider now calls the same account "administrator" (a renamed account, or a claim its
+    # users may edit): the subject still decides who signs in.
+    sso.next.username = "administrator"
+    sso.next.subject = "sub-investigator"
+    before = last_sequence()
+
+    response = sso_sign_in(browser, sso)
+
+    assert response.status_code == 302
+    assert browser.session[SESSION_KEY] == str(cast["investigator"].pk)
+    assert [(e.action, e.actor) for e in events_after(before)] == [(actions.PERSON_SIGNED_IN, "investigator")]
+    assert Profile.objects.get(user=cast["administrator"]).sso_subject is None
+
+
+def test_another_subject_claiming_a_bound_persons_username_is_refused(cast, sso, browser):
+    assert sso_sign_in(browser, sso).status_code == 302
+    browser.post("/accounts/logout/")
+    sso.next.username = "investigator"
+    sso.next.subject = "sub-someone-who-renamed-their-account"
+    before = last_sequence()
+
+    response = sso_sign_in(browser, sso)
+
+    assert response.status_code == 403
+    assert SESSION_KEY not in browser.session
+    only_failure(before, reason="bound_to_another_subject", attempted="investigator")
+    assert Profile.objects.get(user=cast["investigator"]).sso_subject == "sub-investigator"
+    assert not Profile.objects.filter(sso_subject="sub-someone-who-renamed-their-account").exists()
 
 
 def test_it_refuses_a_wrong_nonce(cast, sso, browser):

@@ -7,6 +7,7 @@ by the shape-specific modules: ``local`` (embedded default for ``make run``), ``
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,9 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "mozilla_django_oidc",
+    # Before our apps: its user_login_failed receiver marks a locked-out request before ours records
+    # the failure (people.signals reads ``axes_locked_out``).
+    "axes",
     # Our own rooms, one concern each.
     "hansken_governance.apps.HanskenGovernanceConfig",
     "people",
@@ -63,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before SecurityMiddleware: X-Forwarded-Proto is believed only from HG_TRUSTED_PROXIES.
+    "hansken_governance.request_context.TrustedProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +82,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hansken_governance.request_context.RequestIdMiddleware",
+    # Idle and absolute session limits (people.sessions), after authentication has named the person.
+    "people.sessions.SessionLimitsMiddleware",
+    # Last: turns a lockout found during sign-in into the lockout page (people.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hansken_governance.urls"
@@ -143,6 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in (password, admin, single sign-on) of a locked-out person or source.
+    "people.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -173,7 +185,38 @@ if OIDC_ENABLED:
         raise ImproperlyConfigured(f"OIDC_OP_JWKS_ENDPOINT is required with {OIDC_RP_SIGN_ALGO}.")
     if OIDC_RP_SIGN_ALGO.startswith("HS") and not OIDC_RP_CLIENT_SECRET:
         raise ImproperlyConfigured(f"OIDC_RP_CLIENT_SECRET is required with {OIDC_RP_SIGN_ALGO}.")
-    AUTHENTICATION_BACKENDS.insert(0, "people.oidc.PeopleOIDCBackend")
+    AUTHENTICATION_BACKENDS.insert(1, "people.oidc.PeopleOIDCBackend")
+
+# Sessions (people.sessions): a sign-in lasts at most a working day, whatever the activity, and ends
+# after HG_SESSION_IDLE_MINUTES without a request. The database session engine lets
+# person_deactivate end every session of a person at once.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+HG_SESSION_MAX_HOURS = env_int("HG_SESSION_MAX_HOURS", 10)
+HG_SESSION_IDLE_MINUTES = env_int("HG_SESSION_IDLE_MINUTES", 30)
+if HG_SESSION_MAX_HOURS < 1 or HG_SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("HG_SESSION_MAX_HOURS and HG_SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_COOKIE_AGE = HG_SESSION_MAX_HOURS * 3600
+
+# Lockout of password sign-in (django-axes; people.lockout): after HG_SIGN_IN_FAILURE_LIMIT failed
+# attempts for one username, or from one source address, further attempts by that username or from
+# that source are refused for HG_SIGN_IN_COOLOFF_MINUTES (each refused attempt starts the cool-off
+# anew). The source is our own client_address, so X-Forwarded-For counts only from HG_TRUSTED_PROXIES.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("HG_SIGN_IN_FAILURE_LIMIT", 5)
+HG_SIGN_IN_COOLOFF_MINUTES = env_int("HG_SIGN_IN_COOLOFF_MINUTES", 15)
+if AXES_FAILURE_LIMIT < 1 or HG_SIGN_IN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("HG_SIGN_IN_FAILURE_LIMIT and HG_SIGN_IN_COOLOFF_MINUTES must be at least 1.")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=HG_SIGN_IN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "hansken_governance.request_context.client_address"
+AXES_USERNAME_CALLABLE = "people.lockout.attempted_username"
+AXES_LOCKOUT_CALLABLE = "people.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Our own trail records every sign-in; axes' access log would be a second, unchained copy.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "nl")
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -264,6 +307,7 @@ SIEM_SYSLOG_HOSTNAME = env_optional("SIEM_SYSLOG_HOSTNAME")  # syslog HOSTNAME; 
 HG_MONITOR_DENIED_PER_HOUR = env_int("HG_MONITOR_DENIED_PER_HOUR", 20)
 HG_MONITOR_EXPORTS_PER_DAY = env_int("HG_MONITOR_EXPORTS_PER_DAY", 50)
 HG_MONITOR_BLOCKED_EXPORTS_PER_DAY = env_int("HG_MONITOR_BLOCKED_EXPORTS_PER_DAY", 3)
+HG_MONITOR_FAILED_SIGN_INS_PER_HOUR = env_int("HG_MONITOR_FAILED_SIGN_INS_PER_HOUR", 10)
 
 # Mail: off unless a host is set (notifications then also go by e-mail).
 EMAIL_HOST = env_str("EMAIL_HOST", "")

@@ -19,6 +19,7 @@ from audit.services import audit_record
 from authz.cache import invalidate
 from people.models import Profile
 from people.roles import CASE_ROLES, FOUR_EYES_ROLES, Role, forget_roles, roles_of
+from people.sessions import sessions_end_for
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
@@ -269,8 +270,8 @@ def _set_screening(
 
 @transaction.atomic
 def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
-    """Deactivates a person, revokes every grant they hold and ends every deputyship, in one
-    transaction."""
+    """Deactivates a person, revokes every grant they hold, ends every deputyship and signs them out
+    everywhere (their sessions are deleted), in one transaction."""
     from authz.services import grants_revoke_all_of_person
     from cases.services import deputyships_end
 
@@ -280,6 +281,7 @@ def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
     revoked = grants_revoke_all_of_person(person=person, reason=f"Person deactivated: {reason}", by=by)
     # Deputyships end too: a reactivated person gets case access back only when named again.
     deputyships = deputyships_end(person=person, by=by, reason=f"Person deactivated: {reason}")
+    sessions = sessions_end_for(person.pk)
     invalidate(people=[person.get_username()])
     audit_record(
         action=actions.PERSON_DEACTIVATED,
@@ -291,6 +293,7 @@ def person_deactivate(*, person: User, reason: str, by: Actor) -> None:
             "reason": reason,
             "grants_revoked": revoked,
             "deputyships_ended": deputyships,
+            "sessions_ended": sessions,
         },
     )
 
@@ -378,4 +381,29 @@ def person_set_password(*, person: User, password: str, by: Actor) -> None:
         object_type="person",
         object_id=person.pk,
         details={"username": person.get_username(), "by_self": by.user_id == person.pk},
+    )
+
+
+@transaction.atomic
+def person_bind_sso_subject(*, person: User, subject: str, by: Actor) -> None:
+    """Binds a person to the identity provider's subject (``sub``), once: at their first single
+    sign-on, found by an exact username match (people.oidc). A binding is never moved to another
+    subject here; a person whose provider account changed is unbound by an administrator first."""
+    if not subject or len(subject) > 255:
+        raise ValidationError({"sub": "The provider's subject must be 1 to 255 characters."})
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
+    if profile.sso_subject == subject:
+        return
+    if profile.sso_subject:
+        raise ValidationError({"sub": f"{person.get_username()} is bound to another subject."})
+    if Profile.objects.filter(sso_subject=subject).exists():
+        raise ValidationError({"sub": "This subject is bound to another person."})
+    profile.sso_subject = subject
+    profile.save(update_fields=["sso_subject", "updated_at"])
+    audit_record(
+        action=actions.PERSON_SSO_SUBJECT_BOUND,
+        actor=by,
+        object_type="person",
+        object_id=person.pk,
+        details={"username": person.get_username(), "subject": subject},
     )
