@@ -113,7 +113,7 @@ BEGIN
     UPDATE audit_chainhead SET sequence = head_sequence, hash = head_hash WHERE id = 1;
 END;
 $$;
-"""  # noqa: S608 (names and types from this module's constants, no input)
+"""  # noqa: S608 (names and types from this module's constants, no input)  # nosec B608
 
 
 def call_sql() -> str:

@@ -234,7 +234,7 @@ BEGIN
     UPDATE audit_chainhead SET sequence = event_sequence, hash = v_hash WHERE id = 1;
 END;
 $$;
-"""  # noqa: S608 (names from this module's constants, the period an integer)
+"""  # noqa: S608 (names from this module's constants, the period an integer)  # nosec B608
 
 
 def install(connection: Any, *, days: int) -> None:
@@ -273,7 +273,7 @@ def call(connection: Any, *, through: int | None, actor: dict[str, str]) -> Purg
     placeholders = ", ".join(["%s"] * (1 + len(ACTOR_PARAMETERS)))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {', '.join(RESULT_COLUMNS)} FROM {FUNCTION}({placeholders})",  # noqa: S608
+            f"SELECT {', '.join(RESULT_COLUMNS)} FROM {FUNCTION}({placeholders})",  # noqa: S608  # nosec B608  # constant names, values as parameters
             [through, *(actor[name] for name in ACTOR_PARAMETERS)],
         )
         row = cursor.fetchone()

@@ -108,7 +108,7 @@ def _pg_statements() -> list[str]:
 
 
 def _sqlite_statements() -> list[str]:
-    door_closed = f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_DOOR_TABLE})"  # noqa: S608 (a constant)
+    door_closed = f"WHEN NOT EXISTS (SELECT 1 FROM {SQLITE_DOOR_TABLE})"  # noqa: S608 (a constant)  # nosec B608  # a constant table name
     statements = [f"CREATE TABLE IF NOT EXISTS {SQLITE_DOOR_TABLE} (opened_at TEXT NOT NULL)"]
     for table in APPEND_ONLY_TABLES:
         statements += [
@@ -171,7 +171,7 @@ def open_purge_door(connection: Any) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config(%s, 'on', true)", [PURGE_SETTING])
         else:
-            cursor.execute(f"INSERT INTO {SQLITE_DOOR_TABLE} (opened_at) VALUES (datetime('now'))")  # noqa: S608
+            cursor.execute(f"INSERT INTO {SQLITE_DOOR_TABLE} (opened_at) VALUES (datetime('now'))")  # noqa: S608  # nosec B608  # a constant table name
 
 
 def close_purge_door(connection: Any) -> None:
@@ -179,4 +179,4 @@ def close_purge_door(connection: Any) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config(%s, 'off', true)", [PURGE_SETTING])
         else:
-            cursor.execute(f"DELETE FROM {SQLITE_DOOR_TABLE}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {SQLITE_DOOR_TABLE}")  # noqa: S608  # nosec B608  # a constant table name

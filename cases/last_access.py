@@ -47,13 +47,13 @@ def _update_forward(table: str, key: str, owner: str, times: dict[tuple[Any, int
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT 1 FROM {table} WHERE {key} = ANY(%s) ORDER BY {key} FOR UPDATE",  # noqa: S608
+                f"SELECT 1 FROM {table} WHERE {key} = ANY(%s) ORDER BY {key} FOR UPDATE",  # noqa: S608  # nosec B608  # model table and column names
                 [sorted({k for k, _, _ in items})],
             )
             # Three array parameters, not three per row: the statement stays short to send and parse.
             key_type = "uuid" if key == "image_id" else "bigint"
             cursor.execute(
-                f"UPDATE {table} AS t SET last_accessed_at = v.moment "  # noqa: S608
+                f"UPDATE {table} AS t SET last_accessed_at = v.moment "  # noqa: S608  # nosec B608  # model table and column names
                 f"FROM unnest(%s::{key_type}[], %s::bigint[], %s::timestamptz[]) AS v(k, owner, moment) "
                 f"WHERE t.{key} = v.k AND t.{owner} = v.owner "
                 "AND (t.last_accessed_at IS NULL OR t.last_accessed_at < v.moment)",
@@ -74,7 +74,7 @@ def _update_forward(table: str, key: str, owner: str, times: dict[tuple[Any, int
                 ]
             match = f"v.k = {table}.{key} AND v.owner = {table}.{owner}"
             cursor.execute(
-                f"WITH v(k, owner, moment) AS (VALUES {rows_sql}) "  # noqa: S608
+                f"WITH v(k, owner, moment) AS (VALUES {rows_sql}) "  # noqa: S608  # nosec B608  # model names; values are parameters
                 f"UPDATE {table} SET last_accessed_at = (SELECT v.moment FROM v WHERE {match}) "
                 f"WHERE EXISTS (SELECT 1 FROM v WHERE {match} "
                 f"AND ({table}.last_accessed_at IS NULL OR {table}.last_accessed_at < v.moment))",

@@ -37,7 +37,7 @@ from people.lockout import refused_while_locked
 from people.roles import roles_of
 from people.sessions import ended_reason
 
-METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)
+METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)  # nosec B105  # a method name
 METHOD_OIDC = "oidc"
 USERNAME_MAX = 150  # Django's username length; longer input is cut so a huge field cannot bloat the trail
 

@@ -111,7 +111,7 @@ def _current(keys: set[tuple[int, str]]) -> dict[tuple[int, str], _State]:
         ordered = sorted(keys)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT m.id, m.dataset_id, m.trace_id, m.status, m.marked_at, m.marked_by, m.reason, "  # noqa: S608
+                "SELECT m.id, m.dataset_id, m.trace_id, m.status, m.marked_at, m.marked_by, m.reason, "  # noqa: S608  # nosec B608  # the model's table name
                 f"m.version FROM {table} AS m JOIN unnest(%s::bigint[], %s::text[]) AS v(d, t) "
                 "ON m.dataset_id = v.d AND m.trace_id = v.t",
                 # One text parameter per array: psycopg adapts a list of 10,000 values in Python,
@@ -207,7 +207,7 @@ def _write_marks_postgresql(
     with connection.cursor() as cursor:
         if new:
             cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608  # nosec B608  # the model's table name
                 [len(new)],
             )
             fresh = [row[0] for row in cursor.fetchall()]
@@ -233,7 +233,7 @@ def _write_marks_postgresql(
                 ],
             )
             cursor.execute(
-                f"UPDATE {table} AS m SET status = v.status, marked_at = v.marked_at, "  # noqa: S608
+                f"UPDATE {table} AS m SET status = v.status, marked_at = v.marked_at, "  # noqa: S608  # nosec B608  # the model's table name
                 "marked_by = v.marked_by, reason = v.reason, version = v.version, "
                 "recorded_at = %s, client_name = %s FROM privilege_mark_changes AS v WHERE m.id = v.id",
                 [now, by.client_name],

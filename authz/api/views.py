@@ -29,6 +29,7 @@ from authz.api.serializers import (
 from authz.models import AccessRequest, Grant, GrantVersion
 from cases.models import Case
 from cases.selectors import CasePurpose, case_for, cases_for
+from hansken_governance.api_schema import results_of
 
 
 def grants_with_history() -> QuerySet[Grant]:
@@ -46,7 +47,7 @@ def managed_grant(request: Request, grant_id: int) -> Grant:
 class CaseGrantsApi(APIView):
     permission_classes = [PeopleOnly]
 
-    @extend_schema(responses={200: GrantOutput(many=True)})
+    @extend_schema(responses={200: results_of("CaseGrantList", GrantOutput)})
     def get(self, request: Request, project_id: str) -> Response:
         # The case lead and deputies manage; the privacy officer and security manager review.
         case = case_for(request, project_id, CasePurpose.REVIEW_AUDIT)
@@ -125,7 +126,7 @@ class CaseSignOffApi(APIView):
 class MyGrantsApi(APIView):
     permission_classes = [PeopleOnly]
 
-    @extend_schema(responses={200: GrantOutput(many=True)})
+    @extend_schema(responses={200: results_of("MyGrantList", GrantOutput)})
     def get(self, request: Request) -> Response:
         grants = grants_with_history().filter(grantee=person_of(request)).order_by("-granted_at")
         return Response({"results": GrantOutput(grants, many=True).data})
@@ -134,7 +135,7 @@ class MyGrantsApi(APIView):
 class CaseAccessRequestsApi(APIView):
     permission_classes = [PeopleOnly]
 
-    @extend_schema(responses={200: AccessRequestOutput(many=True)})
+    @extend_schema(responses={200: results_of("CaseAccessRequestList", AccessRequestOutput)})
     def get(self, request: Request, project_id: str) -> Response:
         case = case_for(request, project_id, CasePurpose.MANAGE_ACCESS)
         requests = AccessRequest.objects.filter(case=case).select_related("case", "requester", "answered_by")
@@ -156,7 +157,7 @@ class CaseAccessRequestsApi(APIView):
 class MyAccessRequestsApi(APIView):
     permission_classes = [PeopleOnly]
 
-    @extend_schema(responses={200: AccessRequestOutput(many=True)})
+    @extend_schema(responses={200: results_of("MyAccessRequestList", AccessRequestOutput)})
     def get(self, request: Request) -> Response:
         """The caller's own requests, and the open requests on cases the caller manages."""
         managed = cases_for(request, CasePurpose.MANAGE_ACCESS)

@@ -27,6 +27,13 @@ class UsernameField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="username", queryset=User.objects.all(), **kwargs)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # Refused before the lookup: PostgreSQL cannot even compare text holding a NUL, and the
+        # driver's error would be a 500 (found by schemathesis, tests/test_api_schemathesis.py).
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class CaseCreateInput(StrictSerializer):
     project_id = StrictUUIDField()

@@ -19,8 +19,8 @@ import codecs
 import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
-from xml.sax import SAXParseException
-from xml.sax.handler import ContentHandler
+from xml.sax import SAXParseException  # nosec B406  # types only; parsing is defusedxml's
+from xml.sax.handler import ContentHandler  # nosec B406  # types only; parsing is defusedxml's
 
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser

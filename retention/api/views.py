@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from api_clients.permissions import PeopleOnly, person_of, scope_or_role
 from audit.actor import Actor
 from cases.selectors import CasePurpose, case_for
+from hansken_governance.api_schema import results_of
 from people.roles import Role
 from retention import selectors, services
 from retention.api.serializers import (
@@ -29,7 +30,7 @@ Operators = scope_or_role(None, Role.OPERATOR)
 class NoticeListApi(APIView):
     permission_classes = [PeopleOnly]
 
-    @extend_schema(parameters=[NoticeFilter], responses={200: NoticeOutput(many=True)})
+    @extend_schema(parameters=[NoticeFilter], responses={200: results_of("NoticeList", NoticeOutput)})
     def get(self, request: Request) -> Response:
         filters = NoticeFilter(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
@@ -66,7 +67,7 @@ class NoticeDecideApi(APIView):
 class RemovalListApi(APIView):
     permission_classes = [Operators]
 
-    @extend_schema(parameters=[RemovalFilter], responses={200: RemovalOutput(many=True)})
+    @extend_schema(parameters=[RemovalFilter], responses={200: results_of("RemovalList", RemovalOutput)})
     def get(self, request: Request) -> Response:
         filters = RemovalFilter(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
