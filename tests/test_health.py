@@ -1,17 +1,13 @@
-"""/healthz and /readyz. Failures are made real (a database cursor that cannot be opened, a broker
-port that refuses the connection), not by replacing the checks themselves."""
+"""/healthz and /readyz. Failures are real: the database server ends the test's connection
+(``tests.db_outage``, PostgreSQL only), a broker port refuses the connection; the checks themselves
+are never replaced."""
 
 from __future__ import annotations
 
-from unittest import mock
+import pytest
+from django.db import connections
 
-from django.db import OperationalError, connections
-
-
-def _database_down() -> mock._patch:
-    return mock.patch.object(
-        connections["default"], "cursor", side_effect=OperationalError("could not connect to server")
-    )
+from tests.db_outage import dropped_connection
 
 
 def test_it_serves_healthz(client):
@@ -20,8 +16,9 @@ def test_it_serves_healthz(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_it_serves_healthz_while_the_database_is_down(db: None, client):
-    with _database_down():
+@pytest.mark.django_db(transaction=True)
+def test_it_serves_healthz_while_the_database_is_down(client):
+    with dropped_connection():
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -44,8 +41,9 @@ def test_it_is_ready_when_every_dependency_answers(db: None, client):
     assert "no-cache" in response.headers["Cache-Control"]
 
 
-def test_it_is_not_ready_when_the_database_fails(db: None, client):
-    with _database_down():
+@pytest.mark.django_db(transaction=True)
+def test_it_is_not_ready_when_the_database_fails(client):
+    with dropped_connection():
         response = client.get("/readyz")
     assert response.status_code == 503
     body = response.json()
@@ -68,9 +66,10 @@ def test_it_is_not_ready_when_the_broker_refuses(db: None, client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_it_names_every_failing_dependency(db: None, client, settings):
+@pytest.mark.django_db(transaction=True)
+def test_it_names_every_failing_dependency(client, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    with _database_down():
+    with dropped_connection():
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker", "database"]
