@@ -55,6 +55,12 @@ def _draft_id() -> int:
     return draft.pk
 
 
+def _demo_release() -> str:
+    from test_reports.demo_release import VERSION
+
+    return VERSION
+
+
 # Route name → its URL's arguments (from the demo's objects).
 PAGES: dict[str, Callable[[], list[object]]] = {
     "home": list,
@@ -91,6 +97,8 @@ PAGES: dict[str, Callable[[], list[object]]] = {
     "privacy-manage": list,
     "privacy-draft": lambda: [_draft_id()],
     "privacy-acknowledgements": lambda: [1],
+    "release-list": list,
+    "release-detail": lambda: [_demo_release()],
     # Django's admin, for the administrator: the index, the people and the clients (its other pages
     # are the same templates for other models).
     "admin:index": list,
