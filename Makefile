@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 OIDC_PEER := tests/peers/oidc
 PEERS_STAMP := $(OIDC_PEER)/node_modules/.installed-$(shell sha256sum $(OIDC_PEER)/package-lock.json | cut -c1-16)
 
-.PHONY: install peers run test lint typecheck migrations-check security pytest clean
+.PHONY: install peers run test lint typecheck migrations-check security pytest clean demo-reports
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,8 +51,28 @@ security: install
 migrations-check: install
 	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
+# The suite's own results as JUnit XML (git ignores reports/), one file per database, so CI's two
+# runs keep both: what a release of this project would publish as its test reports.
+JUNIT_XML ?= reports/pytest-$(if $(DATABASE_URL),postgresql,sqlite).xml
 pytest: install
-	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest --junitxml=$(JUNIT_XML) \
+		-o junit_family=xunit2 $(PYTEST_ARGS)
+
+# The demo's release (seed_demo) shows this project's own reports, committed in test_reports/demo/ so
+# that a fresh machine has them without running the suite. This remakes them from real runs, one per
+# kind: unit = the test files that need no database, integration = the API and page tests of
+# the release reports and hashtotals, regression = every browser test (Chromium).
+UNIT_TESTS := tests/test_reports_parsing.py tests/test_hashtotals_readers.py tests/test_siem_formats.py \
+	tests/test_authz_batch_parsing.py tests/test_authz_batch_body.py tests/test_service_errors.py
+INTEGRATION_TESTS := tests/test_reports_api.py tests/test_reports_pages.py \
+	tests/test_reports_permission_matrix.py tests/test_hashtotals_api.py
+demo-reports: install
+	-DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest -q -p no:cacheprovider \
+		--junitxml=test_reports/demo/unit.xml -o junit_family=xunit2 $(UNIT_TESTS)
+	-DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest -q -p no:cacheprovider \
+		--junitxml=test_reports/demo/integration.xml -o junit_family=xunit2 $(INTEGRATION_TESTS)
+	-DJANGO_SETTINGS_MODULE=hansken_governance.settings.test $(BIN)/pytest -q -p no:cacheprovider \
+		--junitxml=test_reports/demo/browser.xml -o junit_family=xunit2 tests/browser
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(OIDC_PEER)/node_modules
+	rm -rf $(VENV) data reports .pytest_cache .mypy_cache .ruff_cache $(OIDC_PEER)/node_modules

@@ -4,6 +4,8 @@ would). Nothing here is imported by the application."""
 
 from __future__ import annotations
 
+import argparse
+import atexit
 import contextlib
 import os
 import re
@@ -29,23 +31,141 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench_env(database: str, redis_db: int = 9) -> dict[str, str]:
+def bench_env(database: str, redis_url: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "hansken_governance.settings.local",
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-            "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
             "HG_DATA_DIR": tempfile.mkdtemp(prefix="hg-bench-"),
             "LOG_LEVEL": "WARNING",
         }
     )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
     return env
 
 
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True)
+
+
 def recreate_database(name: str) -> None:
-    for sql in (f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True)
+    _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(f'CREATE DATABASE "{name}"')
+
+
+# Scratch resources: each run has its own, so two runs at once (two engineers, or old and new code
+# back to back in two worktrees) never drop or read each other's data, and each is removed when the
+# run ends (normally, by an exception, Ctrl-C or SIGTERM).
+
+
+def add_scratch_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db-suffix",
+        default=str(os.getpid()),
+        help="the scratch database is hg_bench_<name>_<suffix> (default: this process id)",
+    )
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=None,
+        help="use this database of the Redis on 127.0.0.1:6379 (it must be empty; it is emptied when "
+        "done); default: a private redis-server of this run on a free port, stopped when done",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="leave the scratch database behind")
+
+
+@dataclass
+class Scratch:
+    database: str
+    env: dict[str, str]
+
+
+def scratch(name: str, args: argparse.Namespace, *, redis: bool = True) -> Scratch:
+    """A fresh database ``hg_bench_<name>_<suffix>`` and (``redis``) a Redis of this run's own, with
+    the environment of the application on them; all removed at exit."""
+    suffix = str(args.db_suffix)
+    if not re.fullmatch(r"[a-z0-9_]{1,30}", suffix):
+        raise SystemExit("--db-suffix: lower-case letters, digits and '_' only, at most 30")
+    database = f"hg_bench_{name}_{suffix}"
+    _stop_on_sigterm()
+    recreate_database(database)
+    if not args.keep_db:
+        atexit.register(_drop_database, database)
+    redis_url = None
+    if redis:
+        redis_url = _redis_of_run(int(args.redis_db)) if args.redis_db is not None else _private_redis()
+    env = bench_env(database, redis_url)
+    atexit.register(shutil.rmtree, env["HG_DATA_DIR"], True)
+    return Scratch(database, env)
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary folder removed at exit."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def _stop_on_sigterm() -> None:
+    # SIGTERM becomes SystemExit, so ``finally`` blocks and ``atexit`` clean up as after Ctrl-C.
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _drop_database(name: str) -> None:
+    with contextlib.suppress(subprocess.CalledProcessError):
+        _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _redis_cli(*args: str) -> str:
+    return subprocess.run(
+        ["redis-cli", "-h", "127.0.0.1", *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _redis_of_run(number: int) -> str:
+    """Database ``number`` of the machine's Redis, refused when another run (or anyone) uses it."""
+    if _redis_cli("-n", str(number), "DBSIZE") != "0":
+        raise SystemExit(f"Redis database {number} holds keys: another run may be using it; pick another.")
+    atexit.register(_redis_cli, "-n", str(number), "FLUSHDB")  # this run's own database only
+    return f"redis://127.0.0.1:6379/{number}"
+
+
+def _private_redis() -> str:
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is needed (or give --redis-db N for the machine's Redis)")
+    folder = tempfile.mkdtemp(prefix="hg-bench-redis-")
+    port = free_port()
+    # As CI's Redis: no snapshots, no append-only file.
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", folder]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(stop)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if _redis_cli("-p", str(port), "PING") == "PONG":
+                return f"redis://127.0.0.1:{port}/0"
+        except subprocess.CalledProcessError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("the private redis-server did not start")
+        time.sleep(0.1)
 
 
 def manage(env: dict[str, str], *args: str) -> None:

@@ -42,9 +42,8 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import PYTHON, ROOT, bench_env, gunicorn, manage, recreate_database
+from benchmarks._harness import PYTHON, ROOT, add_scratch_options, gunicorn, manage, scratch
 
-DATABASE = "hg_bench_audit_ingest"
 PER_REQUEST = 5_000
 PEOPLE = 2_000
 CASES = 1_000
@@ -276,10 +275,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="concurrent client connections")
     parser.add_argument("--active", type=int, default=300, help="(person, case) pairs per request; 0: all")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of (a) and (b)")
+    add_scratch_options(parser)
     args = parser.parse_args()
 
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE, redis_db=12)
+    env = scratch("audit_ingest", args).env
     manage(env, "migrate", "-v0")
     token, granted, leads = load(env)
     rng = random.Random(11)

@@ -30,9 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, manage, recreate_database
+from benchmarks._harness import add_scratch_options, manage, scratch
 
-DATABASE = "hg_bench_review"
 PEOPLE = 10_000
 CASES = 10_000
 GRANTS = 100_000
@@ -202,10 +201,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=10_000_000)
+    add_scratch_options(parser)
     args = parser.parse_args()
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE)
-    env.pop("REDIS_URL")
+    env = scratch("review", args, redis=False).env
     env["DJANGO_ALLOWED_HOSTS"] = "testserver"
     manage(env, "migrate", "-v0")
     token, projects, start, now = load(env, args.events)

@@ -27,16 +27,22 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, gunicorn, lua_post_script, manage, recreate_database, wrk
+from benchmarks._harness import (
+    add_scratch_options,
+    gunicorn,
+    lua_post_script,
+    manage,
+    scratch,
+    scratch_dir,
+    wrk,
+)
 
-DATABASE = "hg_bench_authz"
 PEOPLE = 10_000
 CASES = 10_000
 GRANTS = 100_000
@@ -151,18 +157,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--small", action="store_true", help="a small data set: proves the script runs")
-    parser.add_argument("--redis-db", type=int, default=9)
+    add_scratch_options(parser)
     args = parser.parse_args()
 
-    database = f"{DATABASE}_small" if args.small else DATABASE
     sizes = (1200, 500, 2000) if args.small else (PEOPLE, CASES, GRANTS)
     warm_up = 1 if args.small else 5
-    recreate_database(database)
-    env = bench_env(database, args.redis_db)
+    env = scratch("authz_small" if args.small else "authz", args).env
     manage(env, "migrate", "-v0")
     token, granted, random_pairs = load(env, *sizes)
     rng = random.Random(11)
-    work = Path(tempfile.mkdtemp(prefix="hg-bench-wrk-"))
+    work = scratch_dir("hg-bench-wrk-")
     single = [json.dumps(c) for c in mixed_checks(rng, granted, random_pairs, 20_000)]
 
     def batch_bodies(granted_share: float) -> list[str]:

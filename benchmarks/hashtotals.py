@@ -33,16 +33,14 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import PYTHON, ROOT, bench_env, free_port, manage, recreate_database
+from benchmarks._harness import PYTHON, ROOT, add_scratch_options, free_port, manage, scratch, scratch_dir
 
-DATABASE = "hg_bench_hashtotals"
 KIND_COUNT = 100  # files changed, missing, extra and moved each
 
 
@@ -147,10 +145,9 @@ def _vm_hwm_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
-def api_part(delivered: Path, imported: Path) -> None:
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE)
-    env["HG_HASHTOTALS_DIR"] = tempfile.mkdtemp(prefix="hg-bench-hashtotals-")
+def api_part(delivered: Path, imported: Path, args: argparse.Namespace) -> None:
+    env = scratch("hashtotals", args).env
+    env["HG_HASHTOTALS_DIR"] = str(scratch_dir("hg-bench-hashtotals-"))
     manage(env, "migrate", "-v", "0")
     _last_line(env, "create_person", "bench.lead", "--role", "case_lead", "--screened-until", "2030-01-01")
     token = _last_line(
@@ -225,8 +222,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--skip-api", action="store_true", help="leave out part 4 (needs PostgreSQL)")
+    add_scratch_options(parser)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hg-bench-manifests-"))
+    folder = scratch_dir("hg-bench-manifests-")
     print(f"Generating two manifests of {args.entries:,} files in {folder} ...")
     delivered, imported = generate(folder, args.entries)
     total = _lines(delivered) + _lines(imported)
@@ -254,10 +252,7 @@ def main() -> None:
         )
     if not args.skip_api:
         print("4. through the API (gunicorn, PostgreSQL):")
-        api_part(delivered, imported)
-    for path in (delivered, imported):
-        path.unlink()
-    folder.rmdir()
+        api_part(delivered, imported, args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ view, /healthz, through the same middleware):
   (c) POST /api/v1/authz/check-batch, 1,000 checks that all carry a trace_uid: decisions/s.
       Target >= 250,000/s.
   (e) POST /api/v1/authz/export-check of 1,000 traces, containers included: p99.
-      Target < 50 ms.
+      Target < 50 ms. Measured twice: with the 32 connections of the other runs, where a
+      request mostly waits behind the other 31 (32 requests of 1,000 traces queue on 2 cores, so
+      p99 there is a throughput figure), and (e') with as many connections as workers, where it
+      is the time one export check takes with the machine busy.
 
 The checks ask about a random person and trace; 5% of them ask about a trace inside privileged
 data (denied, and written to the audit trail as every denial is), the rest about traces outside
@@ -23,6 +26,8 @@ are mailboxes (containers; most hold a privileged e-mail, so most export checks 
 is written to the audit trail.
 
 Run: .venv/bin/python benchmarks/privileged_traces.py [--seconds 10] [--workers 4]
+It makes its own database (hg_bench_privilege_<pid>, or --db-suffix) and its own redis-server (or
+--redis-db N, an empty database of the machine's Redis), and removes both when done.
 Small (to see that it works, figures meaningless): --small (10,000 traces, 1,000 marks, 2 s runs).
 Needs: PostgreSQL on 127.0.0.1:5432 (trust), Redis on 127.0.0.1:6379, wrk (apt-get install wrk).
 """
@@ -36,7 +41,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -44,9 +48,16 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, gunicorn, lua_post_script, manage, recreate_database, wrk
+from benchmarks._harness import (
+    add_scratch_options,
+    gunicorn,
+    lua_post_script,
+    manage,
+    scratch,
+    scratch_dir,
+    wrk,
+)
 
-DATABASE = "hg_bench_privilege"
 PEOPLE = 1_000
 REVIEWERS = 50
 MARKS_PER_REQUEST = 10_000
@@ -186,14 +197,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--small", action="store_true", help="10,000 traces and 1,000 marks, 2 s runs")
-    parser.add_argument("--redis-db", type=int, default=9, help="the Redis database to use")
+    add_scratch_options(parser)
     args = parser.parse_args()
     tree = Tree(10, 10, 80) if args.small else Tree(100, 100, 82)
     mark_count = 1_000 if args.small else 100_000
     seconds = 2 if args.small else args.seconds
 
-    recreate_database(DATABASE)
-    env = bench_env(DATABASE, args.redis_db)
+    env = scratch("privilege", args).env
     manage(env, "migrate", "-v0")
     facts = load(env, tree)
     token, project_id, image_id = str(facts["token"]), str(facts["project_id"]), str(facts["image_id"])
@@ -233,7 +243,7 @@ def main() -> None:
             "trace_uid": f"{image_id}:{trace(0.05)}",
         }
 
-    work = Path(tempfile.mkdtemp(prefix="hg-bench-wrk-"))
+    work = scratch_dir("hg-bench-wrk-")
     lua_post_script(work / "check.lua", token, [json.dumps(check_item()) for _ in range(20_000)])
     lua_post_script(
         work / "batch.lua",
@@ -271,6 +281,9 @@ def main() -> None:
         check = wrk(f"{base}/api/v1/authz/check", seconds, args.connections, str(work / "check.lua"))
         batch = wrk(f"{base}/api/v1/authz/check-batch", seconds, args.connections, str(work / "batch.lua"))
         export = wrk(f"{base}/api/v1/authz/export-check", seconds, args.connections, str(work / "export.lua"))
+        export_one_each = wrk(
+            f"{base}/api/v1/authz/export-check", seconds, args.workers, str(work / "export.lua"), threads=1
+        )
 
     print(
         f"\n{tree.size:,} traces, {len(marks):,} marks ({len(marked):,} withholding); PostgreSQL + Redis, "
@@ -283,6 +296,7 @@ def main() -> None:
         ("(b) authz/check with trace_uid", check),
         ("(c) authz/check-batch x1000 traces", batch),
         ("(e) authz/export-check x1000 traces", export),
+        (f"(e') the same, {args.workers} connections", export_one_each),
     ]:
         print(
             f"{name:<40}{r.requests_per_s:>10,.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.non_2xx:>9}  {r.errors}"
@@ -293,8 +307,11 @@ def main() -> None:
         f"(target >= 60%), p99 {check.p99_ms:.1f} ms (target < 20 ms)"
     )
     print(f"(c) check-batch: {batch.requests_per_s * 1000:,.0f} decisions/s (target >= 250,000)")
-    print(f"(e) export-check of 1,000 traces: p99 {export.p99_ms:.1f} ms (target < 50 ms)")
-    if floor.non_2xx or check.non_2xx or batch.non_2xx or export.non_2xx:
+    print(
+        f"(e) export-check of 1,000 traces: p99 {export.p99_ms:.1f} ms with {args.connections} connections, "
+        f"{export_one_each.p99_ms:.1f} ms with {args.workers} (one per worker) (target < 50 ms)"
+    )
+    if floor.non_2xx or check.non_2xx or batch.non_2xx or export.non_2xx or export_one_each.non_2xx:
         raise SystemExit("Some responses were not 2xx: the figures above are not valid.")
 
 

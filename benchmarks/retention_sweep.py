@@ -26,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, manage, recreate_database
+from benchmarks._harness import add_scratch_options, manage, recreate_database, scratch
 
-DATABASE = "hg_bench_retention"
 CASES = 10_000
 LEADS = 200
 IDLE_SHARE = 0.01
@@ -94,12 +93,12 @@ def load(size: int) -> int:
     return idle
 
 
-def run(size: int, env: dict[str, str]) -> dict[str, float]:
+def run(size: int, env: dict[str, str], database: str) -> dict[str, float]:
     from django.db import connection, connections
     from django.test.utils import CaptureQueriesContext
 
     connections.close_all()
-    recreate_database(DATABASE)
+    recreate_database(database)
     manage(env, "migrate", "--verbosity", "0")
     started = time.perf_counter()
     idle = load(size)
@@ -130,14 +129,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 100_000])
+    add_scratch_options(parser)
     args = parser.parse_args()
-    env = bench_env(DATABASE)
+    run_scratch = scratch("retention", args)
+    env = run_scratch.env
     os.environ.update(env)
-    recreate_database(DATABASE)
     import django
 
     django.setup()
-    results = [run(size, env) for size in args.sizes]
+    results = [run(size, env, run_scratch.database) for size in args.sizes]
     print("\n" + json.dumps(results, indent=2))
 
 

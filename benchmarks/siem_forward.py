@@ -16,17 +16,15 @@ import argparse
 import datetime
 import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._harness import bench_env, manage, recreate_database
+from benchmarks._harness import add_scratch_options, manage, scratch, scratch_dir
 from tests.siem_receiver import Receiver, issue_server_certificate, make_authority
 
-DATABASE = "hg_bench_siem"
 BATCH = 10_000
 
 
@@ -35,14 +33,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--format", choices=["cef", "json"], default="cef")
     parser.add_argument("--chunk", type=int, default=5000)
+    add_scratch_options(parser)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="hg-bench-siem-"))
+    folder = scratch_dir("hg-bench-siem-")
     authority = make_authority(folder / "pki", "bench-ca")
     identity = issue_server_certificate(authority, folder / "pki", "localhost")
     receiver = Receiver(folder / "rsyslog", identity=identity, authority=authority)
 
-    env = bench_env(DATABASE, redis_db=12)
+    env = scratch("siem", args).env
     env.update(
         {
             "SIEM_HOST": "localhost",
@@ -53,7 +52,6 @@ def main() -> None:
             "SIEM_CHUNK_SIZE": str(args.chunk),
         }
     )
-    recreate_database(DATABASE)
     manage(env, "migrate", "-v", "0")
     os.environ.update(env)
     import django

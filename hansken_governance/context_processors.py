@@ -38,6 +38,8 @@ NAVIGATION: list[tuple[str, Promise, frozenset[str]]] = [
         _("Hashtotals"),
         frozenset({Role.OPERATOR, Role.CASE_LEAD, Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER}),
     ),
+    # Test reports of each release are for every signed-in person (seed measure 12).
+    ("release-list", _("Test reports"), frozenset()),
     ("privacy-manage", _("Privacy statement"), frozenset({Role.PRIVACY_OFFICER})),
     ("admin:index", _("Administration"), frozenset({Role.ADMINISTRATOR})),
     ("person-proposals", _("Proposed changes"), frozenset({Role.ADMINISTRATOR})),

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("hashtotals.api.urls")),
     path("", include("privacy_statement.api.urls")),
     path("", include("privilege.api.urls")),
+    path("", include("test_reports.api.urls")),
 ]
 
 urlpatterns = [

@@ -20,4 +20,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("hashtotals/", include("hashtotals.urls")),
     path("privacy/", include("privacy_statement.urls")),
+    path("releases/", include("test_reports.urls")),
 ]

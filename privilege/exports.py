@@ -22,7 +22,7 @@ from audit.models import Outcome
 from audit.services import ClientEvent, audit_record_client_events
 from authz.decisions import CaseFacts, Decision, Reason
 from privilege import actions
-from privilege.rules import Withheld
+from privilege.rules import CLEAR, WITHHELD, Withheld
 
 TRACES_PER_EVENT = 500
 MAX_TRACES = 10_000
@@ -43,7 +43,7 @@ _REASON_OF_BLOCK = {
     Blocked.CONTAINS_PRIVILEGED: Reason.WITHHELD_PRIVILEGED,
 }
 
-# A trace asked for: (trace uid as sent, canonical image id, trace id).
+# A trace asked for: (trace uid as sent, canonical image id, trace id in its one spelling).
 Trace = tuple[str, str, str]
 
 
@@ -57,6 +57,7 @@ def blocked_traces(
     blocked: list[dict[str, str]] = []
     seen: set[str] = set()
     removed, images = case.removed_image_ids, case.image_ids
+    state = withheld.state_canonical  # one bisection for both privileged questions
     for trace_uid, image_id, trace_id in traces:
         if trace_uid in seen:
             continue
@@ -65,12 +66,11 @@ def blocked_traces(
             why = Blocked.DATASET_DELETED
         elif image_id not in images:
             why = Blocked.UNKNOWN_IMAGE
-        elif withheld.withholds(image_id, trace_id):
-            why = Blocked.WITHHELD_PRIVILEGED
-        elif withheld.contains(image_id, trace_id):
-            why = Blocked.CONTAINS_PRIVILEGED
         else:
-            continue
+            found = state(image_id, trace_id)
+            if found == CLEAR:
+                continue
+            why = Blocked.WITHHELD_PRIVILEGED if found == WITHHELD else Blocked.CONTAINS_PRIVILEGED
         blocked.append({"trace_uid": trace_uid, "reason": why})
     return blocked
 

@@ -50,12 +50,13 @@ def parse_marks(body: Any, now: datetime.datetime, image_ids: frozenset[str]) ->
     text) of the case's datasets; a trace in any other image is refused."""
     latest = now + FUTURE_TOLERANCE
     images: dict[str, str] = {}
+    times: dict[str, datetime.datetime] = {}
     return parse_bulk(
         body,
         key="marks",
         noun="marks",
         limit=MAX_MARKS,
-        parse_item=lambda item: _parse_mark(item, latest, image_ids, images),
+        parse_item=lambda item: _parse_mark(item, latest, image_ids, images, times),
     )
 
 
@@ -82,7 +83,11 @@ def split_trace_uid(trace_uid: Any, images: dict[str, str] | None = None) -> tup
 
 
 def _parse_mark(
-    item: Any, latest: datetime.datetime, image_ids: frozenset[str], images: dict[str, str]
+    item: Any,
+    latest: datetime.datetime,
+    image_ids: frozenset[str],
+    images: dict[str, str],
+    times: dict[str, datetime.datetime],
 ) -> MarkInput:
     if not isinstance(item, dict):
         raise BadItem(None, "Each mark must be a JSON object.")
@@ -100,7 +105,11 @@ def _parse_mark(
     status = item["status"]
     if status not in _STATUSES:
         raise BadItem("status", f"Give one of: {', '.join(STATUSES)}.")
-    marked_at = _time(item["marked_at"], latest)
+    # Marks sent together often share their time: each text read (and checked) once per request.
+    marked_at = times.get(item["marked_at"]) if type(item["marked_at"]) is str else None
+    if marked_at is None:
+        marked_at = _time(item["marked_at"], latest)
+        times[item["marked_at"]] = marked_at
     marked_by = item.get("marked_by")
     if marked_by is None:
         marked_by = ""

@@ -49,6 +49,8 @@ from retention.sweep import retention_sweep
 from siem import services as siem_services
 from siem.models import Alert
 from siem.services import AlertSighting
+from test_reports import services as report_services
+from test_reports.models import Release
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 
 BY = Actor.command("tests")
@@ -191,6 +193,18 @@ def _manifest(cast: Cast, side: str, data: bytes) -> Any:
         original_name=f"{side}.sha256",
         fmt=None,
         by=BY,
+    )
+
+
+_REPORT = (
+    b'<testsuite name="unit"><testcase classname="a" name="ok"/>'
+    b'<testcase classname="a" name="broken"><failure message="no">trace</failure></testcase></testsuite>'
+)
+
+
+def _release() -> None:
+    report_services.release_create(
+        version="1.0.0", released_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC), notes="", by=BY
     )
 
 
@@ -681,6 +695,31 @@ WRITES: list[Write] = [
         ("hash_manifest.uploaded", "hash_comparison.made"),
         lambda cast: _manifest(cast, "imported", _MANIFEST.replace(b"e3b0", b"E3B0") + _OTHER),
         prepare=lambda cast: _manifest(cast, "delivered", _MANIFEST),
+    ),
+    # release test reports
+    Write(
+        "test_reports.services.release_create",
+        report_services,
+        ("release.created",),
+        lambda cast: report_services.release_create(
+            version="1.0.0",
+            released_at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+            notes="First release",
+            by=BY,
+        ),
+    ),
+    Write(
+        "test_reports.services.report_upload",
+        report_services,
+        ("test_report.uploaded",),
+        lambda cast: report_services.report_upload(
+            release=Release.objects.get(version="1.0.0"),
+            kind="unit",
+            source=io.BytesIO(_REPORT),
+            original_name="unit.xml",
+            by=BY,
+        ),
+        prepare=lambda cast: _release(),
     ),
     # the trail's own review writer
     Write(

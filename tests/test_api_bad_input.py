@@ -633,6 +633,7 @@ def _json_endpoints(cast: Cast) -> list[tuple[str, str, str]]:
         ("case_lead", "post", f"/api/v1/access-requests/{asked.pk}/reject"),
         ("case_lead", "post", f"/api/v1/retention/notices/{world.notice.pk}/decide"),
         ("operator", "post", f"/api/v1/retention/removals/{removal.pk}/confirm"),
+        ("hansken_production", "post", "/api/v1/releases"),
     ]
 
 

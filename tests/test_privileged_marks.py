@@ -85,6 +85,18 @@ def test_a_later_mark_replaces_the_status_and_keeps_the_history(cast: Cast):
     assert current.versions.get(version=2).marked_by == "reviewer.b"
 
 
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_sent(cast: Cast):
+    # On PostgreSQL marks and versions go in by COPY's text format, where these characters are
+    # escapes: a new mark, a changed mark (through the temporary table) and their versions.
+    reason, reviewer = "line one\n\tline two\\n\r end\\", "reviewer.\\a"
+    post_marks(cast, mark("0-3", "suspected", at="2026-11-02T10:00:00Z", reason=reason, marked_by=reviewer))
+    post_marks(cast, mark("0-3", "confirmed", at="2026-11-03T10:00:00Z", reason=reason + "\t2"))
+    current = PrivilegedMark.objects.get()
+    assert (current.reason, current.marked_by) == (reason + "\t2", "")
+    versions = list(current.versions.order_by("version").values_list("reason", "marked_by"))
+    assert versions == [(reason, reviewer), (reason + "\t2", "")]
+
+
 def test_many_changes_make_a_few_events_each_listing_its_changes(cast: Cast):
     count = CHANGES_PER_EVENT * 2 + 1
     before = AuditEvent.objects.order_by("-sequence").first()

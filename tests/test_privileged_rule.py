@@ -12,7 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authz.cache import invalidate
+from privilege import rules
 from privilege.rules import (
+    CLEAR,
+    CONTAINS_WITHHELD,
+    WITHHELD,
     Withheld,
     ancestors_and_self,
     canonical_trace_id,
@@ -46,14 +50,16 @@ marks_strategy = st.dictionaries(
 )
 
 
-@settings(max_examples=500, deadline=None)
-@given(marks=marks_strategy)
-def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
+def _assert_agrees_with_the_plain_rule(marks, *, by_bisection: bool) -> None:
     marked: dict[str, list[str]] = {}
     for (image, trace_id), status in marks.items():
         if status in ("suspected", "confirmed"):
             marked.setdefault(image, []).append(trace_id)
     withheld = Withheld(marked)
+    for image_marks in withheld._images.values():
+        # The way asked for is the way taken: sets, or the bisection they fall back to.
+        assert (image_marks.top_lengths is None) == by_bisection
+        assert (image_marks.holders is None) == (by_bisection and any("-" in t for t in image_marks.ordered))
     for image in (IMAGE_A, IMAGE_B, "33333333-3333-4333-8333-333333333333"):
         for trace_id in TRACES:
             assert withheld.withholds(image, trace_id) == withheld_by_reference(marks, image, trace_id), (
@@ -64,6 +70,34 @@ def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
                 image,
                 trace_id,
             )
+            # The export check asks both at once.
+            expected = (
+                WITHHELD
+                if withheld_by_reference(marks, image, trace_id)
+                else CONTAINS_WITHHELD
+                if contains_by_reference(marks, image, trace_id)
+                else CLEAR
+            )
+            assert withheld.state(image, trace_id) == expected, (image, trace_id)
+
+
+@settings(max_examples=500, deadline=None)
+@given(marks=marks_strategy)
+def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
+    _assert_agrees_with_the_plain_rule(marks, by_bisection=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(marks=marks_strategy)
+def test_the_bisection_for_unusual_trees_gives_what_the_plain_rule_gives(marks):
+    # Limits of 0: every image's lookups fall back to the sorted ids (as for a tree whose topmost
+    # marks have many lengths, or whose ids are very deep).
+    with (
+        mock.patch.object(rules, "MAX_TOP_LENGTHS", -1),
+        mock.patch.object(rules, "MAX_HOLDERS_PER_ID", 0),
+        mock.patch.object(rules, "MIN_HOLDERS", 0),
+    ):
+        _assert_agrees_with_the_plain_rule(marks, by_bisection=True)
 
 
 def test_ids_are_compared_in_their_one_spelling():
@@ -72,6 +106,8 @@ def test_ids_are_compared_in_their_one_spelling():
     withheld = Withheld({IMAGE_A: ["0-3"]})
     assert withheld.withholds(IMAGE_A, "00-003-1")
     assert withheld.contains(IMAGE_A, "00")
+    assert withheld.state(IMAGE_A, "00-003-1") == WITHHELD
+    assert withheld.state(IMAGE_A, "00") == CONTAINS_WITHHELD
     assert ancestors_and_self("0-3-1") == ["0-3-1", "0-3", "0"]
 
 

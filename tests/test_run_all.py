@@ -315,6 +315,8 @@ def test_seed_demo_creates_the_cast_through_the_audited_services(db, tmp_path, s
         "api_client.created": 1,
         "privacy_statement.draft_created": 1,
         "privacy_statement.published": 1,
+        "release.created": 1,
+        "test_report.uploaded": 3,
     }
     # The privacy statement is in force, in both languages, with the live values filled in.
     statement = APIClient().get("/api/v1/privacy-statement", {"lang": "en"}).json()

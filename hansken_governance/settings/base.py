@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "notifications",
     "siem",
     "hashtotals",
+    "test_reports",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HG_MAX_REQUEST_BYTES", 32 * 1024 * 1024)
 # Uploaded hash manifests, kept as uploaded (with their SHA-256) so a comparison can be redone.
 HASHTOTALS_DIR = Path(env_str("HG_HASHTOTALS_DIR", str(DATA_DIR / "hashtotals")))
+# The largest test report accepted (JUnit XML or CTRF JSON); a larger upload is stopped as it
+# streams in and answered 413 (docs/test-reports.md).
+TEST_REPORT_MAX_BYTES = env_int("HG_TEST_REPORT_MAX_BYTES", 64 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

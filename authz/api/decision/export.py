@@ -29,7 +29,9 @@ from privilege.exports import (
     export_check_record,
     export_verdict,
 )
-from privilege.rules import is_trace_id
+from privilege.rules import CANONICAL_TRACE_ID, canonical_trace_id, is_trace_id
+
+is_canonical = CANONICAL_TRACE_ID.match
 
 EXPORT_FIELDS = frozenset({"user", "project_id", "trace_uids"})
 MAX_TRACE_UID = 500
@@ -48,13 +50,15 @@ def parse_traces(value: Any) -> list[Trace]:
                 400, f"A trace uid is text of at most {MAX_TRACE_UID} characters.", "trace_uids", index
             )
         image_part, colon, trace_id = trace_uid.partition(":")
-        if not colon or not is_trace_id(trace_id):
-            raise problem(
-                400,
-                "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'.",
-                "trace_uids",
-                index,
-            )
+        if not colon or is_canonical(trace_id) is None:
+            if not colon or not is_trace_id(trace_id):
+                raise problem(
+                    400,
+                    "A trace uid is {imageId}:{id}, the id being steps joined by '-', e.g. '<uuid>:0-3-1'.",
+                    "trace_uids",
+                    index,
+                )
+            trace_id = canonical_trace_id(trace_id)  # another spelling (0-03): the marks say 0-3
         image_id = images.get(image_part)
         if image_id is None:
             try:

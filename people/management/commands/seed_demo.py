@@ -42,6 +42,7 @@ from people.roles import Role
 from people.services import person_create
 from privacy_statement import demo_statement
 from privacy_statement import services as privacy_services
+from test_reports.demo_release import demo_release_load
 
 CREDENTIALS_FILE_NAME = "demo-users.txt"
 DEMO_CLIENT_NAME = "hansken-production"
@@ -259,6 +260,7 @@ class Command(BaseCommand):
             publisher=officer,
             by=by,
         )
+        demo_release_load(by=by)
         return passwords, token
 
     def _report(self, rows: list[tuple[str, str, str]], token: str, path: Path) -> None:
