@@ -23,11 +23,16 @@ from __future__ import annotations
 
 from typing import Any
 
-# What a role other than the owner may keep on each audit table.
+# What a role other than the owner may keep on each audit table, and on the privacy statement's
+# evidence: its versions (a draft is changed and discarded, so UPDATE and DELETE stay; a published
+# version is frozen by the trigger privacy_statement_frozen, which only the owner could switch off;
+# TRUNCATE, which row triggers do not see, is taken back) and its acknowledgements (only added).
 KEPT = {
     "audit_auditevent": {"SELECT", "INSERT"},
     "audit_chaincheckpoint": {"SELECT", "INSERT"},
     "audit_chainhead": {"SELECT", "INSERT", "UPDATE"},
+    "privacy_statement_statementversion": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "privacy_statement_acknowledgement": {"SELECT", "INSERT"},
 }
 ALL_TABLE_RIGHTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 

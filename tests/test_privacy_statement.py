@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from privacy_statement import selectors, services
 from privacy_statement.diff import side_by_side
 from privacy_statement.facts import live_facts, stale_facts, substitute
-from privacy_statement.models import StatementVersion, VersionStatus
+from privacy_statement.models import Acknowledgement, StatementVersion, VersionStatus
 from privacy_statement.rendering import render
 from tests.personas import Cast
 from tests.privacy_helpers import BY, TEXTS, draft, publish
@@ -234,3 +234,38 @@ def test_it_lays_two_texts_side_by_side():
         ("added", "", "d"),
     ]
     assert [row.kind for row in side_by_side("x\ny\n", "y\n")] == ["removed", "equal"]
+
+
+def test_the_runtime_role_cannot_change_remove_or_truncate_published_versions_or_acknowledgements(cast: Cast):
+    """The role production's web and worker connect as (``tests.audit_helpers.create_runtime_role``:
+    every right, then restricted as ``migrate`` restricts it, ``audit.pg_privileges.KEPT``) still
+    edits and discards drafts and adds acknowledgements, and cannot change, remove or truncate a
+    published version or an acknowledgement."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: roles and privileges are PostgreSQL's")
+    from tests.audit_helpers import as_role, create_runtime_role
+
+    published = publish(cast)
+    services.statement_acknowledge(version=published, person=cast["investigator"], by=BY)
+    pending = draft(cast)
+    runtime = create_runtime_role()
+    refused = [
+        "UPDATE privacy_statement_statementversion SET title_en = 'x' WHERE id = %s",
+        "DELETE FROM privacy_statement_statementversion WHERE id = %s",
+        "TRUNCATE privacy_statement_statementversion CASCADE",
+        "UPDATE privacy_statement_acknowledgement SET channel = 'x'",
+        "DELETE FROM privacy_statement_acknowledgement",
+        "TRUNCATE privacy_statement_acknowledgement",
+    ]
+    for statement in refused:
+        with pytest.raises(DatabaseError), as_role(runtime), connection.cursor() as cursor:
+            cursor.execute(statement, [published.pk] if "%s" in statement else None)
+    with as_role(runtime), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE privacy_statement_statementversion SET title_en = 'Draft, reworded' WHERE id = %s",
+            [pending.pk],
+        )
+        cursor.execute("DELETE FROM privacy_statement_statementversion WHERE id = %s", [pending.pk])
+    assert not StatementVersion.objects.filter(pk=pending.pk).exists()
+    assert StatementVersion.objects.get(pk=published.pk).title_en == published.title_en
+    assert Acknowledgement.objects.filter(version=published).count() == 1

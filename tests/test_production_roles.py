@@ -185,11 +185,21 @@ def test_the_setup_makes_two_roles_without_superpowers_and_the_owner_owns_everyt
     assert rights["audit_auditevent"] == ["INSERT", "SELECT"]
     assert rights["audit_chaincheckpoint"] == ["INSERT", "SELECT"]
     assert rights["audit_chainhead"] == ["INSERT", "SELECT", "UPDATE"]
+    # The privacy statement's acknowledgements are only ever added (``audit.pg_privileges.KEPT``).
+    acknowledgement_rights = deployment.query(
+        deployment.admin_url,
+        "SELECT array_agg(DISTINCT acl.privilege_type ORDER BY acl.privilege_type) "
+        "FROM pg_class c, aclexplode(c.relacl) acl WHERE c.relname = 'privacy_statement_acknowledgement' "
+        "AND acl.grantee = to_regrole(%s)",
+        (deployment.runtime,),
+    )
+    assert acknowledgement_rights == [(["INSERT", "SELECT"],)]
     # Every other table of the application is the runtime role's to write, as it needs.
     others = deployment.query(
         deployment.admin_url,
         "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT LIKE 'audit\\_%%' "
+        "AND c.relname <> 'privacy_statement_acknowledgement' "
         "AND NOT (has_table_privilege(%(r)s, c.oid, 'SELECT') "
         "AND has_table_privilege(%(r)s, c.oid, 'INSERT') "
         "AND has_table_privilege(%(r)s, c.oid, 'UPDATE') "
