@@ -40,7 +40,8 @@ class ReleasesApi(APIView):
         return [Publish()] if self.request.method == "POST" else [Read()]
 
     @extend_schema(
-        responses={200: OpenApiResponse(description="Every release, newest first, with its reports")}
+        operation_id="v1_releases_list",  # an APIView's GET is a "retrieve" to drf-spectacular otherwise
+        responses={200: OpenApiResponse(description="Every release, newest first, with its reports")},
     )
     def get(self, request: Request) -> Response:
         releases = selectors.releases_newest_first().prefetch_related("reports__not_passed")
