@@ -64,6 +64,17 @@ from siem.selectors import backlog
 from siem.services import AlertSighting, alert_record
 
 
+def _burst_stats() -> dict[str, Any]:
+    """What a burst rule reads of the events it counts: how many, and the first and last of them."""
+    return {
+        "count": Count("sequence"),
+        "first": Min("occurred_at"),
+        "last": Max("occurred_at"),
+        "first_seq": Min("sequence"),
+        "last_seq": Max("sequence"),
+    }
+
+
 class Rule(TextChoices):
     NO_GRANT_USAGE = "no_grant_usage", _("Use of case data without a grant")
     DENIED_BURST = "denied_burst", _("Many denied decisions")
@@ -180,13 +191,7 @@ def _threshold(
             occurred_at__gte=start,
             occurred_at__lt=end,
             sequence__lte=up_to,
-        ).aggregate(
-            count=Count("sequence"),
-            first=Min("occurred_at"),
-            last=Max("occurred_at"),
-            first_seq=Min("sequence"),
-            last_seq=Max("sequence"),
-        )
+        ).aggregate(**_burst_stats())
         if stats["count"] <= limit:
             continue
         sightings.append(
@@ -331,13 +336,7 @@ def _sign_in_failures(rows: list[Row], up_to: int) -> list[AlertSighting]:
         for subject, (start, end) in sorted(candidates):
             stats = in_trail.filter(
                 **{lookup: subject}, occurred_at__gte=start, occurred_at__lt=end
-            ).aggregate(
-                count=Count("sequence"),
-                first=Min("occurred_at"),
-                last=Max("occurred_at"),
-                first_seq=Min("sequence"),
-                last_seq=Max("sequence"),
-            )
+            ).aggregate(**_burst_stats())
             if stats["count"] <= limit:
                 continue
             by_source = rule == Rule.SIGN_IN_FAILURES_SOURCE
