@@ -164,6 +164,11 @@ class Dataset(models.Model):
         verbose_name = _("dataset")
         verbose_name_plural = _("datasets")
         ordering = ["imported_at"]
+        constraints = [
+            # The target of composite foreign keys (dataset, case): a privileged mark names its case
+            # beside its dataset, and the database keeps the two consistent (privilege.0003).
+            models.UniqueConstraint(fields=["id", "case"], name="dataset_id_case"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.image_id} ({self.description})"

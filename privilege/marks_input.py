@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hansken_governance.bulk_input import BadItem, parse_bulk
 from privilege.models import MAX_TRACE_ID
@@ -31,8 +30,10 @@ _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-@dataclass(frozen=True, slots=True)
-class MarkInput:
+class MarkInput(NamedTuple):
+    """One mark as read from a request (a tuple: 10,000 of them are made per request, and the
+    service compares a mark's last four fields with the stored mark's in one step)."""
+
     image_id: str  # canonical UUID text
     trace_id: str  # canonical (``privilege.rules.canonical_trace_id``)
     status: str

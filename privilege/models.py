@@ -29,7 +29,12 @@ class PrivilegedMark(models.Model):
     everything it contains; ``rejected`` means reviewed and not privileged."""
 
     # No index of their own on the two keys: the (case, status) and (dataset, trace id) indexes
-    # below start with them and serve their lookups; each index less makes the marks' COPY faster.
+    # below start with them and serve their lookups; each index less makes the ingest faster.
+    # On PostgreSQL the two keys are checked as ONE composite foreign key, (dataset, case) ->
+    # the dataset's (id, case), added by migration 0003 in place of the two single ones: one check
+    # per mark instead of two, and the database also keeps the denormalised case equal to the
+    # dataset's. (Django has no composite foreign keys; its state still lists the single ones,
+    # which SQLite keeps.)
     case = models.ForeignKey(
         Case,
         on_delete=models.PROTECT,
@@ -60,6 +65,8 @@ class PrivilegedMark(models.Model):
         constraints = [
             # One current mark per trace; the keyset pagination of the list walks this index.
             models.UniqueConstraint(fields=["dataset", "trace_id"], name="privileged_mark_one_per_trace"),
+            # The target of the versions' composite foreign key (mark, case) (migration 0003).
+            models.UniqueConstraint(fields=["id", "case"], name="privileged_mark_id_case"),
         ]
         indexes = [models.Index(fields=["case", "status"], name="privileged_mark_case_status")]
 
@@ -70,7 +77,9 @@ class PrivilegedMark(models.Model):
 class PrivilegedMarkVersion(models.Model):
     """One status a trace had: append-only, one row per change (the first mark included)."""
 
-    # The (mark, version) and (case, recorded at) indexes serve both keys (see PrivilegedMark).
+    # The (mark, version) and (case, recorded at) indexes serve both keys (see PrivilegedMark). On
+    # PostgreSQL both keys are one composite foreign key, (mark, case) -> the mark's (id, case)
+    # (migration 0003): one check per version, and the denormalised case is the mark's.
     mark = models.ForeignKey(
         PrivilegedMark, on_delete=models.PROTECT, related_name="versions", db_index=False
     )

@@ -2,10 +2,11 @@
 and their audit events in one transaction, and tells every worker's decision cache that the case's
 marks changed (``authz.cache.invalidate``), so the very next decision honours them.
 
-Speed (``benchmarks/privileged_traces.py``, at least 20,000 marks/s): one query reads the current
-marks of every trace in the request; on PostgreSQL new marks and versions are written with ``COPY``
-and changed marks with one ``UPDATE ... FROM unnest(...)``; the audit trail gets one event per
-``CHANGES_PER_EVENT`` changes, listing each change, instead of one per mark.
+Speed (``benchmarks/privileged_traces.py``, at least 20,000 marks/s; ``docs/privileged-traces.md``,
+"Speed"): one query reads the current marks of every trace in the request; on PostgreSQL one
+statement then inserts the new marks, updates the changed ones and inserts every version (each
+change's values sent once, as one array per column; constants as parameters); the audit trail
+gets one event per ``CHANGES_PER_EVENT`` changes, listing each change, instead of one per mark.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -38,8 +39,9 @@ class MarksResult:
     unchanged: int
 
 
-@dataclass(slots=True)
-class _State:
+class _State(NamedTuple):
+    """A trace's mark: the stored one, or the one a change of this request made."""
+
     pk: int | None
     status: str
     marked_at: datetime.datetime
@@ -48,12 +50,12 @@ class _State:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Change:
+class _Change(NamedTuple):
     key: tuple[int, str]  # (dataset pk, trace id)
     mark: MarkInput
     previous_status: str
     version: int
+    pk: int | None  # the stored mark's, None for a trace marked for the first time
 
 
 @transaction.atomic
@@ -67,34 +69,28 @@ def marks_record(*, case: Case, marks: list[MarkInput], by: Actor) -> MarksResul
     datasets = {
         str(image_id): pk for image_id, pk in Dataset.objects.filter(case=case).values_list("image_id", "pk")
     }
-    keys = {(datasets[mark.image_id], mark.trace_id) for mark in marks}
-    state: dict[tuple[int, str], _State] = _current(keys)
+    keyed = [((datasets[mark.image_id], mark.trace_id), mark) for mark in marks]
+    state: dict[tuple[int, str], _State] = _current({key for key, _ in keyed})
     changes: list[_Change] = []
-    for mark in marks:
-        key = (datasets[mark.image_id], mark.trace_id)
+    for key, mark in keyed:
         current = state.get(key)
-        if current is not None and (
-            mark.marked_at < current.marked_at
-            or (mark.status, mark.marked_at, mark.marked_by, mark.reason)
-            == (current.status, current.marked_at, current.marked_by, current.reason)
-        ):
+        if current is None:
+            changes.append(_Change(key, mark, "", 1, None))
+            state[key] = _State(None, *mark[2:], 1)
             continue
-        version = current.version + 1 if current is not None else 1
-        changes.append(_Change(key, mark, current.status if current is not None else "", version))
-        state[key] = _State(
-            current.pk if current is not None else None,
-            mark.status,
-            mark.marked_at,
-            mark.marked_by,
-            mark.reason,
-            version,
-        )
+        # mark[2:] is (status, marked_at, marked_by, reason), as current[1:5].
+        if mark.marked_at < current.marked_at or mark[2:] == current[1:5]:
+            continue
+        changes.append(_Change(key, mark, current.status, current.version + 1, current.pk))
+        state[key] = _State(current.pk, *mark[2:], current.version + 1)
     if not changes:
         return MarksResult(accepted=0, unchanged=len(marks))
     now = timezone.now()
-    changed_keys = {change.key for change in changes}
-    pks = _write_marks(case, {key: state[key] for key in changed_keys}, now, by)
-    _write_versions(case, changes, pks, now, by)
+    final = {change.key: state[change.key] for change in changes}
+    if connection.vendor == "postgresql":
+        _write_postgresql(case, changes, final, now, by)
+    else:
+        _write_versions(case, changes, _write_marks(case, final, now, by), now, by)
     _record_events(case, changes, len(marks), by)
     authz_cache.invalidate(cases=[case.project_id])
     return MarksResult(accepted=len(changes), unchanged=len(marks) - len(changes))
@@ -139,16 +135,145 @@ def _current(keys: set[tuple[int, str]]) -> dict[tuple[int, str], _State]:
     return found
 
 
+_MARK_COLUMNS = (
+    "id, case_id, dataset_id, trace_id, status, marked_at, marked_by, reason, version, recorded_at, "
+    "client_name"
+)
+_VERSION_COLUMNS = (
+    "mark_id, version, status, previous_status, marked_at, marked_by, reason, recorded_at, client_name, "
+    "request_id, case_id"
+)
+# The changed marks' new values as one array per column (text literals, see ``_array``), joined to
+# the marks by id: one statement, no temporary table (whose creation writes the catalogue).
+_UPDATE_SQL = """
+UPDATE {marks} AS m SET status = c.status, marked_at = c.marked_at, marked_by = c.marked_by,
+    reason = c.reason, version = c.version, recorded_at = %s, client_name = %s
+FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::int[])
+    AS c(id, status, marked_at, marked_by, reason, version)
+WHERE m.id = c.id
+"""
+
+
+def _write_postgresql(
+    case: Case,
+    changes: list[_Change],
+    final: dict[tuple[int, str], _State],
+    now: datetime.datetime,
+    by: Actor,
+) -> None:
+    """New marks: ids drawn from the table's sequence in one query, rows by ``COPY``. Changed marks:
+    one ``UPDATE ... FROM unnest(...)``. Versions: ``COPY``. Every value that all rows share (case,
+    recorded at, client, request) is written once per request; a time once per distinct value."""
+    marks_table = PrivilegedMark._meta.db_table
+    new = [(key, item) for key, item in final.items() if item.pk is None]
+    old = [item for item in final.values() if item.pk is not None]
+    pks = {key: item.pk for key, item in final.items() if item.pk is not None}
+    when = _CopyTimes()
+    with connection.cursor() as cursor:
+        if new:
+            cursor.execute(
+                # One row holding every id (10,000 rows of one id each cost more to send and read),
+                # from the sequence named as a constant: ``pg_get_serial_sequence`` in this query
+                # would be evaluated again for every id, a catalogue lookup each (30 ms per 10,000).
+                "SELECT string_agg(nextval(%s::regclass)::text, ',') FROM generate_series(1, %s)",
+                [_mark_id_sequence(cursor), len(new)],
+            )
+            fresh = cursor.fetchone()[0].split(",")
+            tail = f"\t{now.isoformat()}\t{_escaped(by.client_name)}\n"
+            head = f"\t{case.pk}\t"
+            lines = []
+            for pk, ((dataset_pk, trace_id), item) in zip(fresh, new, strict=True):
+                pks[(dataset_pk, trace_id)] = pk
+                # A trace id is digits and dashes, a status one of three words: nothing to escape.
+                lines.append(
+                    f"{pk}{head}{dataset_pk}\t{trace_id}\t{item.status}\t{when(item.marked_at)}\t"
+                    f"{_escaped(item.marked_by)}\t{_escaped(item.reason)}\t{item.version}{tail}"
+                )
+            _copy(cursor, marks_table, _MARK_COLUMNS, lines)
+        if old:
+            cursor.execute(
+                _UPDATE_SQL.format(marks=marks_table),
+                [
+                    now,
+                    by.client_name,
+                    _array([str(item.pk) for item in old]),
+                    _array([item.status for item in old]),
+                    _array([f'"{when(item.marked_at)}"' for item in old]),
+                    _array([_quoted(item.marked_by) for item in old]),
+                    _array([_quoted(item.reason) for item in old]),
+                    _array([str(item.version) for item in old]),
+                ],
+            )
+        tail = f"\t{now.isoformat()}\t{_escaped(by.client_name)}\t{_escaped(by.request_id)}\t{case.pk}\n"
+        _copy(
+            cursor,
+            PrivilegedMarkVersion._meta.db_table,
+            _VERSION_COLUMNS,
+            [
+                f"{pks[key]}\t{version}\t{mark.status}\t{previous}\t{when(mark.marked_at)}\t"
+                f"{_escaped(mark.marked_by)}\t{_escaped(mark.reason)}{tail}"
+                for key, mark, previous, version, _ in changes
+            ],
+        )
+
+
+_SEQUENCE: dict[str, str] = {}
+
+
+def _mark_id_sequence(cursor: Any) -> str:
+    """The name of the sequence behind the marks' ids, looked up once per process."""
+    name = _SEQUENCE.get("mark")
+    if name is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [PrivilegedMark._meta.db_table])
+        name = _SEQUENCE["mark"] = cursor.fetchone()[0]
+    return name
+
+
+def _array(elements: list[str]) -> str:
+    """An array literal of elements already written as such: one text parameter, which the server
+    reads in a millisecond, where psycopg would adapt a list of 10,000 values one by one."""
+    return "{" + ",".join(elements) + "}"
+
+
+def _quoted(text: str) -> str:
+    """``text`` as an element of an array literal: in double quotes, backslash and quote escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# PostgreSQL's COPY text format: these four characters are escaped in a value.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _escaped(text: str) -> str:
+    return text.translate(_COPY_ESCAPES) if text else text
+
+
+class _CopyTimes(dict[datetime.datetime, str]):
+    """A time as COPY's text, each distinct time written out once (a request's marks share few)."""
+
+    def __call__(self, moment: datetime.datetime) -> str:
+        text = self.get(moment)
+        if text is None:
+            text = self[moment] = moment.isoformat()
+        return text
+
+
+def _copy(cursor: Any, table: str, columns: str, lines: list[str]) -> None:
+    """``COPY ... FROM STDIN`` in the text format, its rows made by the caller (each a line of
+    tab-separated values, text through ``_escaped``, never NULL) and written as one block: several
+    times faster than psycopg's ``write_row``, which adapts every value in Python, and than one
+    general conversion per value."""
+    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write("".join(lines).encode())
+
+
 def _write_marks(
     case: Case, final: dict[tuple[int, str], _State], now: datetime.datetime, by: Actor
 ) -> dict[tuple[int, str], int]:
-    """Insert the new marks and update the changed ones; the pk of every mark written."""
+    """SQLite: insert the new marks and update the changed ones; the pk of every mark written."""
     new = [(key, item) for key, item in final.items() if item.pk is None]
     old = [(key, item) for key, item in final.items() if item.pk is not None]
     pks = {key: item.pk for key, item in old if item.pk is not None}
-    if connection.vendor == "postgresql":
-        _write_marks_postgresql(case, new, old, pks, now, by)
-        return pks
     objects = [
         PrivilegedMark(
             case=case,
@@ -187,140 +312,29 @@ def _write_marks(
     return pks
 
 
-_MARK_COLUMNS = (
-    "id, case_id, dataset_id, trace_id, status, marked_at, marked_by, reason, version, recorded_at, "
-    "client_name"
-)
-
-
-def _write_marks_postgresql(
-    case: Case,
-    new: list[tuple[tuple[int, str], _State]],
-    old: list[tuple[tuple[int, str], _State]],
-    pks: dict[tuple[int, str], int],
-    now: datetime.datetime,
-    by: Actor,
-) -> None:
-    """New marks: ids drawn from the table's sequence in one query, rows by ``COPY``. Changed
-    marks: ``COPY`` into a temporary table, then one ``UPDATE ... FROM`` it."""
-    table = PrivilegedMark._meta.db_table
-    with connection.cursor() as cursor:
-        if new:
-            cursor.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",  # noqa: S608  # nosec B608  # the model's table name
-                [len(new)],
-            )
-            fresh = [row[0] for row in cursor.fetchall()]
-            when, tail = _CopyTimes(), f"\t{now.isoformat()}\t{_escaped(by.client_name)}\n"
-            lines = []
-            for pk, ((dataset_pk, trace_id), item) in zip(fresh, new, strict=True):
-                pks[(dataset_pk, trace_id)] = pk
-                # A trace id is digits and dashes, a status one of three words: nothing to escape.
-                lines.append(
-                    f"{pk}\t{case.pk}\t{dataset_pk}\t{trace_id}\t{item.status}\t{when(item.marked_at)}\t"
-                    f"{_escaped(item.marked_by)}\t{_escaped(item.reason)}\t{item.version}{tail}"
-                )
-            _copy(cursor, table, _MARK_COLUMNS, lines)
-        if old:
-            cursor.execute(
-                "CREATE TEMPORARY TABLE privilege_mark_changes "
-                "(id bigint, status text, marked_at timestamptz, marked_by text, reason text, version int) "
-                "ON COMMIT DROP"
-            )
-            when = _CopyTimes()
-            _copy(
-                cursor,
-                "privilege_mark_changes",
-                "id, status, marked_at, marked_by, reason, version",
-                [
-                    f"{item.pk}\t{item.status}\t{when(item.marked_at)}\t{_escaped(item.marked_by)}\t"
-                    f"{_escaped(item.reason)}\t{item.version}\n"
-                    for _, item in old
-                ],
-            )
-            cursor.execute(
-                f"UPDATE {table} AS m SET status = v.status, marked_at = v.marked_at, "  # noqa: S608  # nosec B608  # the model's table name
-                "marked_by = v.marked_by, reason = v.reason, version = v.version, "
-                "recorded_at = %s, client_name = %s FROM privilege_mark_changes AS v WHERE m.id = v.id",
-                [now, by.client_name],
-            )
-            cursor.execute("DROP TABLE privilege_mark_changes")
-
-
 def _write_versions(
     case: Case, changes: list[_Change], pks: dict[tuple[int, str], int], now: datetime.datetime, by: Actor
 ) -> None:
-    names = (
-        "mark_id",
-        "version",
-        "status",
-        "previous_status",
-        "marked_at",
-        "marked_by",
-        "reason",
-        "recorded_at",
-        "client_name",
-        "request_id",
-        "case_id",
-    )
-    if connection.vendor == "postgresql":
-        when = _CopyTimes()
-        tail = f"\t{now.isoformat()}\t{_escaped(by.client_name)}\t{_escaped(by.request_id)}\t{case.pk}\n"
-        lines = [
-            f"{pks[change.key]}\t{change.version}\t{change.mark.status}\t{change.previous_status}\t"
-            f"{when(change.mark.marked_at)}\t{_escaped(change.mark.marked_by)}\t"
-            f"{_escaped(change.mark.reason)}{tail}"
-            for change in changes
-        ]
-        with connection.cursor() as cursor:
-            _copy(cursor, PrivilegedMarkVersion._meta.db_table, ", ".join(names), lines)
-        return
-    rows = [
-        (
-            pks[change.key],
-            change.version,
-            change.mark.status,
-            change.previous_status,
-            change.mark.marked_at,
-            change.mark.marked_by,
-            change.mark.reason,
-            now,
-            by.client_name,
-            by.request_id,
-            case.pk,
-        )
-        for change in changes
-    ]
+    """SQLite: one version per change."""
     PrivilegedMarkVersion.objects.bulk_create(
-        [PrivilegedMarkVersion(**dict(zip(names, row, strict=True))) for row in rows], batch_size=500
+        [
+            PrivilegedMarkVersion(
+                mark_id=pks[change.key],
+                version=change.version,
+                status=change.mark.status,
+                previous_status=change.previous_status,
+                marked_at=change.mark.marked_at,
+                marked_by=change.mark.marked_by,
+                reason=change.mark.reason,
+                recorded_at=now,
+                client_name=by.client_name,
+                request_id=by.request_id,
+                case_id=case.pk,
+            )
+            for change in changes
+        ],
+        batch_size=500,
     )
-
-
-# PostgreSQL's COPY text format: these four characters are escaped in a value.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
-
-
-def _escaped(text: str) -> str:
-    return text.translate(_COPY_ESCAPES) if text else text
-
-
-class _CopyTimes(dict[datetime.datetime, str]):
-    """A time as COPY's text, each distinct time written out once (a request's marks share few)."""
-
-    def __call__(self, moment: datetime.datetime) -> str:
-        text = self.get(moment)
-        if text is None:
-            text = self[moment] = moment.isoformat()
-        return text
-
-
-def _copy(cursor: Any, table: str, columns: str, lines: list[str]) -> None:
-    """``COPY ... FROM STDIN`` in the text format, its rows made by the caller (each a line of
-    tab-separated values, text through ``_escaped``, never NULL) and written as one block: several
-    times faster than psycopg's ``write_row``, which adapts every value in Python, and than one
-    general conversion per value."""
-    with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        copy.write("".join(lines).encode())
 
 
 def _record_events(case: Case, changes: list[_Change], received: int, by: Actor) -> None:
@@ -328,6 +342,10 @@ def _record_events(case: Case, changes: list[_Change], received: int, by: Actor)
     its new and previous status, and who marked it when and why."""
     parts = list(_chunks(changes, CHANGES_PER_EVENT))
     events: list[dict[str, Any]] = []
+    # A request's marks share few times: each written out once.
+    iso = {
+        moment: moment.isoformat().replace("+00:00", "Z") for moment in {c.mark.marked_at for c in changes}
+    }
     for number, part in enumerate(parts, start=1):
         only = part[0].mark if len(part) == 1 else None
         details: dict[str, Any] = {
@@ -335,15 +353,15 @@ def _record_events(case: Case, changes: list[_Change], received: int, by: Actor)
             "accepted": len(changes),
             "changes": [
                 {
-                    "trace_uid": change.mark.trace_uid,
-                    "status": change.mark.status,
-                    "previous_status": change.previous_status or None,
-                    "marked_at": change.mark.marked_at.isoformat().replace("+00:00", "Z"),
-                    "marked_by": change.mark.marked_by or None,
-                    "reason": change.mark.reason,
-                    "version": change.version,
+                    "trace_uid": f"{mark.image_id}:{mark.trace_id}",
+                    "status": mark.status,
+                    "previous_status": previous or None,
+                    "marked_at": iso[mark.marked_at],
+                    "marked_by": mark.marked_by or None,
+                    "reason": mark.reason,
+                    "version": version,
                 }
-                for change in part
+                for _, mark, previous, version, _ in part
             ],
         }
         if len(parts) > 1:
