@@ -22,6 +22,9 @@ PERSON_SIGNED_OUT = "session.signed_out"
 PERSON_LOCKED_OUT = "session.locked_out"
 # Single sign-on bound a person to the provider's subject (people.services.person_bind_sso_subject).
 PERSON_SSO_SUBJECT_BOUND = "person.sso_subject_bound"
+# A second administrator approved moving a person's binding to another subject
+# (people.services.proposals.person_sso_subject_propose).
+PERSON_SSO_SUBJECT_MOVED = "person.sso_subject_moved"
 
 API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_DEACTIVATED = "api_client.deactivated"

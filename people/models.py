@@ -53,6 +53,7 @@ class ProposalKind(models.TextChoices):
     CREATE = "create", _("New person")
     ROLES = "roles", _("Change of roles")
     SCREENING = "screening", _("Change of screening")
+    SSO_SUBJECT = "sso_move", _("Move of the single sign-on binding")
 
 
 class ProposalStatus(models.TextChoices):

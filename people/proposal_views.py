@@ -62,6 +62,8 @@ def _row(proposal: PersonProposal, viewer: User) -> dict[str, object]:
         "screened_until": changes.get("screened_until"),
         "screened_until_before": before.get("screened_until"),
         "screening_reference": changes.get("screening_reference"),
+        "sso_subject": changes.get("sso_subject"),
+        "sso_subject_before": before.get("sso_subject"),
         "may_answer": proposal.proposed_by_id != viewer.pk and proposal.person_id != viewer.pk,
     }
 

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from people import proposal_views, views
+from people import proposal_views, sso_views, views
 
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("proposals/", proposal_views.proposals, name="person-proposals"),
+    path("sso-binding/", sso_views.sso_binding_propose, name="person-sso-binding"),
     path(
         "proposals/<int:proposal_id>/approve/",
         proposal_views.proposal_approve,

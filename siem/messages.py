@@ -10,13 +10,34 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 
+def alert_cases_text(
+    *, project_id: Any, cases: list[str], case_count: int, numbers: dict[str, str] | None = None
+) -> str:
+    """The case(s) of an alert in words. A rule per person and case names its one case; a rule per
+    person (a burst of denied decisions or exports) counts across cases and names the cases it
+    touched, saying plainly how many there were; "-" only for a rule that is about no case."""
+    named = [str(project_id)] if project_id else [str(case) for case in cases]
+    total = 1 if project_id else max(case_count, len(named))
+    if not named:
+        return "-"
+    labels = [f"{numbers[case]} ({case})" if numbers and case in numbers else case for case in named]
+    if total == 1:
+        return labels[0]
+    values = {"count": total, "cases": ", ".join(labels)}
+    if total > len(named):
+        return _("%(count)s cases, among them %(cases)s") % values
+    return _("%(count)s cases: %(cases)s") % values
+
+
 def _monitoring_alert(p: dict[str, Any]) -> tuple[str, str]:
     from siem.rules import Rule
 
     values = dict(p)
     values["rule"] = str(Rule(p["rule"]).label) if p.get("rule") in Rule.values else p.get("rule", "")
     values["person"] = p.get("person") or "-"
-    values["case"] = p.get("case") or "-"
+    values["case"] = alert_cases_text(
+        project_id=p.get("case"), cases=p.get("cases") or [], case_count=p.get("case_count") or 0
+    )
     return (
         _("Monitoring alert: %(rule)s") % values,
         _(

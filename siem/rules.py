@@ -110,6 +110,8 @@ PRIVILEGE_ACTIONS = frozenset({audit_actions.PERSON_ROLES_CHANGED, audit_actions
 EXPERIMENT = "experiment"
 NO_GRANT_BASES = frozenset({Basis.NO_GRANT, Basis.UNKNOWN_USER, Basis.UNKNOWN_PROJECT})
 CHUNK = 5000
+# A burst over many cases names this many of them; the alert says how many there were in all.
+MAX_CASES_NAMED = 10
 _FIELDS = ("sequence", "occurred_at", "actor", "environment", "action", "project_id", "basis")
 
 
@@ -185,13 +187,14 @@ def _threshold(
     candidates = {(row.actor, window(row.occurred_at)) for row in rows if row.action in action_codes}
     sightings = []
     for person, (start, end) in sorted(candidates):
-        stats = AuditEvent.objects.filter(
+        counted = AuditEvent.objects.filter(
             action__in=action_codes,
             actor=person,
             occurred_at__gte=start,
             occurred_at__lt=end,
             sequence__lte=up_to,
-        ).aggregate(**_burst_stats())
+        )
+        stats = counted.aggregate(**_burst_stats())
         if stats["count"] <= limit:
             continue
         sightings.append(
@@ -207,11 +210,20 @@ def _threshold(
                 count=stats["count"],
                 first_sequence=stats["first_seq"],
                 last_sequence=stats["last_seq"],
-                details={"threshold": limit},
+                details={"threshold": limit, **_cases_of(counted)},
                 exact=True,
             )
         )
     return sightings
+
+
+def _cases_of(counted: Any) -> dict[str, Any]:
+    """The cases a per-person burst touched, for the reviewer: the rule counts across cases, so the
+    alert has no single case, and "case: -" told a reviewer nothing. The first few project ids
+    (sorted) and how many there were in all."""
+    touched = counted.exclude(project_id=None).order_by().values_list("project_id", flat=True).distinct()
+    project_ids = sorted(str(project_id) for project_id in touched)
+    return {"cases": project_ids[:MAX_CASES_NAMED], "case_count": len(project_ids)}
 
 
 def _screening_history(usernames: set[str]) -> dict[str, list[tuple[datetime.datetime, Any, Any]]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -54,3 +55,14 @@ def backlog(now: datetime.datetime | None = None) -> Backlog:
 def open_alerts() -> QuerySet[Alert]:
     """Alerts nobody has acknowledged yet, the most recently seen first (start page)."""
     return Alert.objects.filter(status=AlertStatus.OPEN).order_by("-last_seen", "-pk")
+
+
+def case_numbers(reviewer: Any, project_ids: set[str]) -> dict[str, str]:
+    """Case number per project id, through the one scoping door (the reviewer reviews every case's
+    trail); a project id that names no case (a denial on an unknown project) is left out."""
+    from cases.selectors import CasePurpose, cases_for_person
+
+    if not project_ids:
+        return {}
+    cases = cases_for_person(reviewer, CasePurpose.REVIEW_AUDIT).filter(project_id__in=sorted(project_ids))
+    return {str(project_id): number for project_id, number in cases.values_list("project_id", "case_number")}

@@ -72,7 +72,11 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         alert.first_seen = min(alert.first_seen, sighting.first_seen)
         if sighting.last_sequence is not None:
             alert.last_sequence = max(alert.last_sequence or 0, sighting.last_sequence)
-        alert.save(update_fields=["count", "last_seen", "first_seen", "last_sequence"])
+        if sighting.exact:
+            # An exact sighting saw the whole window, so its details (e.g. the cases a burst
+            # touched) are the window's, newer than what the alert was raised with.
+            alert.details = {**alert.details, **sighting.details}
+        alert.save(update_fields=["count", "last_seen", "first_seen", "last_sequence", "details"])
         return alert, False
     alert = Alert.objects.create(
         rule=sighting.rule,
@@ -112,6 +116,8 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         "severity": alert.severity,
         "person": alert.subject_person,
         "case": str(alert.subject_project_id or ""),
+        "cases": list(alert.details.get("cases", [])),
+        "case_count": alert.details.get("case_count", 0),
         "count": alert.count,
         "first_seen": timezone.localtime(alert.first_seen).strftime("%Y-%m-%d %H:%M"),
     }

@@ -3,6 +3,8 @@ each acknowledged with a note (a service, audited)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,9 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actor import Actor
 from people.roles import REVIEWER_ROLES, has_role
+from siem.messages import alert_cases_text
 from siem.models import Alert, AlertStatus
 from siem.rules import Rule
-from siem.selectors import backlog
+from siem.selectors import backlog, case_numbers
 from siem.services import AlertAlreadyAcknowledged, alert_acknowledge
 
 MAX_ROWS = 200
@@ -35,10 +38,32 @@ def _rule_label(code: str) -> str:
     return str(Rule(code).label) if code in Rule.values else code
 
 
+def _rows(reviewer: User, alerts: list[Alert]) -> list[dict[str, Any]]:
+    """Each alert with its rule's label and its case(s) in words, by case number where known."""
+    numbers = case_numbers(
+        reviewer,
+        {str(a.subject_project_id) for a in alerts if a.subject_project_id}
+        | {case for a in alerts for case in a.details.get("cases", [])},
+    )
+    return [
+        {
+            "alert": alert,
+            "rule": _rule_label(alert.rule),
+            "cases": alert_cases_text(
+                project_id=alert.subject_project_id,
+                cases=alert.details.get("cases", []),
+                case_count=alert.details.get("case_count", 0),
+                numbers=numbers,
+            ),
+        }
+        for alert in alerts
+    ]
+
+
 @login_required
 @require_GET
 def monitoring(request: HttpRequest) -> HttpResponse:
-    _reviewer(request)
+    reviewer = _reviewer(request)
     open_alerts = list(Alert.objects.filter(status=AlertStatus.OPEN).order_by("-last_seen")[:MAX_ROWS])
     acknowledged = list(
         Alert.objects.filter(status=AlertStatus.ACKNOWLEDGED)
@@ -54,8 +79,8 @@ def monitoring(request: HttpRequest) -> HttpResponse:
             "backlog": pending,
             "age_minutes": int((pending.age_seconds or 0) // 60),
             "max_age_minutes": settings.SIEM_BACKLOG_MAX_AGE_MINUTES,
-            "open_alerts": [{"alert": a, "rule": _rule_label(a.rule)} for a in open_alerts],
-            "acknowledged_alerts": [{"alert": a, "rule": _rule_label(a.rule)} for a in acknowledged],
+            "open_alerts": _rows(reviewer, open_alerts),
+            "acknowledged_alerts": _rows(reviewer, acknowledged),
         },
     )
 

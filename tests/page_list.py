@@ -65,6 +65,7 @@ def _demo_release() -> str:
 PAGES: dict[str, Callable[[], list[object]]] = {
     "home": list,
     "person-proposals": list,
+    "person-sso-binding": list,
     "case-list": list,
     "case-detail": lambda: [_heron()],
     "case-deputy-add": lambda: [_heron()],

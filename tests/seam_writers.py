@@ -349,6 +349,18 @@ WRITES: list[Write] = [
         ),
     ),
     Write(
+        "people.services.proposals.person_sso_subject_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_sso_subject_propose(
+            person=cast["engineer"],
+            subject="sub-new",
+            reason="account replaced",
+            proposed_by=cast["administrator"],
+            by=BY,
+        ),
+    ),
+    Write(
         "people.services.proposals.person_proposal_approve",
         proposal_services,
         ("person.change_approved", "person.roles_changed"),

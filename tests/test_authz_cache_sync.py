@@ -23,6 +23,7 @@ from authz.services import case_sign_off, grant_change, grant_revoke
 from tests.authz_helpers import check, grant
 from tests.live_decisions import OwnRedis, free_port
 from tests.personas import Cast
+from tests.redis_helpers import reachable_redis_url
 
 LEAD = Actor(username="case_lead", channel="test")
 
@@ -95,7 +96,7 @@ def test_without_a_listener_no_cached_fact_is_used(cast: Cast, own_redis: OwnRed
 def test_on_sqlite_decisions_use_no_cache(cast: Cast, settings):
     if connection.vendor == "postgresql":
         pytest.skip("SQLite only")
-    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.REDIS_URL = reachable_redis_url()
     fact_cache.clear()
     assert fact_cache.sync() is False
     _g = grant(cast)

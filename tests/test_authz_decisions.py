@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
 import uuid
 
 import pytest
@@ -21,6 +20,7 @@ from people.services import person_deactivate
 from tests.authz_helpers import check, grant
 from tests.db_outage import dropped_connection
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
+from tests.redis_helpers import reachable_redis_url
 
 LEAD = Actor(username="case_lead", channel="test")
 
@@ -127,21 +127,6 @@ def test_the_experiment_client_needs_an_explicit_experiment_grant(cast: Cast):
     assert check(cast, client="hansken_experiment")["allowed"] is True
 
 
-def _require_redis(url: str) -> None:
-    """The "redis" mode needs a Redis that answers: without one it would quietly test the same as
-    "redis-down". In CI (``CI=true``, where ``.ci/run`` starts Redis) that is a failure; elsewhere
-    the mode is skipped, and says why."""
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as error:
-        message = f"the 'redis' cache mode needs Redis at {url}: {error}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture(params=["no-redis", "redis", "redis-down"])
 def cache_mode(request, settings):
     from authz.cache import fact_cache
@@ -150,8 +135,7 @@ def cache_mode(request, settings):
     if request.param == "no-redis":
         settings.REDIS_URL = None
     elif request.param == "redis":
-        settings.REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-        _require_redis(settings.REDIS_URL)
+        settings.REDIS_URL = reachable_redis_url()
     else:
         settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there: connection refused
     yield request.param
@@ -257,8 +241,7 @@ def test_the_cache_is_really_used_and_only_invalidation_refreshes_it(cast: Cast,
     from authz.cache import fact_cache, invalidate
     from authz.models import Grant
 
-    settings.REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    _require_redis(settings.REDIS_URL)
+    settings.REDIS_URL = reachable_redis_url()
     fact_cache.clear()
     g = grant(cast)
     assert check(cast)["allowed"] is True
@@ -368,8 +351,7 @@ def test_a_change_published_by_another_worker_drops_only_that_persons_facts(cast
     from authz.cache import LOG_KEY, _redis, fact_cache
     from authz.models import Grant
 
-    settings.REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    _require_redis(settings.REDIS_URL)
+    settings.REDIS_URL = reachable_redis_url()
     fact_cache.clear()
     mine = grant(cast)
     theirs = grant(cast, grantee="engineer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cases.models import DeputyPeriod
 from tests.authz_helpers import check, grant
 from tests.personas import CASE_PROJECT_ID, Cast
+from tests.redis_helpers import reachable_redis_url
 
 BASE = f"/api/v1/cases/{CASE_PROJECT_ID}"
 
@@ -12,7 +13,7 @@ BASE = f"/api/v1/cases/{CASE_PROJECT_ID}"
 def test_a_named_deputy_may_act_at_once_and_not_after_removal(cast: Cast, settings):
     from authz.cache import fact_cache
 
-    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.REDIS_URL = reachable_redis_url()
     fact_cache.clear()
     lead = cast.api("case_lead")
     assert check(cast, user="engineer")["reason"] == "no_grant"

@@ -278,6 +278,43 @@ def test_another_subject_claiming_a_bound_persons_username_is_refused(cast, sso,
     assert not Profile.objects.filter(sso_subject="sub-someone-who-renamed-their-account").exists()
 
 
+def test_after_an_approved_move_the_new_subject_signs_the_person_in_and_the_old_one_does_not(
+    cast, sso, browser
+):
+    """The way out of the refusal above, without editing the database: a four-eyes move of the
+    binding (people.services.proposals.person_sso_subject_propose)."""
+    from people.services import proposals
+    from tests.test_four_eyes import browser as acting
+    from tests.test_four_eyes import second_admin
+
+    assert sso_sign_in(browser, sso).status_code == 302  # binds sub-investigator
+    browser.post("/accounts/logout/")
+    admin, other = cast["administrator"], second_admin()
+    proposal = proposals.person_sso_subject_propose(
+        person=cast["investigator"],
+        subject="sub-replacement",
+        reason="The provider replaced the account.",
+        proposed_by=admin,
+        by=acting(admin),
+    )
+    proposals.person_proposal_approve(proposal=proposal, approved_by=other, by=acting(other))
+
+    sso.next.username = "investigator.new-account"
+    sso.next.subject = "sub-replacement"
+    before = last_sequence()
+    assert sso_sign_in(browser, sso).status_code == 302
+    assert browser.session[SESSION_KEY] == str(cast["investigator"].pk)
+    assert [(e.action, e.actor) for e in events_after(before)] == [(actions.PERSON_SIGNED_IN, "investigator")]
+    browser.post("/accounts/logout/")
+
+    sso.next.username = "investigator"
+    sso.next.subject = "sub-investigator"
+    before = last_sequence()
+    assert sso_sign_in(browser, sso).status_code == 403
+    assert SESSION_KEY not in browser.session
+    only_failure(before, reason="bound_to_another_subject", attempted="investigator")
+
+
 def test_it_refuses_a_wrong_nonce(cast, sso, browser):
     sso.next.nonce = "a-nonce-from-another-sign-in"
     before = last_sequence()

@@ -16,11 +16,13 @@ from audit.models import AuditEvent, Outcome
 from audit.services import audit_record, audit_record_many, verification_failed
 from audit.verify import VerificationResult
 from authz.services import grant_create
+from cases.models import Case
+from notifications.messages import render
 from notifications.models import Notification
 from people.services import person_set_screening
 from siem.models import Alert, AlertStatus
-from siem.rules import sweep
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, PASSWORD
+from siem.rules import MAX_CASES_NAMED, sweep
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PASSWORD
 
 CASE = str(CASE_PROJECT_ID)
 
@@ -121,14 +123,14 @@ def test_experiment_use_without_an_experiment_grant_is_its_own_rule(cast):
     assert _alerts("no_grant_usage") == []
 
 
-def _denials(person: str, count: int) -> None:
+def _denials(person: str, count: int, project_id: uuid.UUID = CASE_PROJECT_ID) -> None:
     audit_record_many(
         [
             {
                 "action": "authz.denied",
                 "actor": Actor(username=person, client_name="hansken_production", channel="api"),
                 "outcome": Outcome.DENIED,
-                "project_id": CASE_PROJECT_ID,
+                "project_id": project_id,
                 "details": {"requested_action": "read", "reason": "no_grant"},
             }
             for _ in range(count)
@@ -153,6 +155,42 @@ def test_denied_decisions_above_the_hourly_threshold_raise_an_alert_counted_acro
     alert.refresh_from_db()
     assert alert.count == 5
     assert Alert.objects.count() == 1
+
+
+def test_a_denied_burst_names_the_cases_it_spans_on_the_page_and_in_the_notification(cast, client, settings):
+    """The rule counts one person's denials across cases, so the alert has no single case: it must
+    name the cases it touched (by case number on the page) rather than show "Case: -"."""
+    settings.HG_MONITOR_DENIED_PER_HOUR = 2
+    _denials("engineer", 3)
+    sweep()
+    [alert] = _alerts("denied_burst")
+    assert (alert.details["cases"], alert.details["case_count"]) == ([CASE], 1)
+    [notice] = Notification.objects.filter(kind="monitoring_alert", recipient=cast["privacy_officer"])
+    assert f"Case: {CASE}." in render(notice.kind, notice.params)[1]
+    _denials("engineer", 1, project_id=OTHER_PROJECT_ID)
+    sweep()
+    alert.refresh_from_db()
+    assert (alert.details["cases"], alert.details["case_count"]) == (sorted([CASE, str(OTHER_PROJECT_ID)]), 2)
+    page = _signed_in(client, cast, "privacy_officer").get("/monitoring/").content.decode()
+    case_cell = page.split(f'id="alert-{alert.pk}"')[1].split('class="alert-cases">')[1].split("</td>")[0]
+    numbers = dict(Case.objects.values_list("project_id", "case_number"))
+    assert case_cell == (
+        f"2 cases: {numbers[uuid.UUID(alert.details['cases'][0])]} ({alert.details['cases'][0]}), "
+        f"{numbers[uuid.UUID(alert.details['cases'][1])]} ({alert.details['cases'][1]})"
+    )
+
+
+def test_a_burst_over_many_cases_names_the_first_and_says_how_many(cast, settings):
+    settings.HG_MONITOR_DENIED_PER_HOUR = 2
+    many = sorted(str(uuid.uuid4()) for _ in range(MAX_CASES_NAMED + 2))
+    for project_id in many:
+        _denials("engineer", 1, project_id=uuid.UUID(project_id))
+    sweep()
+    [alert] = _alerts("denied_burst")
+    assert (alert.details["cases"], alert.details["case_count"]) == (many[:MAX_CASES_NAMED], len(many))
+    [notice] = Notification.objects.filter(kind="monitoring_alert")[:1]
+    named = ", ".join(many[:MAX_CASES_NAMED])
+    assert f"Case: {len(many)} cases, among them {named}." in render(notice.kind, notice.params)[1]
 
 
 def _export_check(cast, user: str, trace_ids: list[str], count: int = 1) -> None:

@@ -261,6 +261,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A grant's rights and a decision's action are the same set: one name for it in the schema.
+    # Every operation's error answers (400/401/403/404, and 409/413/503 where one can give them),
+    # with the contract's error body, added after the views' own schema (api_schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hansken_governance.api_schema.document_error_answers",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ActionEnum": "authz.models.Action",
         "GrantEnvironmentEnum": "hansken_governance.environments.GRANT_ENVIRONMENT_CHOICES",

@@ -1,7 +1,8 @@
 """The four-eyes writers: one administrator proposes a new person with a case or administrator role,
-or a change of a person's roles or screening; a second administrator approves (which applies it, with
-the usual service in the same transaction) or rejects it. Each step is its own audit event, and the
-applied change's event names the proposal, its proposer and its approver."""
+a change of a person's roles or screening, or a move of their single sign-on binding; a second
+administrator approves (which applies it, with the usual service in the same transaction) or rejects
+it. Each step is its own audit event, and the applied change's event names the proposal, its
+proposer and its approver."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from audit.services import audit_record
 from people import services
 from people.models import PersonProposal, Profile, ProposalKind, ProposalStatus
 from people.roles import Role, has_role, roles_of
+
+# Profile.sso_subject's length, as single sign-on binds it (people.services.person_bind_sso_subject).
+SSO_SUBJECT_MAX = 255
 
 
 def _require_administrator(person: User, what: str) -> None:
@@ -199,6 +203,95 @@ def person_screening_propose(
     )
 
 
+def _sso_subject_of(person: User) -> str | None:
+    return Profile.objects.filter(user=person).values_list("sso_subject", flat=True).first()
+
+
+def _refuse_subject_of_another(person: User, subject: str) -> None:
+    if Profile.objects.filter(sso_subject=subject).exclude(user=person).exists():
+        raise ValidationError(
+            {"subject": ValidationError("This subject is bound to another person.", code="subject_taken")}
+        )
+
+
+@transaction.atomic
+def person_sso_subject_propose(
+    *, person: User, subject: str, proposed_by: User, by: Actor, reason: str
+) -> PersonProposal:
+    """Propose moving a person's single sign-on binding to another provider subject (``sub``): their
+    provider account was replaced. Whoever signs in with the new subject becomes this person, with
+    all their access, so a second administrator approves it, and the reason is required."""
+    if by.user_id is not None and by.user_id == person.pk:
+        raise ValidationError(
+            {
+                "person": ValidationError(
+                    "Another administrator must propose a move of your own binding.", code="own_binding"
+                )
+            }
+        )
+    subject = subject.strip()
+    if not subject or len(subject) > SSO_SUBJECT_MAX:
+        raise ValidationError(
+            {
+                "subject": ValidationError(
+                    f"The provider's subject must be 1 to {SSO_SUBJECT_MAX} characters.",
+                    code="subject_length",
+                )
+            }
+        )
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": ValidationError("Say why the binding moves.", code="reason_missing")}
+        )
+    before = _sso_subject_of(person)
+    if before == subject:
+        raise ValidationError(
+            {"subject": ValidationError("The person is bound to this subject already.", code="unchanged")}
+        )
+    _refuse_subject_of_another(person, subject)
+    return _propose(
+        kind=ProposalKind.SSO_SUBJECT,
+        username=person.get_username(),
+        person=person,
+        changes={"sso_subject": subject},
+        before={"sso_subject": before},
+        reason=reason,
+        proposed_by=proposed_by,
+        by=by,
+    )
+
+
+def _move_sso_subject(proposal: PersonProposal, person: User, by: Actor, trail: dict[str, Any]) -> None:
+    """Apply an approved move of the binding, as the proposer saw the person, audited."""
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
+    if profile.sso_subject != proposal.before.get("sso_subject"):
+        raise ValidationError(
+            {
+                "proposal": ValidationError(
+                    "The person's single sign-on binding changed since this was proposed; propose again.",
+                    code="stale",
+                )
+            }
+        )
+    subject = proposal.changes["sso_subject"]
+    _refuse_subject_of_another(person, subject)
+    profile.sso_subject = subject
+    profile.save(update_fields=["sso_subject", "updated_at"])
+    audit_record(
+        action=actions.PERSON_SSO_SUBJECT_MOVED,
+        actor=by,
+        object_type="person",
+        object_id=person.pk,
+        details={
+            "username": person.get_username(),
+            "before": proposal.before.get("sso_subject"),
+            "after": subject,
+            "reason": proposal.reason,
+            **trail,
+        },
+    )
+
+
 def _pending_for_update(proposal: PersonProposal, answered_by: User) -> PersonProposal:
     locked = (
         PersonProposal.objects.select_for_update(of=("self",))
@@ -253,6 +346,9 @@ def _apply(proposal: PersonProposal, by: Actor, trail: dict[str, Any]) -> User:
         )
     assert proposal.person_id is not None  # only a new person's proposal has none
     person = User.objects.select_for_update().get(pk=proposal.person_id)
+    if proposal.kind == ProposalKind.SSO_SUBJECT:
+        _move_sso_subject(proposal, person, by, trail)
+        return person
     # Applied only to the person as the proposer saw them: otherwise the approver would approve
     # something other than what is shown.
     if proposal.kind == ProposalKind.ROLES:
