@@ -36,6 +36,7 @@ CASE_CREATED = "case.created"
 CASE_DEPUTY_ADDED = "case.deputy_added"
 CASE_DEPUTY_REMOVED = "case.deputy_removed"
 CASE_DEPUTY_CHANGED = "case.deputy_changed"
+CASE_DEPUTY_EXPIRED = "case.deputy_expired"  # the end date passed (the hourly sweep)
 CASE_STATUS_CHANGED = "case.status_changed"
 DATASET_REGISTERED = "dataset.registered"
 DATASET_LAST_ACCESS_REPORTED = "dataset.last_access_reported"

@@ -19,7 +19,7 @@ from audit.append import ROW_VALUES, append_encoded, client_request_fields
 from audit.chain import RowEncoder
 from audit.models import Basis, Outcome
 from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
-from authz.selectors import grants_covering
+from authz.selectors import deputies_at, grants_covering
 from cases.last_access import last_access_move_forward
 from cases.selectors import ManagedCase, managed_cases
 
@@ -103,6 +103,25 @@ def usage_events_ingest(
         )
     )
 
+    # Without a covering grant, a deputy's event is judged by the deputy history at the moment it
+    # happened (not by who is a deputy now): Hansken may report an event after the deputyship ended,
+    # or before one that began later. The case lead is the case's for its whole life.
+    deputy_candidates = [
+        i for i in coverable if grants[i][0] is None and events[i].user != cases[events[i].project_id].lead
+    ]
+    deputy_then: dict[int, bool] = dict(
+        zip(
+            deputy_candidates,
+            deputies_at(
+                [
+                    (cases[e.project_id].pk, e.user, e.occurred_at)
+                    for e in (events[i] for i in deputy_candidates)
+                ]
+            ),
+            strict=True,
+        )
+    )
+
     def basis_of(index: int, event: UsageEvent) -> Basis:
         if event.user not in roles:
             return Basis.UNKNOWN_USER
@@ -110,7 +129,7 @@ def usage_events_ingest(
             return Basis.UNKNOWN_PROJECT
         if grants[index][0] is not None:
             return Basis.GRANT
-        if event.user in cases[event.project_id].managers:
+        if event.user == cases[event.project_id].lead or deputy_then.get(index, False):
             return Basis.CASE_LEAD
         return Basis.NO_GRANT
 

@@ -164,6 +164,45 @@ def _deputy_versions_at(at: datetime.datetime) -> QuerySet[DeputyVersion]:
     ).select_related("period", "deputy")
 
 
+def deputies_at(items: list[tuple[int, str, datetime.datetime]]) -> list[bool]:
+    """For each (case pk, username, moment) of a usage event: whether that person was a deputy of
+    the case at that moment, as the deputy history says it was then (the versions
+    ``_deputy_versions_at`` reads, so the trail's basis and ``access_at`` cannot disagree), not as
+    the deputyships are now: an event that Hansken reports late is judged by the moment it happened.
+    One query for the whole list."""
+    if not items:
+        return []
+    earliest = min(at for _, _, at in items)
+    latest = max(at for _, _, at in items)
+    rows = (
+        DeputyVersion.objects.filter(
+            case_id__in={case_pk for case_pk, _, _ in items},
+            deputy__username__in={username for _, username, _ in items},
+            ended=False,
+            recorded_at__lte=latest,
+            valid_from__lte=latest,
+        )
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gt=earliest))
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=earliest))
+        .values_list(
+            "case_id", "deputy__username", "recorded_at", "superseded_at", "valid_from", "valid_until"
+        )
+    )
+    by_pair: dict[tuple[int, str], list[tuple[Any, ...]]] = defaultdict(list)
+    for case_pk, username, *window in rows:
+        by_pair[(case_pk, username)].append(tuple(window))
+    return [
+        any(
+            recorded <= at
+            and (superseded is None or superseded > at)
+            and valid_from <= at
+            and (valid_until is None or valid_until > at)
+            for recorded, superseded, valid_from, valid_until in by_pair.get((case_pk, username), ())
+        )
+        for case_pk, username, at in items
+    ]
+
+
 @dataclass(frozen=True)
 class AccessAtMoment:
     user: str

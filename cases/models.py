@@ -83,6 +83,9 @@ class DeputyPeriod(models.Model):
     removed_by = models.CharField(max_length=200, blank=True)
     removed_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Set by the hourly sweep when it recorded the period's natural end (``case.deputy_expired``),
+    # so that event is written once, as ``Grant.expiry_recorded_at`` does for grants.
+    expiry_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("deputy period")

@@ -144,6 +144,7 @@ class ManagedCase:
     pk: int
     project_id: uuid.UUID
     managers: frozenset[str]  # the case lead and the deputies, by username
+    lead: str  # the case lead's username
 
 
 def managed_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ManagedCase]:
@@ -158,4 +159,7 @@ def managed_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ManagedCa
     deputies = deputyships().filter(case_id__in=list(managers)).values_list("case_id", "deputy__username")
     for case_pk, username in deputies:
         managers[case_pk].add(username)
-    return {project_id: ManagedCase(pk, project_id, frozenset(managers[pk])) for pk, project_id, _ in rows}
+    return {
+        project_id: ManagedCase(pk, project_id, frozenset(managers[pk]), lead)
+        for pk, project_id, lead in rows
+    }

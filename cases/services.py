@@ -253,6 +253,40 @@ def deputyships_end(*, person: User, by: Actor, reason: str, case: Case | None =
     return len(ended)
 
 
+def deputyships_record_expiries(*, now: datetime.datetime | None = None) -> int:
+    """Sweep: each deputyship whose end date passed (and that nobody ended earlier) gets one
+    ``case.deputy_expired`` event, dated at that end, as each grant that runs out gets its
+    ``grant.expired``: the trail then shows when a deputy's power ended, not only when it began.
+    Decisions never wait for this (they compare the end with the clock). Idempotent."""
+    now = now or timezone.now()
+    count = 0
+    due = DeputyPeriod.objects.filter(
+        removed_at__isnull=True, valid_until__lte=now, expiry_recorded_at__isnull=True
+    )
+    for period_id in due.values_list("pk", flat=True)[:10_000]:
+        with transaction.atomic():
+            period = (
+                DeputyPeriod.objects.select_for_update()
+                .select_related("case", "deputy")
+                .filter(pk=period_id, removed_at__isnull=True, expiry_recorded_at__isnull=True)
+                .first()
+            )
+            if period is None:
+                continue
+            DeputyPeriod.objects.filter(pk=period.pk).update(expiry_recorded_at=now)
+            audit_record(
+                action=actions.CASE_DEPUTY_EXPIRED,
+                actor=Actor.system("deputy_expiry"),
+                project_id=period.case.project_id,
+                object_type="case",
+                object_id=period.case_id,
+                occurred_at=period.valid_until,
+                details=_deputy_details(period, period.deputy),
+            )
+            count += 1
+    return count
+
+
 # A case moves between these by the case lead's hand; "deleted" comes only from retention.
 STATUS_CHANGES = {
     CaseStatus.OPEN: {CaseStatus.CLOSED},

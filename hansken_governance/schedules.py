@@ -8,9 +8,10 @@ from typing import Any
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Hourly: each grant that ran out gets its one "grant.expired" audit event (decisions never wait
-    # for this: they compare the end date with the clock), and grants ending within 14 days are
-    # announced to grantee and case lead (once per end date).
+    # Hourly: each grant that ran out gets its one "grant.expired" audit event, and each deputyship
+    # that ran out its one "case.deputy_expired" (decisions never wait for this: they compare the end
+    # date with the clock), and grants ending within 14 days are announced to grantee and case lead
+    # (once per end date).
     "sweep-grants": {
         "task": "authz.tasks.sweep_grants",
         "schedule": crontab(minute=7),

@@ -281,6 +281,15 @@ WRITES: list[Write] = [
         lambda cast: case_services.deputyships_end(person=cast["deputy"], by=BY, reason="left"),
     ),
     Write(
+        "cases.services.deputyships_record_expiries",
+        case_services,
+        ("case.deputy_expired",),
+        lambda cast: case_services.deputyships_record_expiries(
+            now=timezone.now() + datetime.timedelta(days=400)
+        ),
+        actor="system:deputy_expiry",
+    ),
+    Write(
         "cases.services.case_set_status",
         case_services,
         ("case.status_changed",),

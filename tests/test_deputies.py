@@ -106,6 +106,27 @@ def test_a_deputy_acts_as_the_case_lead_until_the_end_and_no_longer(cast: Cast):
     assert projects.json()["project_ids"] == []
 
 
+def test_the_hourly_sweep_records_the_natural_end_of_a_deputyship_once(cast: Cast):
+    from authz.tasks import sweep_grants
+
+    period = DeputyPeriod.objects.get(deputy=cast["deputy"])
+    case_services.case_add_deputy(case=cast.case, deputy=cast["engineer"], by=Actor.command("tests"))
+    case_services.case_remove_deputy(case=cast.case, deputy=cast["engineer"], by=Actor.command("tests"))
+    assert sweep_grants()["deputy_expired_recorded"] == 0  # none has run out; a removal is no expiry
+    ended_at = timezone.now() - datetime.timedelta(minutes=5)
+    DeputyPeriod.objects.update(valid_until=ended_at)  # the clock passed both ends
+    assert sweep_grants()["deputy_expired_recorded"] == 1  # only the one nobody ended earlier
+    assert sweep_grants()["deputy_expired_recorded"] == 0
+    event = AuditEvent.objects.get(action="case.deputy_expired")
+    assert (event.actor, event.project_id, event.occurred_at) == (
+        "system:deputy_expiry",
+        CASE_PROJECT_ID,
+        ended_at,
+    )
+    assert event.details == {"deputy": "deputy", "valid_until": ended_at.isoformat()}
+    assert DeputyPeriod.objects.get(pk=period.pk).expiry_recorded_at is not None
+
+
 def test_changing_the_end_is_kept_in_the_history(cast: Cast):
     lead = cast.api("case_lead")
     sooner = timezone.now() + datetime.timedelta(days=3)

@@ -26,6 +26,7 @@ from api_clients.services import api_client_create
 from audit.actor import Actor
 from audit.models import AuditEvent, ChainHead
 from cases.models import Case, Dataset
+from cases.services import case_remove_deputy
 from retention.models import NoticeStatus, RetentionNotice
 from retention.sweep import retention_sweep
 from tests.authz_helpers import grant
@@ -221,6 +222,29 @@ def test_a_grant_that_began_after_the_event_is_no_basis(cast: Cast):
     event = AuditEvent.objects.get(action="hansken.read")
     assert event.basis == "no_grant"
     assert last_access() == (None, None)
+
+
+def test_a_deputy_is_judged_by_the_deputyship_at_the_moment_of_the_event(cast: Cast):
+    # The cast appointed "deputy" when it was built: an event from an hour before was no deputy's,
+    # however the deputyships stand when Hansken reports it.
+    post(cast.api("hansken_production"), [usage(user="deputy")])
+    assert AuditEvent.objects.get(action="hansken.read").basis == "no_grant"
+    assert last_access() == (None, None)
+
+
+def test_a_deputy_event_reported_after_the_deputyship_ended_keeps_its_basis(cast: Cast):
+    during = timezone.now()
+    case_remove_deputy(case=cast.case, deputy=cast["deputy"], by=SETUP, reason="Left the team")
+    # Reported late: the event happened while the deputyship held.
+    post(cast.api("hansken_production"), [usage(user="deputy", occurred_at=iso(during))])
+    assert AuditEvent.objects.get(action="hansken.read").basis == "case_lead"
+    assert last_access() == (during, during)
+    # An event after the end is no deputy's any more.
+    post(cast.api("hansken_production"), [usage(user="deputy", occurred_at=iso(timezone.now()))])
+    assert sorted(AuditEvent.objects.filter(action="hansken.read").values_list("basis", flat=True)) == [
+        "case_lead",
+        "no_grant",
+    ]
 
 
 def test_only_real_access_closes_a_retention_notice(cast: Cast):

@@ -111,6 +111,26 @@ def test_a_keep_without_a_date_is_shown_on_the_form_and_stores_nothing(cast: Cas
     assert AuditEvent.objects.count() == before
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "The date until which the data is kept must lie ahead."),
+        ("nl", "De datum tot wanneer de gegevens bewaard blijven moet in de toekomst liggen."),
+    ],
+)
+def test_a_refusal_of_the_service_is_shown_in_the_readers_language(cast: Cast, language: str, words: str):
+    notice = idle_notice(cast)
+    past = (timezone.localdate() - datetime.timedelta(days=1)).strftime("%d-%m-%Y")
+    response = browser(cast, "case_lead").post(
+        f"/retention/notices/{notice.pk}/",
+        {"decision": "keep", "keep-reason": "Appeal", "keep-keep_until": past},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    assert words in response.content.decode()
+    assert RetentionNotice.objects.get(pk=notice.pk).status == NoticeStatus.OPEN
+
+
 def test_others_cannot_answer_a_notice_of_the_case(cast: Cast):
     notice = idle_notice(cast)
     assert browser(cast, "other_case_lead").get(f"/retention/notices/{notice.pk}/").status_code == 404
