@@ -1,7 +1,7 @@
 """``POST /api/v1/authz/export-check``: allowed only with the export right and no blocked trace; a
 trace inside privileged data or containing any is never exportable, whoever asks; every check is in
-the trail with the traces asked for (one event per 500 traces); bad input is refused with the index
-and stores nothing."""
+the trail with the traces asked for (one event per 1,000 traces, each image once); bad input is
+refused with the index and stores nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from audit.actor import Actor
 from audit.models import AuditEvent
 from cases.models import Dataset, DatasetStatus
-from privilege.exports import TRACES_PER_EVENT
+from privilege.exports import TRACES_PER_EVENT, trace_uids_of
 from tests.authz_helpers import grant
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
 from tests.privilege_helpers import export_check, mark, post_marks, uid
@@ -96,8 +96,8 @@ def test_every_export_check_is_in_the_trail_with_its_traces(cast: Cast):
     assert first.actor == "investigator" and first.client_name == "hansken_production"
     assert first.project_id == CASE_PROJECT_ID
     assert first.trace_uid == uid("0-4") and first.image_id == IMAGE_ID
-    assert first.details["trace_uids"] == [uid("0-4")]
-    assert second.details["trace_uids"] == [uid("0-4"), uid("0-3")]
+    assert first.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": ["0-4"]}]
+    assert second.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": ["0-4", "0-3"]}]
     assert second.details["blocked"] == [{"trace_uid": uid("0-3"), "reason": "withheld_privileged"}]
     assert second.details["reason"] == "withheld_privileged"
 
@@ -109,9 +109,9 @@ def test_a_large_export_check_is_a_few_events_not_one_per_trace(cast: Cast):
     answer = export_check(cast, asked)
     assert answer["allowed"] is True
     events = list(AuditEvent.objects.filter(sequence__gt=before).order_by("sequence"))
-    assert [len(e.details["trace_uids"]) for e in events] == [TRACES_PER_EVENT, TRACES_PER_EVENT, 1]
+    assert [len(trace_uids_of(e.details)) for e in events] == [TRACES_PER_EVENT, TRACES_PER_EVENT, 1]
     assert [e.details["part"] for e in events] == [1, 2, 3]
-    assert [uid for e in events for uid in e.details["trace_uids"]] == asked
+    assert [uid for e in events for uid in trace_uids_of(e.details)] == asked
     assert str(events[0].event_id) == answer["decision_id"]
     assert len({e.event_id for e in events}) == 3
 
@@ -157,3 +157,29 @@ def test_only_clients_with_export_check_may_ask(cast: Cast, client: str):
     assert _last_sequence() == before
     assert cast.api(None).post(URL, GOOD, format="json").status_code == 401
     assert cast.api("case_lead").post(URL, GOOD, format="json").status_code == 403  # a personal token
+
+
+def test_the_trail_keeps_every_trace_as_asked_in_order_with_its_spelling(cast: Cast):
+    """Each image once per run of its traces; order, repeats, another image and other spellings
+    (an image without its dashes, a step with a leading zero) come back exactly as sent."""
+    grant(cast, rights=["export"])
+    before = _last_sequence()
+    bare = IMAGE_ID.hex  # the image without its dashes: another spelling of the same UUID
+    asked = [
+        uid("0-4"),
+        uid("0-4"),
+        f"{bare}:0-04",
+        uid("1", FOREIGN_IMAGE),
+        uid("0-5"),
+    ]
+    answer = export_check(cast, asked)
+    assert answer["blocked"] == [{"trace_uid": uid("1", FOREIGN_IMAGE), "reason": "unknown_image"}]
+    (event,) = AuditEvent.objects.filter(sequence__gt=before)
+    assert event.details["traces"] == [
+        {"image_id": str(IMAGE_ID), "trace_ids": ["0-4", "0-4"]},
+        {"image_id": bare, "trace_ids": ["0-04"]},
+        {"image_id": str(FOREIGN_IMAGE), "trace_ids": ["1"]},
+        {"image_id": str(IMAGE_ID), "trace_ids": ["0-5"]},
+    ]
+    assert trace_uids_of(event.details) == asked
+    assert event.details["requested"] == len(asked)
