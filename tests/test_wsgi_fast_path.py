@@ -113,7 +113,7 @@ def test_a_decision_path_is_resolved_once_per_handler_and_follows_a_new_url_conf
     again = WSGIRequest(environ_of("/api/v1/authz/check"))
     assert handler.resolve_request(again) is first  # remembered, and set on the request
     assert again.resolver_match is first
-    assert first.func.view_class is CheckApi
+    assert first.func.view_class is CheckApi  # type: ignore[attr-defined]
     # A path that does not resolve is refused as before, every time, and not remembered.
     for _ in range(2):
         with pytest.raises(Resolver404):
