@@ -25,6 +25,15 @@ PERSON_SSO_SUBJECT_BOUND = "person.sso_subject_bound"
 # A second administrator approved moving a person's binding to another subject
 # (people.services.proposals.person_sso_subject_propose).
 PERSON_SSO_SUBJECT_MOVED = "person.sso_subject_moved"
+# The second factor of password sign-in (people.services.second_factor): an authenticator app
+# enrolled (with new recovery codes), a recovery code used instead of the app, new recovery codes,
+# the factor removed by its owner, or reset for someone else (four eyes or the operator's command).
+# A wrong code is a ``session.sign_in_failed`` with the method ``second_factor``.
+PERSON_SECOND_FACTOR_ENROLLED = "person.second_factor_enrolled"
+PERSON_RECOVERY_CODE_USED = "person.recovery_code_used"
+PERSON_RECOVERY_CODES_RENEWED = "person.recovery_codes_renewed"
+PERSON_SECOND_FACTOR_REMOVED = "person.second_factor_removed"
+PERSON_SECOND_FACTOR_RESET = "person.second_factor_reset"
 
 API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_DEACTIVATED = "api_client.deactivated"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 import uuid
@@ -94,6 +95,63 @@ def _redis() -> Any:
                 ),
             )
     return client
+
+
+def _command(*parts: bytes) -> bytes:
+    """One Redis command in the protocol's own form (RESP: an array of bulk strings)."""
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%b\r\n" % (len(part), part) for part in parts)
+
+
+class _StateReader:
+    """What ``FactCache.sync`` reads from Redis before every decision (the epoch, the change log's
+    length and the part of the log not yet read), as three commands written at once on a connection
+    of this process's own and their three replies read back: no MULTI, as the pipeline it replaces.
+
+    The decision path asks this on every request; through redis-py's pipeline object (built, packed,
+    a pooled connection taken and given back, each reply parsed through the retry wrapper) it cost
+    about 45 µs of CPU per request, written here from pre-packed commands about 10 µs
+    (docs/privileged-traces.md, "Speed", session 7). The connection is made by redis-py with the
+    client's own settings (address, password, database, TLS, time-outs and ``_counted_connect``), so
+    a reconnect counts as every other one and makes the worker start over. Any error closes the
+    connection before it is raised: no reply of one round can be read as another's."""
+
+    def __init__(self, client: Any) -> None:
+        self._pool = client.connection_pool
+        self._connection: Any = None
+        self._lock = threading.Lock()
+
+    def read(self, offset: int) -> tuple[Any, int, list[Any]]:
+        """The epoch (None when Redis has none), the log's length and its entries from ``offset``."""
+        with self._lock:
+            connection = self._connection
+            if connection is None or connection.pid != os.getpid():
+                # Made anew after a fork: the parent's socket stays the parent's.
+                connection = self._connection = self._pool.make_connection()
+            try:
+                connection.send_packed_command((_READ_STATE + _lrange_log_from(offset),), check_health=False)
+                return connection.read_response(), connection.read_response(), connection.read_response()
+            except BaseException:
+                connection.disconnect()
+                raise
+
+
+_READ_STATE = _command(b"GET", EPOCH_KEY.encode()) + _command(b"LLEN", LOG_KEY.encode())
+
+
+def _lrange_log_from(offset: int) -> bytes:
+    return _command(b"LRANGE", LOG_KEY.encode(), b"%d" % offset, b"-1")
+
+
+# By the client (``_redis``: one per URL, kept for the life of the process).
+_state_readers: dict[int, tuple[Any, _StateReader]] = {}
+
+
+def _state_reader(client: Any) -> _StateReader:
+    entry = _state_readers.get(id(client))
+    if entry is None or entry[0] is not client:
+        with _redis_lock:
+            entry = _state_readers[id(client)] = (client, _StateReader(client))
+    return entry[1]
 
 
 def person_key(username: str) -> str:
@@ -215,13 +273,7 @@ class FactCache:
         try:
             # One round trip, no MULTI: the epoch, the log's length and the part of the log this
             # worker has not read.
-            epoch, length, changes = (
-                client.pipeline(transaction=False)
-                .get(EPOCH_KEY)
-                .llen(LOG_KEY)
-                .lrange(LOG_KEY, self.offset, -1)
-                .execute()
-            )
+            epoch, length, changes = _state_reader(client).read(self.offset)
             if epoch is None:
                 # Redis restarted empty: start a fresh epoch, so no worker can match an old one.
                 client.set(EPOCH_KEY, uuid.uuid4().hex, nx=True)

@@ -83,6 +83,36 @@ class GovernanceAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         return is_administrator(request.user)
 
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The admin's sign-in is our password form with the administrator check
+        (``people.views.SignInView``), so it leads to the same second step: Django's own admin login
+        would call ``login()`` after the password alone and bypass the second factor."""
+        from django.contrib.auth import REDIRECT_FIELD_NAME
+
+        from people.views import SignInView
+
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+        context: dict[str, Any] = {
+            **self.each_context(request),
+            "title": _("Log in"),
+            "subtitle": None,
+            "app_path": request.get_full_path(),
+            "username": request.user.get_username(),
+        }
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        context.update(extra_context or {})
+        request.current_app = self.name
+        response = SignInView.as_view(
+            extra_context=context,
+            authentication_form=self.login_form,
+            template_name="admin/login.html",
+            redirect_authenticated_user=False,
+        )(request)
+        assert isinstance(response, HttpResponse)  # the form, a redirect or the lockout page
+        return response
+
     def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         from django.contrib.auth.views import PasswordChangeView
 

@@ -47,6 +47,11 @@ def attempted_username(request: HttpRequest, credentials: dict[str, Any] | None 
     return str(value)[:USERNAME_MAX] if value is not None else None
 
 
+def mark_refused_while_locked(request: HttpRequest) -> None:
+    """For a refusal found outside the backend (a second-factor code given during a lockout)."""
+    setattr(request, _REFUSED_WHILE_LOCKED_ATTR, True)
+
+
 class LockoutBackend(AxesStandaloneBackend):
     """Axes' backend (first in ``AUTHENTICATION_BACKENDS``), remembering on the request that it
     refused a sign-in because of a lockout already in force, so the trail can tell that refusal

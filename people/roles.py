@@ -27,6 +27,9 @@ CASE_ROLES = frozenset({Role.CASE_LEAD, Role.INVESTIGATOR, Role.ENGINEER})
 # A new person with one of these roles, and every change of roles or screening, waits for a second
 # administrator (``people.services``): each of them can lead to case data, or to approving such changes.
 FOUR_EYES_ROLES = CASE_ROLES | {Role.ADMINISTRATOR}
+# Password sign-in of these roles needs a second factor (people.second_factor): they manage people,
+# read the whole audit trail or publish what everyone must acknowledge. Everyone else may enrol.
+SECOND_FACTOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.PRIVACY_OFFICER, Role.SECURITY_MANAGER})
 _CACHE_ATTR = "_hg_roles"
 
 

@@ -35,6 +35,7 @@ from audit.services import audit_record
 from hansken_governance.request_context import client_address
 from people.lockout import refused_while_locked
 from people.roles import roles_of
+from people.second_factor import USED_FACTOR_ATTR
 from people.sessions import ended_reason
 
 METHOD_PASSWORD = "password"  # noqa: S105 (a method name, not a password)  # nosec B105  # a method name
@@ -133,6 +134,15 @@ def record_sign_in_failure(
     return event
 
 
+def _sign_in_details(request: HttpRequest, backend_path: str | None) -> dict[str, str]:
+    details = {"method": _method_of_backend(backend_path)}
+    # Left on the request by the second step of password sign-in (people.second_factor_views).
+    factor = getattr(request, USED_FACTOR_ATTR, None)
+    if isinstance(factor, str):
+        details["second_factor"] = factor
+    return details
+
+
 def _on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     backend_path = getattr(user, "backend", None) or request.session.get(BACKEND_SESSION_KEY)
     with transaction.atomic():
@@ -141,7 +151,7 @@ def _on_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -
             actor=_person_actor(request, user),
             object_type="person",
             object_id=user.pk,
-            details={"method": _method_of_backend(backend_path)},
+            details=_sign_in_details(request, backend_path),
         )
         # See the module docstring: the session that carries the sign-in commits with its event.
         request.session.save()

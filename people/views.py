@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -20,6 +21,7 @@ from authz.selectors import open_requests_to_answer
 from notifications.messages import render as render_notification
 from notifications.models import Notification
 from notifications.services import notification_mark_read
+from people import second_factor
 from people.roles import Role, roles_of
 from people.worklists import work_lists
 
@@ -34,6 +36,17 @@ class SignInView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["oidc_enabled"] = settings.OIDC_ENABLED
         return context
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        """The password is right. A person asked for a second factor (enrolled, or holding a role
+        that requires one) is not signed in yet: they go on to the code, or first to enrolment, and
+        that page calls ``login()`` (people.second_factor)."""
+        user = form.get_user()
+        if not second_factor.asked_of(user):
+            return super().form_valid(form)
+        second_factor.pending_start(self.request, user, next_url=self.get_success_url())
+        step = "sign-in-code" if second_factor.is_enrolled(user) else "sign-in-enrol"
+        return HttpResponseRedirect(reverse(step))
 
 
 class SignOutView(auth_views.LogoutView):

@@ -66,6 +66,7 @@ PAGES: dict[str, Callable[[], list[object]]] = {
     "home": list,
     "person-proposals": list,
     "person-sso-binding": list,
+    "second-factor": list,
     "case-list": list,
     "case-detail": lambda: [_heron()],
     "case-deputy-add": lambda: [_heron()],
@@ -111,6 +112,10 @@ PAGES: dict[str, Callable[[], list[object]]] = {
 NOT_PAGES: dict[str, str] = {
     "login": "checked signed out, by itself",
     "logout": "a POST that signs out",
+    "sign-in-code": "a step of signing in (after the password), checked during the sign-in itself",
+    "sign-in-enrol": "a step of signing in (after the password), checked during the sign-in itself",
+    "second-factor-recovery-codes": "a POST from the second-factor page",
+    "second-factor-remove": "a POST from the second-factor page",
     "person-proposal-approve": "a POST from the proposals page",
     "person-proposal-reject": "a POST from the proposals page",
     "access-request-approve": "a POST from the request's page",

@@ -26,6 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
 
 from api_clients import services as client_services
 from api_clients.models import ApiClient, PersonalToken
@@ -39,6 +40,7 @@ from hashtotals import services as hashtotal_services
 from people import services as people_services
 from people.models import PersonProposal
 from people.services import proposals as proposal_services
+from people.services import second_factor as second_factor_services
 from privacy_statement import services as privacy_services
 from privacy_statement.models import StatementVersion
 from privilege import services as privilege_services
@@ -52,6 +54,7 @@ from siem.services import AlertSighting
 from test_reports import services as report_services
 from test_reports.models import Release
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.second_factor_helpers import code_now
 
 BY = Actor.command("tests")
 NEW_PROJECT_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
@@ -83,6 +86,19 @@ def propose_roles(cast: Cast) -> None:
     proposal_services.person_roles_propose(
         person=cast["engineer"], roles=["engineer", "investigator"], proposed_by=cast["administrator"], by=BY
     )
+
+
+SECOND_FACTOR_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key, hex
+
+
+def _enrol_operator(cast: Cast) -> None:
+    second_factor_services.second_factor_enrol(
+        person=cast["operator"], key=SECOND_FACTOR_KEY, code=code_now(SECOND_FACTOR_KEY), by=BY
+    )
+
+
+def _a_recovery_code(cast: Cast) -> str:
+    return StaticToken.objects.filter(device__user=cast["operator"]).values_list("token", flat=True)[0]
 
 
 def _case(cast: Cast) -> Case:
@@ -455,6 +471,38 @@ WRITES: list[Write] = [
         lambda cast: people_services.person_bind_sso_subject(
             person=cast["investigator"], subject="sub-investigator", by=BY
         ),
+    ),
+    # the second factor of password sign-in
+    Write(
+        "people.services.second_factor.second_factor_enrol",
+        second_factor_services,
+        ("person.second_factor_enrolled",),
+        lambda cast: second_factor_services.second_factor_enrol(
+            person=cast["operator"], key=SECOND_FACTOR_KEY, code=code_now(SECOND_FACTOR_KEY), by=BY
+        ),
+    ),
+    Write(
+        "people.services.second_factor.second_factor_check",
+        second_factor_services,
+        ("person.recovery_code_used",),
+        lambda cast: second_factor_services.second_factor_check(
+            person=cast["operator"], code=_a_recovery_code(cast), by=BY
+        ),
+        prepare=_enrol_operator,
+    ),
+    Write(
+        "people.services.second_factor.recovery_codes_renew",
+        second_factor_services,
+        ("person.recovery_codes_renewed",),
+        lambda cast: second_factor_services.recovery_codes_renew(person=cast["operator"], by=BY),
+        prepare=_enrol_operator,
+    ),
+    Write(
+        "people.services.second_factor.second_factor_remove",
+        second_factor_services,
+        ("person.second_factor_removed",),
+        lambda cast: second_factor_services.second_factor_remove(person=cast["operator"], by=BY),
+        prepare=_enrol_operator,
     ),
     # api clients and tokens
     Write(

@@ -33,6 +33,7 @@ from people.roles import roles_of
 from tests.authz_helpers import grant
 from tests.matrix import last_sequence
 from tests.personas import CASE_PROJECT_ID, PASSWORD, PEOPLE, Cast
+from tests.second_factor_helpers import enrol_through_page
 
 PEOPLE_URL = "/admin/auth/user/"
 CLIENTS_URL = "/admin/api_clients/apiclient/"
@@ -157,8 +158,11 @@ def test_it_signs_in_administrators_only_through_the_admin_sign_in_form(cast: Ca
     response = admin.post(
         "/admin/login/", {"username": "administrator", "password": PASSWORD, "next": "/admin/"}
     )
-    assert response.status_code == 302
-    assert response["Location"] == "/admin/"
+    # The password alone does not open the admin: first the second factor (tests/test_second_factor.py).
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/enrol/")
+    assert admin.get("/admin/").status_code == 302
+    _, _, enrolled = enrol_through_page(admin)
+    assert 'href="/admin/"' in enrolled.content.decode()
     assert admin.get("/admin/").status_code == 200
 
 

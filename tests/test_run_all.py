@@ -36,8 +36,9 @@ from audit.models import AuditEvent
 from cases.models import Case, Dataset
 from cases.selectors import is_case_manager
 from people.management.commands.seed_demo import CASES, DEMO_CLIENT_NAME, PEOPLE, demo_uuid
-from people.roles import roles_of
+from people.roles import SECOND_FACTOR_ROLES, roles_of
 from privacy_statement.models import StatementVersion
+from tests.second_factor_helpers import code_now, key_from_page
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 180.0  # migrate, collectstatic and the demo story on a loaded two-core machine
@@ -181,6 +182,22 @@ def _sign_in(url: str, username: str, password: str) -> tuple[int, str, urllib.r
         return redirect.code, redirect.headers.get("Location", ""), browser
 
 
+def _enrol_second_factor(url: str, browser: urllib.request.OpenerDirector) -> str:
+    """After the password of a person whose roles require a second factor: the enrolment page, read
+    as a person reads it (the key shown as text), answered with the app's code; returns the page of
+    recovery codes that completes the sign-in."""
+    with browser.open(f"{url}/accounts/login/enrol/", timeout=10) as page:
+        html = page.read().decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, "the enrolment form has no CSRF token"
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": match.group(1), "code": code_now(key_from_page(html))}
+    ).encode()
+    with browser.open(f"{url}/accounts/login/enrol/", data=form, timeout=10) as response:
+        assert response.status == 200
+        return response.read().decode()
+
+
 @pytest.mark.processes
 def test_it_starts_gunicorn_celery_worker_and_beat_as_its_children(running: Running):
     assert set(running.pids) == {"web", "worker", "beat"}, running.output()[-3000:]
@@ -255,9 +272,16 @@ def test_every_demo_person_can_sign_in_with_the_printed_password(running: Runnin
     assert set(running.passwords) == {person.username for person in PEOPLE}
     status, _, _ = _sign_in(running.url, "lead.devries", "not-the-password")
     assert status == 200  # the form again, with an error
+    required = {person.username for person in PEOPLE if person.role in SECOND_FACTOR_ROLES}
+    assert required == {"admin.bos", "privacy.meijer", "security.mulder"}
     for username, password in running.passwords.items():
         status, location, browser = _sign_in(running.url, username, password)
-        assert (status, location) == (302, "/"), username
+        if username in required:
+            # The password alone does not sign them in: they enrol a second factor first.
+            assert (status, location) == (302, "/accounts/login/enrol/"), username
+            assert 'id="recovery-codes-continue" href="/"' in _enrol_second_factor(running.url, browser)
+        else:
+            assert (status, location) == (302, "/"), username
         with browser.open(f"{running.url}/", timeout=10) as home:
             assert username in home.read().decode()
 

@@ -174,6 +174,10 @@ def _print_ready(port: int, children: list[Child], broker: str, database: str) -
             f"    {username.ljust(width)}  {role.ljust(role_width)}  password: {password}"
             for username, role, password in credentials
         )
+        lines.append(
+            "    (administrators, privacy officers and security managers set up an authenticator app"
+            " at their first sign-in)"
+        )
     lines.append("Press Ctrl-C to stop all three.")
     print("\n".join(lines), flush=True)
 

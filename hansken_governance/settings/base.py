@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     # Before our apps: its user_login_failed receiver marks a locked-out request before ours records
     # the failure (people.signals reads ``axes_locked_out``).
     "axes",
+    # The second factor of password sign-in (people.second_factor): TOTP devices and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Our own rooms, one concern each.
     "hansken_governance.apps.HanskenGovernanceConfig",
     "people",
@@ -218,6 +222,20 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Our own trail records every sign-in; axes' access log would be a second, unchained copy.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+# A wrong second-factor code counts as a failed sign-in too (people.second_factor_views); its form
+# field is masked like the password in what axes keeps of the attempt.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Second factor of password sign-in (people.second_factor; docs/sign-in.md). Required for the roles
+# in people.roles.SECOND_FACTOR_ROLES, offered to everyone. The name authenticator apps show:
+OTP_TOTP_ISSUER = env_str("HG_SECOND_FACTOR_ISSUER", "Hansken Governance")
+# After a wrong code a device waits 1, 2, 4, 8 ... seconds before it checks another (django-otp).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# How long the password step stays valid while the person types the code (seconds).
+HG_SECOND_FACTOR_PENDING_SECONDS = env_int("HG_SECOND_FACTOR_PENDING_SECONDS", 300)
+if HG_SECOND_FACTOR_PENDING_SECONDS < 30:
+    raise ImproperlyConfigured("HG_SECOND_FACTOR_PENDING_SECONDS must be at least 30.")
 
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "nl")
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]

@@ -22,6 +22,7 @@ from playwright.sync_api import Page, expect
 from audit.actor import Actor
 from authz.services import grant_create, grant_revoke
 from cases.models import Case
+from tests.browser.second_factor import answer_second_factor
 from tests.personas import CASE_PROJECT_ID, PASSWORD, Cast
 
 pytestmark = pytest.mark.browser
@@ -38,6 +39,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
+    answer_second_factor(page, username)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welkom, {username}")
 
 

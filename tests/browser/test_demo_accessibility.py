@@ -15,7 +15,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from people.management.commands.seed_demo import CREDENTIALS_FILE_NAME, read_demo_credentials
+from tests.browser.second_factor import answer_second_factor
 from tests.page_list import PAGES, page_url
 
 pytestmark = pytest.mark.browser
@@ -82,11 +83,13 @@ def context(chromium: Browser) -> Iterator[BrowserContext]:
         context.close()
 
 
-def sign_in(page: Page, demo: Demo, username: str) -> None:
+def sign_in(page: Page, demo: Demo, username: str, *, on_step: Callable[[Page], None] | None = None) -> None:
     page.goto(f"{demo.url}/accounts/login/")
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill(demo.passwords[username])
     page.locator("form button[type=submit]").last.click()
+    # The administrator, privacy officer and security manager enrol a second factor first.
+    answer_second_factor(page, username, on_step=on_step)
     expect(page).to_have_url(f"{demo.url}/")
 
 
@@ -139,10 +142,27 @@ def test_no_page_of_any_demo_person_has_a_serious_or_critical_violation(context:
     assert AXE.exists(), "run `make install` (npm ci in tests/peers/axe)"
     found: list[dict[str, Any]] = []
     checked: set[tuple[str, str]] = set()
+
+    def check_sign_in_step(page: Page) -> None:
+        """The second factor's pages as the person passes them: the enrolment and the code page in
+        both languages; the recovery codes, shown once as the enrolment's answer, in the language of
+        the moment (switching language would ask for the page again)."""
+        codes_shown = page.locator("#recovery-codes-continue").count() > 0
+        step = "recovery-codes" if codes_shown else page.url.removeprefix(demo.url)
+        current = page.locator("html").get_attribute("lang") or ""
+        for language in [current] if codes_shown else ["nl", "en"]:
+            if (step, language) in sign_in_steps:
+                continue
+            if language != current:
+                choose_language(page, language)
+            sign_in_steps.add((step, language))
+            found.extend({"url": step, "language": language, **v} for v in axe_violations(page))
+
+    sign_in_steps: set[tuple[str, str]] = set()
     for username in demo.passwords:
         context.clear_cookies()
         page = context.new_page()
-        sign_in(page, demo, username)
+        sign_in(page, demo, username, on_step=check_sign_in_step)
         for language in ("nl", "en"):
             page.goto(f"{demo.url}/")
             choose_language(page, language)
@@ -172,6 +192,29 @@ def test_no_page_of_any_demo_person_has_a_serious_or_critical_violation(context:
                 for violation in axe_violations(page):
                     found.append({"person": username, "language": language, "url": url, **violation})
         page.close()
+    # An enrolled person signs in again: the code page, and their second-factor page once enrolled.
+    context.clear_cookies()
+    page = context.new_page()
+    sign_in(page, demo, "admin.bos", on_step=check_sign_in_step)
+    for language in ("nl", "en"):
+        page.goto(f"{demo.url}/accounts/second-factor/")
+        choose_language(page, language)
+        expect(page.locator("#second-factor-secret")).to_have_count(0)  # the enrolled person's view
+        found += [
+            {"url": "second-factor (enrolled)", "language": language, **v} for v in axe_violations(page)
+        ]
+    assert {step for step, _ in sign_in_steps} == {
+        "/accounts/login/enrol/",
+        "recovery-codes",
+        "/accounts/login/code/",
+    }
+    steps_in_both = {
+        (step, language)
+        for step in ("/accounts/login/enrol/", "/accounts/login/code/")
+        for language in ("nl", "en")
+    }
+    assert steps_in_both <= sign_in_steps, sign_in_steps
+    page.close()
     # The sign-in page, seen signed out.
     context.clear_cookies()
     page = context.new_page()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from privacy_statement.models import Acknowledgement
+from tests.browser.second_factor import answer_second_factor
 from tests.personas import PASSWORD, Cast
 
 pytestmark = pytest.mark.browser
@@ -22,6 +23,7 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Gebruikersnaam").fill(username)
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
+    answer_second_factor(page, username)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welkom, {username}")
 
 
