@@ -313,14 +313,13 @@ def _privileged(
     review = _explicit_grant(person, case, REVIEW_PRIVILEGED, environment, now)
     if review is None:
         return _deny(Reason.WITHHELD_PRIVILEGED)
-    # Allowed by the action's grant (or as case lead) and by the review grant: name the grant whose
-    # end comes first, so valid_until says how long this answer holds.
-    if (
-        decision.grant_id is not None
-        and decision.valid_until is not None
-        and decision.valid_until <= review.valid_until
-    ):
-        return decision
+    # Allowed by the action's grant (or as case lead or deputy) and by the review grant: the answer
+    # holds until the first of their ends, so valid_until says how long it holds. A grant that ends
+    # first is named; otherwise the review grant, with a deputyship's end when that comes first.
+    if decision.valid_until is not None and decision.valid_until <= review.valid_until:
+        if decision.grant_id is not None:
+            return decision
+        return Decision(True, Reason.GRANT, review.grant_id, decision.valid_until)
     return Decision(True, Reason.GRANT, review.grant_id, review.valid_until)
 
 

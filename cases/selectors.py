@@ -96,19 +96,26 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
     return cases.filter(_led_or_deputy(user) | _granted(user)).distinct()
 
 
+# What each purpose asks of a client: the scope that opens the door (no entry: closed to clients).
+_CLIENT_SCOPE_OF_PURPOSE = {
+    CasePurpose.VIEW: "cases:write",
+    CasePurpose.MANAGE_DATASETS: "cases:write",
+    CasePurpose.HASHTOTALS_UPLOAD: "hashtotals:write",
+    CasePurpose.HASHTOTALS_VIEW: "hashtotals:write",
+    CasePurpose.MARK_PRIVILEGED: "privilege:write",
+}
+
+
 def cases_for_client(client: ApiClient, purpose: CasePurpose) -> QuerySet[Case]:
-    if purpose in (CasePurpose.VIEW, CasePurpose.MANAGE_DATASETS) and client_may(client, "cases:write"):
-        if client.environment in TEST_ENVIRONMENTS:
-            # A test or development client sees test cases only: a real case does not exist for it.
-            return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
-        return Case.objects.all()
-    if purpose in (CasePurpose.HASHTOTALS_UPLOAD, CasePurpose.HASHTOTALS_VIEW) and client_may(
-        client, "hashtotals:write"
-    ):
-        return Case.objects.all()
-    if purpose is CasePurpose.MARK_PRIVILEGED and client_may(client, "privilege:write"):
-        return Case.objects.all()
-    return Case.objects.none()
+    scope = _CLIENT_SCOPE_OF_PURPOSE.get(purpose)
+    if scope is None or not client_may(client, scope):
+        return Case.objects.none()
+    if client.environment in TEST_ENVIRONMENTS:
+        # A test or development client sees test cases only, whatever it asks: a real case does not
+        # exist for it (it must not lift a real case's privileged marks, nor read or fill its
+        # hashtotals, which list the evidence's file paths).
+        return Case.objects.filter(registered_in__in=sorted(TEST_ENVIRONMENTS))
+    return Case.objects.all()
 
 
 def cases_for(request: Any, purpose: CasePurpose) -> QuerySet[Case]:

@@ -5,13 +5,16 @@ The fast structure (``privilege.rules.Withheld``) is pinned to the plain rule by
 
 from __future__ import annotations
 
+import datetime
 from unittest import mock
 
 from django.db import DatabaseError
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authz.cache import invalidate
+from cases.models import DeputyPeriod
 from privilege import rules
 from privilege.rules import (
     CLEAR,
@@ -24,7 +27,7 @@ from privilege.rules import (
     withheld_by_reference,
 )
 from tests.authz_helpers import check, grant
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 from tests.privilege_helpers import mark, post_marks, uid
 
 IMAGE_A = "11111111-1111-4111-8111-111111111111"
@@ -165,6 +168,60 @@ def test_the_answer_names_the_grant_that_ends_first(cast: Cast):
     answer = check(cast, trace_uid=uid("0-3"))
     assert (answer["allowed"], answer["grant_id"]) == (True, read.pk)
     assert check(cast, action="review_privileged", trace_uid=uid("0-3"))["grant_id"] == review.pk
+
+
+def iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_a_deputy_answer_on_a_withheld_trace_holds_no_longer_than_the_deputyship(cast: Cast):
+    post_marks(cast, mark("0-3"))
+    deputyship_ends = timezone.now() + datetime.timedelta(days=2)
+    DeputyPeriod.objects.filter(deputy=cast["deputy"]).update(valid_until=deputyship_ends)
+    invalidate(people=["deputy"])
+    review = grant(cast, grantee="deputy", rights=["review_privileged"], days=30)
+    on_the_case = check(cast, user="deputy")
+    assert (on_the_case["reason"], on_the_case["valid_until"]) == ("case_lead", iso(deputyship_ends))
+    withheld = check(cast, user="deputy", trace_uid=uid("0-3-1"))
+    assert (withheld["allowed"], withheld["reason"], withheld["grant_id"]) == (True, "grant", review.pk)
+    assert withheld["valid_until"] == iso(deputyship_ends)  # not the review grant's end, weeks later
+    batch = cast.api("hansken_production").post(
+        "/api/v1/authz/check-batch",
+        {
+            "checks": [
+                {
+                    "correlation_id": "1",
+                    "user": "deputy",
+                    "project_id": str(CASE_PROJECT_ID),
+                    "action": "read",
+                    "trace_uid": uid("0-3-1"),
+                }
+            ]
+        },
+        format="json",
+    )
+    assert batch.json()["results"][0]["valid_until"] == iso(deputyship_ends)
+    # The review grant ending first is what the answer names and how long it holds.
+    DeputyPeriod.objects.filter(deputy=cast["deputy"]).update(
+        valid_until=review.valid_until + datetime.timedelta(days=1)
+    )
+    invalidate(people=["deputy"])
+    assert check(cast, user="deputy", trace_uid=uid("0-3-1"))["valid_until"] == iso(review.valid_until)
+
+
+def test_a_full_store_of_marks_still_answers_every_case_asked(cast: Cast, monkeypatch):
+    # The store of cases' marks is cleared when it would grow past its limit; a case held before
+    # the clear and asked again in the same request must still be answered (it raised KeyError: a 500).
+    from authz import cache
+
+    monkeypatch.setattr(cache, "MAX_WITHHELD_CASES", 1)
+    store = cache.FactCache()
+    held, other = str(CASE_PROJECT_ID), str(OTHER_PROJECT_ID)
+    post_marks(cast, mark("0-3"))
+    store.withheld_for([held], use=True)
+    withheld = store.withheld_for([held, other], use=True)
+    assert withheld(held).withholds(str(IMAGE_ID), "0-3-1")
+    assert not withheld(other).withholds(str(IMAGE_ID), "0-3-1")
 
 
 def test_a_mark_takes_effect_on_the_very_next_decision(cast: Cast):

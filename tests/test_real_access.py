@@ -19,6 +19,7 @@ import uuid
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -27,6 +28,8 @@ from audit.actor import Actor
 from audit.models import AuditEvent, ChainHead
 from cases.models import Case, Dataset
 from cases.services import case_remove_deputy
+from hashtotals.models import Manifest
+from privilege.models import PrivilegedMark
 from retention.models import NoticeStatus, RetentionNotice
 from retention.sweep import retention_sweep
 from tests.authz_helpers import grant
@@ -64,7 +67,11 @@ def client_of(environment: str) -> APIClient:
     _, token = api_client_create(
         name=f"hansken-{environment}-{uuid.uuid4().hex[:6]}",
         environment=environment,
-        scopes=["cases:write", "audit:write"] if environment != "experiment" else ["audit:write"],
+        scopes=(
+            ["cases:write", "audit:write", "privilege:write", "hashtotals:write"]
+            if environment != "experiment"
+            else ["audit:write"]
+        ),
         by=SETUP,
     )
     client = APIClient()
@@ -79,6 +86,8 @@ def stored() -> tuple[Any, ...]:
         list(Dataset.objects.order_by("pk").values()),
         AuditEvent.objects.count(),
         (head.sequence, head.hash) if head else None,
+        list(PrivilegedMark.objects.order_by("pk").values()),
+        list(Manifest.objects.order_by("pk").values()),
     )
 
 
@@ -109,6 +118,14 @@ def test_a_test_client_cannot_touch_a_real_case(cast: Cast, environment: str):
     assert_error_shape(client.patch(f"{case_url}/datasets/{IMAGE_ID}", access, format="json"), 404)
     errors = assert_error_shape(client.post(EVENTS, {"events": [usage(), usage()]}, format="json"), 403)
     assert [(e["index"], e["field"]) for e in errors] == [(0, "project_id"), (1, "project_id")]
+    # Nor its privileged marks (a "rejected" mark would lift the withholding) or its hashtotals
+    # (which list the evidence's file paths).
+    lift = {"marks": [{"trace_uid": f"{IMAGE_ID}:0-1", "status": "rejected", "marked_at": iso(AN_HOUR_AGO)}]}
+    assert_error_shape(client.post(f"{case_url}/privileged", lift, format="json"), 404)
+    manifests = f"{case_url}/datasets/{IMAGE_ID}/manifests"
+    upload = {"side": "delivered", "file": SimpleUploadedFile("d.txt", f"{'0' * 64}  a.txt\n".encode())}
+    assert_error_shape(client.post(manifests, upload, format="multipart"), 404)
+    assert_error_shape(client.get(f"{case_url}/datasets/{IMAGE_ID}/hashtotals"), 404)
     assert stored() == before
 
 
@@ -141,6 +158,10 @@ def test_a_test_client_registers_and_uses_test_cases_only(cast: Cast, environmen
     # Hansken's own lastAccessedDate of a test case is the test client's to report.
     report = {"last_accessed_at": iso(AN_HOUR_AGO)}
     assert client.patch(f"{case_url}/datasets/{TEST_IMAGE_ID}", report, format="json").status_code == 200
+    # Its test case's privileged marks and hashtotals are its own.
+    test_mark = {"trace_uid": f"{TEST_IMAGE_ID}:0-1", "status": "suspected", "marked_at": iso(AN_HOUR_AGO)}
+    assert client.post(f"{case_url}/privileged", {"marks": [test_mark]}, format="json").status_code == 201
+    assert client.get(f"{case_url}/datasets/{TEST_IMAGE_ID}/hashtotals").status_code == 200
 
 
 def test_cases_registered_by_people_and_production_clients_are_real(cast: Cast):

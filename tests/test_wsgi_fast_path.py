@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from wsgiref.util import setup_testing_defaults
@@ -93,3 +94,37 @@ def test_plain_http_is_refused_where_https_is_required(cast: Cast, settings):
     status, _, content = call("/api/v1/authz/check", cast.tokens["hansken_production"], check)
     assert status == 403
     assert "HTTPS" in json.loads(content)["errors"][0]["message"]
+
+
+def test_a_decision_path_is_resolved_once_per_handler_and_follows_a_new_url_configuration(settings):
+    from django.core.handlers.wsgi import WSGIRequest
+    from django.http import HttpResponse
+    from django.urls import Resolver404, path
+
+    from authz.api.decision.views import CheckApi
+
+    def environ_of(url: str) -> dict:
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": url, "wsgi.input": io.BytesIO(b"")}
+        setup_testing_defaults(environ)
+        return environ
+
+    handler = GovernanceWSGIHandler()
+    first = handler.resolve_request(WSGIRequest(environ_of("/api/v1/authz/check")))
+    again = WSGIRequest(environ_of("/api/v1/authz/check"))
+    assert handler.resolve_request(again) is first  # remembered, and set on the request
+    assert again.resolver_match is first
+    assert first.func.view_class is CheckApi  # type: ignore[attr-defined]
+    # A path that does not resolve is refused as before, every time, and not remembered.
+    for _ in range(2):
+        with pytest.raises(Resolver404):
+            handler.resolve_request(WSGIRequest(environ_of("/api/v1/authz/nothing")))
+    assert set(handler._decision_routes) == {"/api/v1/authz/check"}
+
+    # Another URL configuration (as tests set one): the route is found in it, not remembered from before.
+    def elsewhere(request):
+        return HttpResponse()
+
+    urls = types.ModuleType("other_urls")
+    urls.urlpatterns = [path("api/v1/authz/check", elsewhere)]  # type: ignore[attr-defined]
+    settings.ROOT_URLCONF = urls
+    assert handler.resolve_request(WSGIRequest(environ_of("/api/v1/authz/check"))).func is elsewhere
