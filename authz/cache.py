@@ -371,13 +371,15 @@ class FactCache:
         from privilege.selectors import withheld_of_cases
 
         store = self.withheld if use else {}
-        missing = {project_id for project_id in project_ids if project_id not in store}
+        # Taken before a full store is cleared below: a case held until now is answered from here.
+        found = {project_id: store[project_id] for project_id in project_ids if project_id in store}
+        missing = {project_id for project_id in project_ids if project_id not in found}
         if missing:
             loaded = withheld_of_cases(missing)
-            if use and len(store) + len(missing) > MAX_WITHHELD_CASES:
+            found.update(loaded)
+            if use and len(store) + len(loaded) > MAX_WITHHELD_CASES:
                 store.clear()
             store.update(loaded)
-        found = {project_id: store[project_id] for project_id in project_ids}
         return found.__getitem__
 
     def people_and_cases(

@@ -27,7 +27,7 @@ from privilege.rules import (
     withheld_by_reference,
 )
 from tests.authz_helpers import check, grant
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 from tests.privilege_helpers import mark, post_marks, uid
 
 IMAGE_A = "11111111-1111-4111-8111-111111111111"
@@ -207,6 +207,21 @@ def test_a_deputy_answer_on_a_withheld_trace_holds_no_longer_than_the_deputyship
     )
     invalidate(people=["deputy"])
     assert check(cast, user="deputy", trace_uid=uid("0-3-1"))["valid_until"] == iso(review.valid_until)
+
+
+def test_a_full_store_of_marks_still_answers_every_case_asked(cast: Cast, monkeypatch):
+    # The store of cases' marks is cleared when it would grow past its limit; a case held before
+    # the clear and asked again in the same request must still be answered (it raised KeyError: a 500).
+    from authz import cache
+
+    monkeypatch.setattr(cache, "MAX_WITHHELD_CASES", 1)
+    store = cache.FactCache()
+    held, other = str(CASE_PROJECT_ID), str(OTHER_PROJECT_ID)
+    post_marks(cast, mark("0-3"))
+    store.withheld_for([held], use=True)
+    withheld = store.withheld_for([held, other], use=True)
+    assert withheld(held).withholds(str(IMAGE_ID), "0-3-1")
+    assert not withheld(other).withholds(str(IMAGE_ID), "0-3-1")
 
 
 def test_a_mark_takes_effect_on_the_very_next_decision(cast: Cast):
