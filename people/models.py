@@ -54,6 +54,7 @@ class ProposalKind(models.TextChoices):
     ROLES = "roles", _("Change of roles")
     SCREENING = "screening", _("Change of screening")
     SSO_SUBJECT = "sso_move", _("Move of the single sign-on binding")
+    SECOND_FACTOR_RESET = "2fa_reset", _("Reset of the second factor")
 
 
 class ProposalStatus(models.TextChoices):

@@ -4,6 +4,8 @@ each; the proposer sees his own proposals waiting, without buttons."""
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -53,6 +55,16 @@ def _role_labels(values: list[str] | None) -> str:
     return ", ".join(str(labels.get(value, value)) for value in values or [])
 
 
+def _moment(value: object) -> datetime.datetime | None:
+    """A moment a proposal kept as ISO text, for the page to show in the reader's format."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _row(proposal: PersonProposal, viewer: User) -> dict[str, object]:
     changes, before = proposal.changes, proposal.before
     return {
@@ -64,6 +76,7 @@ def _row(proposal: PersonProposal, viewer: User) -> dict[str, object]:
         "screening_reference": changes.get("screening_reference"),
         "sso_subject": changes.get("sso_subject"),
         "sso_subject_before": before.get("sso_subject"),
+        "second_factor_since": _moment(before.get("second_factor")),
         "may_answer": proposal.proposed_by_id != viewer.pk and proposal.person_id != viewer.pk,
     }
 

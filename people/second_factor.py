@@ -61,6 +61,11 @@ def is_enrolled(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
+def has_second_factor(user: User) -> bool:
+    """An authenticator app or recovery codes: what a reset removes."""
+    return TOTPDevice.objects.filter(user=user).exists() or StaticDevice.objects.filter(user=user).exists()
+
+
 def asked_of(user: User) -> bool:
     """Whether a password sign-in of this person goes through the second step (the code, or first
     the enrolment)."""

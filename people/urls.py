@@ -3,7 +3,7 @@ administrators' page of proposed changes to people (four eyes)."""
 
 from django.urls import path
 
-from people import proposal_views, second_factor_views, sso_views, views
+from people import proposal_views, second_factor_reset_views, second_factor_views, sso_views, views
 
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
@@ -20,6 +20,11 @@ urlpatterns = [
     path("second-factor/remove/", second_factor_views.own_second_factor_remove, name="second-factor-remove"),
     path("proposals/", proposal_views.proposals, name="person-proposals"),
     path("sso-binding/", sso_views.sso_binding_propose, name="person-sso-binding"),
+    path(
+        "second-factor/reset/",
+        second_factor_reset_views.second_factor_reset_propose,
+        name="person-second-factor-reset",
+    ),
     path(
         "proposals/<int:proposal_id>/approve/",
         proposal_views.proposal_approve,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 WITHHOLDING = frozenset({"suspected", "confirmed"})
 STATUSES = ("suspected", "confirmed", "rejected")
@@ -60,7 +60,7 @@ CONTAINS_WITHHELD = 2  # not withheld itself, but a trace under it is marked
 class _ImageMarks:
     """One image's withholding ids, in the forms ``Withheld`` looks them up in."""
 
-    __slots__ = ("holders", "ordered", "top_lengths", "top_of", "tops")
+    __slots__ = ("holders", "ordered", "shortest_top", "top_length_set", "top_lengths", "top_of", "tops")
 
     def __init__(self, ids: Iterable[str]) -> None:
         self.ordered = sorted(set(ids))
@@ -74,6 +74,10 @@ class _ImageMarks:
         self.tops = frozenset(self.top_of)
         lengths = sorted({len(top) for top in self.tops})
         self.top_lengths: tuple[int, ...] | None = tuple(lengths) if len(lengths) <= MAX_TOP_LENGTHS else None
+        # The same lengths as a set, and the shortest: a step of a trace ending before it cannot end
+        # a topmost id.
+        self.top_length_set = frozenset(lengths)
+        self.shortest_top = lengths[0] if lengths else 0
         # Every trace that contains a withholding id: its proper ancestors. Built from each id's
         # longest ancestor up, stopping at one already there (whose ancestors are there too).
         holders: set[str] | None = set()
@@ -91,22 +95,44 @@ class _ImageMarks:
         self.holders = holders
 
     def withholds(self, trace_id: str) -> bool:
-        top_lengths = self.top_lengths
-        if top_lengths is not None:
+        if self.top_lengths is not None:
             # The topmost ids are few lengths of text: a withholding ancestor is the trace's text
-            # up to one of them, ending where a step ends. One set lookup per step that can match.
-            size, tops = len(trace_id), self.tops
-            for length in top_lengths:
-                if length > size:
-                    return False
-                if (length == size or trace_id[length] == "-") and trace_id[:length] in tops:
+            # up to a step's end (a ``-``, or the end of the id) at one of those lengths. One set
+            # lookup per such step; the steps are found by ``str.find``, from the shortest length.
+            tops, lengths = self.tops, self.top_length_set
+            at = trace_id.find("-", self.shortest_top)
+            while at != -1:
+                if at in lengths and trace_id[:at] in tops:
                     return True
-            return False
+                at = trace_id.find("-", at + 1)
+            return trace_id in tops
+        return self._withholds_by_bisection(trace_id)
+
+    def _withholds_by_bisection(self, trace_id: str) -> bool:
         at = bisect.bisect_right(self.ordered, trace_id)
         if at == 0:
             return False
         top = self.top_of[at - 1]
         return trace_id == top or (trace_id.startswith(top) and trace_id[len(top)] == "-")
+
+    def state(self, trace_id: str) -> int:
+        """``Withheld.state_canonical`` for this image, in one call (the export check asks it of
+        every trace)."""
+        if self.top_lengths is not None:
+            tops, lengths = self.tops, self.top_length_set
+            at = trace_id.find("-", self.shortest_top)
+            while at != -1:
+                if at in lengths and trace_id[:at] in tops:
+                    return WITHHELD
+                at = trace_id.find("-", at + 1)
+            if trace_id in tops:
+                return WITHHELD
+        elif self._withholds_by_bisection(trace_id):
+            return WITHHELD
+        holders = self.holders
+        if holders is not None:
+            return CONTAINS_WITHHELD if trace_id in holders else CLEAR
+        return CONTAINS_WITHHELD if self.contains(trace_id) else CLEAR
 
     def contains(self, trace_id: str) -> bool:
         holders = self.holders
@@ -185,14 +211,20 @@ class Withheld:
 
     def state_canonical(self, image_id: str, trace_id: str) -> int:
         marks = self._images.get(image_id)
-        if marks is None:
-            return CLEAR
-        if marks.withholds(trace_id):
-            return WITHHELD
-        return CONTAINS_WITHHELD if marks.contains(trace_id) else CLEAR
+        return CLEAR if marks is None else marks.state(trace_id)
+
+    def state_of_image(self, image_id: str) -> Callable[[str], int]:
+        """``state_canonical`` of one image, as a function of the trace id: for a caller that asks
+        about many traces of the image (the export check), the image is looked up once."""
+        marks = self._images.get(image_id)
+        return _always_clear if marks is None else marks.state
 
 
 NOTHING_WITHHELD = Withheld({})
+
+
+def _always_clear(trace_id: str) -> int:
+    return CLEAR
 
 
 # The plain rule, written as the contract says it, against which the fast one is tested.

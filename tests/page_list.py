@@ -67,6 +67,7 @@ PAGES: dict[str, Callable[[], list[object]]] = {
     "person-proposals": list,
     "person-sso-binding": list,
     "second-factor": list,
+    "person-second-factor-reset": list,
     "case-list": list,
     "case-detail": lambda: [_heron()],
     "case-deputy-add": lambda: [_heron()],

@@ -504,6 +504,24 @@ WRITES: list[Write] = [
         lambda cast: second_factor_services.second_factor_remove(person=cast["operator"], by=BY),
         prepare=_enrol_operator,
     ),
+    Write(
+        "people.services.second_factor.second_factor_reset",
+        second_factor_services,
+        ("person.second_factor_reset",),
+        lambda cast: second_factor_services.second_factor_reset(
+            person=cast["operator"], reason="phone and codes lost", by=BY
+        ),
+        prepare=_enrol_operator,
+    ),
+    Write(
+        "people.services.proposals.person_second_factor_reset_propose",
+        proposal_services,
+        ("person.change_proposed",),
+        lambda cast: proposal_services.person_second_factor_reset_propose(
+            person=cast["operator"], reason="phone and codes lost", proposed_by=cast["administrator"], by=BY
+        ),
+        prepare=_enrol_operator,
+    ),
     # api clients and tokens
     Write(
         "api_clients.services.api_client_create",

@@ -31,6 +31,7 @@ from people.services import person_deactivate
 from tests.matrix import events_since as events_after
 from tests.matrix import last_sequence
 from tests.oidc_provider import OIDCProvider, new_key
+from tests.second_factor_helpers import enrol
 
 BROWSER_ADDRESS = "192.0.2.41"
 BACKENDS = [
@@ -408,3 +409,17 @@ def test_settings_refuse_to_start_with_rs256_and_no_jwks_endpoint():
     )
     assert result.returncode != 0
     assert "OIDC_OP_JWKS_ENDPOINT is required with RS256" in result.stderr
+
+
+@pytest.mark.parametrize("persona", ["administrator", "privacy_officer", "security_manager"])
+def test_single_sign_on_is_not_asked_for_a_second_factor(cast, sso, browser, persona):
+    """The provider's own MFA is the second factor there (docs/sign-in.md): a role that needs one for
+    password sign-in, even enrolled, is signed in by the provider's answer alone."""
+    enrol(cast[persona])
+    sso.next.username = persona
+    before = last_sequence()
+    response = sso_sign_in(browser, sso)
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert browser.session[SESSION_KEY] == str(cast[persona].pk)
+    signed_in = [e for e in events_after(before) if e.action == actions.PERSON_SIGNED_IN]
+    assert [e.details for e in signed_in] == [{"method": "oidc"}]

@@ -27,7 +27,7 @@ from privilege.rules import (
     withheld_by_reference,
 )
 from tests.authz_helpers import check, grant
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, Cast
 from tests.privilege_helpers import mark, post_marks, uid
 
 IMAGE_A = "11111111-1111-4111-8111-111111111111"
@@ -207,6 +207,38 @@ def test_a_deputy_answer_on_a_withheld_trace_holds_no_longer_than_the_deputyship
     )
     invalidate(people=["deputy"])
     assert check(cast, user="deputy", trace_uid=uid("0-3-1"))["valid_until"] == iso(review.valid_until)
+
+
+def test_a_full_store_of_marks_still_answers_every_case_asked(cast: Cast, monkeypatch):
+    # The store of cases' marks is cleared when it would grow past its limit; a case held before
+    # the clear and asked again in the same request must still be answered (it raised KeyError: a 500).
+    from authz import cache
+
+    monkeypatch.setattr(cache, "MAX_WITHHELD_CASES", 1)
+    store = cache.FactCache()
+    held, other = str(CASE_PROJECT_ID), str(OTHER_PROJECT_ID)
+    post_marks(cast, mark("0-3"))
+    store.withheld_for([held], use=True)
+    withheld = store.withheld_for([held, other], use=True)
+    assert withheld(held).withholds(str(IMAGE_ID), "0-3-1")
+    assert not withheld(other).withholds(str(IMAGE_ID), "0-3-1")
+
+
+def test_a_cases_marks_kept_by_the_cache_are_out_of_the_collectors_walks(cast: Cast):
+    # Kept in the worker's cache, a case's marks are frozen (never walked by the garbage collector's
+    # collections again); loaded for one request only, they are ordinary young objects.
+    import gc
+
+    from authz import cache
+
+    held = str(CASE_PROJECT_ID)
+    post_marks(cast, mark("0-3"), mark("0-4-1"))
+    kept = cache.FactCache().withheld_for([held], use=True)(held)._images[str(IMAGE_ID)]
+    once = cache.FactCache().withheld_for([held], use=False)(held)._images[str(IMAGE_ID)]
+    walked = {id(obj) for obj in gc.get_objects()}
+    assert {id(kept.ordered), id(kept.top_of), id(kept.holders), id(kept.tops)}.isdisjoint(walked)
+    assert {id(once.ordered), id(once.holders)} <= walked
+    assert kept.state("0-3-1") == once.state("0-3-1") == WITHHELD
 
 
 def test_a_mark_takes_effect_on_the_very_next_decision(cast: Cast):

@@ -20,9 +20,10 @@ from django.utils import timezone
 from audit import actions
 from audit.actor import Actor
 from audit.services import audit_record
-from people import services
+from people import second_factor, services
 from people.models import PersonProposal, Profile, ProposalKind, ProposalStatus
 from people.roles import Role, has_role, roles_of
+from people.services import second_factor as second_factor_services
 
 # Profile.sso_subject's length, as single sign-on binds it (people.services.person_bind_sso_subject).
 SSO_SUBJECT_MAX = 255
@@ -261,6 +262,50 @@ def person_sso_subject_propose(
     )
 
 
+@transaction.atomic
+def person_second_factor_reset_propose(
+    *, person: User, proposed_by: User, by: Actor, reason: str
+) -> PersonProposal:
+    """Propose removing a person's second factor (their phone is lost and so are their recovery
+    codes). Whoever then signs in with the password alone, or enrols anew, holds the account, so a
+    second administrator approves it; the reason is required."""
+    if by.user_id is not None and by.user_id == person.pk:
+        raise ValidationError(
+            {
+                "person": ValidationError(
+                    "Another administrator must propose a reset of your own second factor.",
+                    code="own_second_factor",
+                )
+            }
+        )
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": ValidationError("Say why the second factor is reset.", code="reason_missing")}
+        )
+    if not second_factor.has_second_factor(person):
+        raise ValidationError(
+            {"person": ValidationError("The person has no second factor to reset.", code="not_enrolled")}
+        )
+    return _propose(
+        kind=ProposalKind.SECOND_FACTOR_RESET,
+        username=person.get_username(),
+        person=person,
+        changes={"second_factor": None},
+        before={"second_factor": _second_factor_of(person)},
+        reason=reason,
+        proposed_by=proposed_by,
+        by=by,
+    )
+
+
+def _second_factor_of(person: User) -> str | None:
+    """What the approver sees, and what the approval checks is unchanged: the app's enrolment time."""
+    device = second_factor.authenticator_of(person)
+    return (
+        device.created_at.isoformat() if device is not None and device.created_at else "recovery codes only"
+    )
+
+
 def _move_sso_subject(proposal: PersonProposal, person: User, by: Actor, trail: dict[str, Any]) -> None:
     """Apply an approved move of the binding, as the proposer saw the person, audited."""
     profile, _ = Profile.objects.select_for_update().get_or_create(user=person)
@@ -348,6 +393,20 @@ def _apply(proposal: PersonProposal, by: Actor, trail: dict[str, Any]) -> User:
     person = User.objects.select_for_update().get(pk=proposal.person_id)
     if proposal.kind == ProposalKind.SSO_SUBJECT:
         _move_sso_subject(proposal, person, by, trail)
+        return person
+    if proposal.kind == ProposalKind.SECOND_FACTOR_RESET:
+        if not second_factor.has_second_factor(person) or _second_factor_of(person) != proposal.before.get(
+            "second_factor"
+        ):
+            raise ValidationError(
+                {
+                    "proposal": ValidationError(
+                        "The person's second factor changed since this was proposed; propose again.",
+                        code="stale",
+                    )
+                }
+            )
+        second_factor_services._reset(person=person, by=by, reason=proposal.reason, trail=trail)
         return person
     # Applied only to the person as the proposer saw them: otherwise the approver would approve
     # something other than what is shown.

@@ -215,11 +215,25 @@ def second_factor_remove(*, person: User, by: Actor) -> None:
     )
 
 
+@transaction.atomic
+def second_factor_reset(*, person: User, reason: str, by: Actor) -> None:
+    """The operator's reset (``manage.py reset_second_factor``): applied at once only from the command
+    line, whose runner holds the host and could as well write to the database; in the browser a reset
+    is a four-eyes proposal (``people.services.proposals.person_second_factor_reset_propose``)."""
+    if by.channel != "command":
+        raise _refuse(
+            "person", "A reset of a second factor needs a second administrator's approval.", "four_eyes"
+        )
+    if not reason.strip():
+        raise _refuse("reason", "Say why the second factor is reset.", "reason_missing")
+    _reset(person=person, by=by, reason=reason.strip())
+
+
 def _reset(*, person: User, by: Actor, reason: str, trail: dict[str, Any] | None = None) -> None:
     """Removes a person's second factor for them (lost phone): at their next password sign-in they
     enrol again, if their roles require it. Called by the operator's command and by an approved
     four-eyes proposal, inside their transaction."""
-    if not second_factor.is_enrolled(person) and not StaticDevice.objects.filter(user=person).exists():
+    if not second_factor.has_second_factor(person):
         raise _refuse("person", f"{person.get_username()} has no second factor to reset.", "not_enrolled")
     removed = _remove_devices(person)
     audit_record(
