@@ -18,6 +18,7 @@ from api_clients.models import ApiClient
 from api_clients.permissions import client_may
 from cases.models import Case, DeputyPeriod
 from hansken_governance.environments import TEST_ENVIRONMENTS
+from people.models import Profile
 from people.roles import REVIEWER_ROLES, Role, has_role
 
 
@@ -63,6 +64,11 @@ def _granted(user: Any) -> Q:
     return Q(pk__in=granted_case_ids(user))
 
 
+def _screened_now(user: Any) -> bool:
+    profile = Profile.objects.filter(user=user).first()
+    return profile is not None and profile.is_screened_on()
+
+
 def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
     cases = Case.objects.all()
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -78,6 +84,10 @@ def cases_for_person(user: Any, purpose: CasePurpose) -> QuerySet[Case]:
     if purpose is CasePurpose.REVIEW_PRIVILEGED:
         if has_role(user, Role.PRIVACY_OFFICER):
             return cases
+        if not _screened_now(user):
+            # The marks and their reasons are about the case's data: like a decision, they need a
+            # valid screening (the decision rule denies ``screening_expired`` whatever the basis).
+            return cases.none()
         from authz.selectors import review_privileged_case_ids
 
         return cases.filter(_led_or_deputy(user) | Q(pk__in=review_privileged_case_ids(user)))

@@ -5,19 +5,50 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from hansken_governance.date_inputs import DAY_INPUT_FORMATS, DayInput
+from hansken_governance.service_errors import in_words
 from privacy_statement.services import MAX_SOURCE, MAX_SUMMARY, MAX_TITLE
+
+# The services' refusals in the reader's language, by their code (``hansken_governance.service_errors``).
+SERVICE_WORDS: dict[str, Promise] = {
+    "text_not_text": _("Give text."),
+    "too_long": _("At most %(limit)s characters."),
+    "title_one_line": _("A title is one line."),
+    "unknown_placeholder": _("Unknown placeholder: %(names)s."),
+    "published": _("Version %(number)s is published and never changes; draft a new version instead."),
+    "unknown_field": _("This field is not known."),
+    "summary_missing": _("Say what changed (in Dutch and in English)."),
+    "effective_from_missing": _("Give the date from which the version is in force."),
+    "effective_in_past": _("A version cannot take effect in the past."),
+    "needed_for_publication": _("Needed before publication."),
+    "effective_before_latest": _(
+        "Version %(number)s takes effect on %(date)s; a newer version cannot take effect before it."
+    ),
+    "not_published": _("Only a published version can be acknowledged."),
+    "person_inactive": _("%(name)s is not an active person."),
+}
+
+
+def refusal_words(error: ValidationError) -> list[str]:
+    """Every message of a refusal, in the reader's language (for a page that shows them above all)."""
+    if hasattr(error, "error_dict"):
+        items = [item for field_items in error.error_dict.values() for item in field_items]
+    else:
+        items = error.error_list
+    return [in_words(item.code, item.message, item.params, SERVICE_WORDS) for item in items]
 
 
 def apply_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the field it names, or above the form."""
+    """Show a service's refusal on the field it names, or above the form, in the reader's language."""
     if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
+        for field, items in error.error_dict.items():
+            words = [in_words(item.code, item.message, item.params, SERVICE_WORDS) for item in items]
+            form.add_error(field if field in form.fields else None, words)
     else:
-        form.add_error(None, error.messages)
+        form.add_error(None, refusal_words(error))
 
 
 class DraftForm(forms.Form):

@@ -44,23 +44,30 @@ def _require_privacy_officer(person: User) -> None:
         raise PermissionDenied("Only the privacy officer drafts and publishes the privacy statement.")
 
 
+def _refused(message: str, code: str, **params: Any) -> ValidationError:
+    """One refusal: English words with ``%(name)s`` parameters and a code, so a page can say it in
+    the reader's language (``privacy_statement.forms.SERVICE_WORDS``) and the API in English."""
+    return ValidationError(message, code=code, params=params or None)
+
+
 def _check_texts(values: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
+    errors: dict[str, ValidationError] = {}
     cleaned: dict[str, str] = {}
     for name, value in values.items():
         if not isinstance(value, str):
-            errors[name] = "Give text."
+            errors[name] = _refused("Give text.", "text_not_text")
             continue
         text = value.replace("\r\n", "\n")
         limit = MAX_TITLE if name.startswith("title") else MAX_SOURCE
         if len(text) > limit:
-            errors[name] = f"At most {limit} characters."
+            errors[name] = _refused("At most %(limit)s characters.", "too_long", limit=limit)
         elif name.startswith("title") and "\n" in text:
-            errors[name] = "A title is one line."
+            errors[name] = _refused("A title is one line.", "title_one_line")
         else:
             unknown = unknown_placeholders(text)
             if unknown:
-                errors[name] = "Unknown placeholder: " + ", ".join(f"{{{{ {n} }}}}" for n in unknown) + "."
+                names = ", ".join(f"{{{{ {n} }}}}" for n in unknown)
+                errors[name] = _refused("Unknown placeholder: %(names)s.", "unknown_placeholder", names=names)
         cleaned[name] = text.strip() if name.startswith("title") else text
     if errors:
         raise ValidationError(errors)
@@ -70,9 +77,10 @@ def _check_texts(values: dict[str, str]) -> dict[str, str]:
 def _locked_draft(version: StatementVersion) -> StatementVersion:
     locked = StatementVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != VersionStatus.DRAFT:
-        raise ValidationError(
-            f"Version {locked.number} is published and never changes; draft a new version instead.",
-            code="published",
+        raise _refused(
+            "Version %(number)s is published and never changes; draft a new version instead.",
+            "published",
+            number=locked.number,
         )
     return locked
 
@@ -84,7 +92,9 @@ def statement_draft_create(*, author: User, by: Actor, **texts: str) -> Statemen
     _require_privacy_officer(author)
     unknown = sorted(set(texts) - set(TEXT_FIELDS))
     if unknown:
-        raise ValidationError({name: "This field is not known." for name in unknown})
+        raise ValidationError(
+            {name: _refused("This field is not known.", "unknown_field") for name in unknown}
+        )
     cleaned = _check_texts({name: texts.get(name, "") for name in TEXT_FIELDS})
     now = timezone.now()
     version = StatementVersion.objects.create(
@@ -122,7 +132,9 @@ def statement_draft_update(
     _require_privacy_officer(author)
     unknown = sorted(set(texts) - set(TEXT_FIELDS))
     if unknown:
-        raise ValidationError({name: "This field is not known." for name in unknown})
+        raise ValidationError(
+            {name: _refused("This field is not known.", "unknown_field") for name in unknown}
+        )
     cleaned = _check_texts(texts)
     version = _locked_draft(version)
     changes = {
@@ -180,17 +192,19 @@ def statement_publish(
     Markdown with the placeholders filled in, its sanitised HTML and their hashes."""
     _require_privacy_officer(publisher)
     now = now or timezone.now()
-    errors: dict[str, str] = {}
+    errors: dict[str, ValidationError] = {}
     summaries = {"change_summary_nl": change_summary_nl, "change_summary_en": change_summary_en}
     for name, value in summaries.items():
         if not isinstance(value, str) or not value.strip():
-            errors[name] = "Say what changed (in Dutch and in English)."
+            errors[name] = _refused("Say what changed (in Dutch and in English).", "summary_missing")
         elif len(value) > MAX_SUMMARY:
-            errors[name] = f"At most {MAX_SUMMARY} characters."
+            errors[name] = _refused("At most %(limit)s characters.", "too_long", limit=MAX_SUMMARY)
     if not isinstance(effective_from, datetime.datetime) or timezone.is_naive(effective_from):
-        errors["effective_from"] = "Give the date from which the version is in force."
+        errors["effective_from"] = _refused(
+            "Give the date from which the version is in force.", "effective_from_missing"
+        )
     elif effective_from < start_of_day(timezone.localdate(now)):
-        errors["effective_from"] = "A version cannot take effect in the past."
+        errors["effective_from"] = _refused("A version cannot take effect in the past.", "effective_in_past")
     if errors:
         raise ValidationError(errors)
 
@@ -204,7 +218,9 @@ def statement_publish(
     )
     version = _locked_draft(version)
     missing = {
-        name: "Needed before publication." for name in TEXT_FIELDS if not getattr(version, name).strip()
+        name: _refused("Needed before publication.", "needed_for_publication")
+        for name in TEXT_FIELDS
+        if not getattr(version, name).strip()
     }
     if missing:
         raise ValidationError(missing)
@@ -212,9 +228,13 @@ def statement_publish(
     if latest is not None and latest.effective_from and effective_from < latest.effective_from:
         raise ValidationError(
             {
-                "effective_from": f"Version {latest.number} takes effect on "
-                f"{timezone.localdate(latest.effective_from).isoformat()}; a newer version cannot take "
-                "effect before it."
+                "effective_from": _refused(
+                    "Version %(number)s takes effect on %(date)s; a newer version cannot take effect "
+                    "before it.",
+                    "effective_before_latest",
+                    number=latest.number,
+                    date=timezone.localdate(latest.effective_from).isoformat(),
+                )
             }
         )
     number = (StatementVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
@@ -262,9 +282,17 @@ def statement_acknowledge(
     """Record that ``person`` was shown ``version`` (published). A repeat stores nothing and returns
     the first acknowledgement with ``False``."""
     if version.status != VersionStatus.PUBLISHED:
-        raise ValidationError({"version": "Only a published version can be acknowledged."})
+        raise ValidationError(
+            {"version": _refused("Only a published version can be acknowledged.", "not_published")}
+        )
     if not person.is_active:
-        raise ValidationError({"user": f"{person.get_username()} is not an active person."})
+        raise ValidationError(
+            {
+                "user": _refused(
+                    "%(name)s is not an active person.", "person_inactive", name=person.get_username()
+                )
+            }
+        )
     existing = Acknowledgement.objects.filter(version=version, person=person).first()
     if existing is not None:
         return existing, False

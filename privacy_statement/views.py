@@ -26,7 +26,7 @@ from people.roles import Role
 from privacy_statement import selectors, services
 from privacy_statement.diff import side_by_side
 from privacy_statement.facts import FACTS, live_facts, stale_facts, substitute
-from privacy_statement.forms import DraftForm, PublishForm, apply_service_error
+from privacy_statement.forms import DraftForm, PublishForm, apply_service_error, refusal_words
 from privacy_statement.models import LANGUAGES, Acknowledgement, StatementVersion, VersionStatus
 from privacy_statement.rendering import render as render_markdown
 from retention.views import role_required
@@ -145,7 +145,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
             version=version, person=_person(request), by=Actor.from_request(request)
         )
     except ValidationError as error:
-        for message in error.messages:
+        for message in refusal_words(error):
             messages.error(request, message)
     else:
         messages.success(

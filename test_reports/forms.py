@@ -31,6 +31,14 @@ SERVICE_WORDS = {
         "entity-expansion bombs and external-entity attacks work. Nothing was read from it."
     ),
     "xml_malformed": _("The XML is not well formed (line %(line)s, column %(column)s): %(reason)s."),
+    "json_malformed": _("The JSON is not well formed: %(reason)s."),
+    "ctrf_invalid": _(
+        "%(where)s cannot be read: in CTRF each test is an object with a name and a status (passed, "
+        "failed, skipped, pending or other)."
+    ),
+    "too_many_tests": _("The report holds more than %(limit)s tests; split it by kind or module."),
+    "time_naive": _("Give the time with an offset."),
+    "notes_long": _("Keep the notes under %(limit)s characters."),
 }
 
 

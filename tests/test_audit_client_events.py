@@ -134,3 +134,31 @@ def test_migrate_reinstalls_the_function_only_while_its_migration_is_applied():
     recorder.record_applied(*PG_APPEND_MIGRATION)
     _rearm_triggers(sender=None)
     assert len(functions_named()) == 1
+
+
+def test_large_details_are_stored_with_lz4_and_read_back_unchanged_in_a_chain_that_verifies():
+    """The trail's details column compresses with LZ4 on PostgreSQL (audit 0008): a row with 18 KB
+    of details is stored compressed with LZ4, reads back exactly, and the chain still verifies."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no column compression")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'audit_auditevent'::regclass AND attname = 'details'"
+        )
+        assert cursor.fetchone()[0] == "l"
+    details = {"traces": [{"image_id": PROJECT, "trace_ids": [f"0-{n}-{n % 97}-3" for n in range(1500)]}]}
+    event = ClientEvent(str(uuid.uuid4()), "investigator", PROJECT, None, "", None, details)
+    record([event])
+    stored = AuditEvent.objects.get(event_id=event.event_id)
+    assert stored.details == details
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(details), pg_column_size(details) FROM audit_auditevent "
+            "WHERE event_id = %s",
+            [event.event_id],
+        )
+        method, size = cursor.fetchone()
+    assert method == "lz4"
+    assert size < len(str(details)) // 2
+    assert verify_chain(against_checkpoints=False).ok

@@ -115,6 +115,27 @@ def test_the_privacy_officer_drafts_previews_saves_and_publishes(cast: Cast, set
     assert client.get(f"/privacy/manage/drafts/{version.pk}/")["Location"] == "/privacy/?version=1"
 
 
+def test_a_refusal_is_shown_in_the_readers_language(cast: Cast):
+    pending = draft(cast)
+    client = signed_in(cast, "privacy_officer")
+    url = f"/privacy/manage/drafts/{pending.pk}/"
+    response = client.post(
+        url, {"action": "save", **TEXTS, "source_nl": "{{ onbekend }}"}, HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    assert response.status_code == 400
+    assert "Onbekende plaatshouder: {{ onbekend }}." in response.content.decode()
+    past = (timezone.localdate() - datetime.timedelta(days=2)).isoformat()
+    publish = {
+        "publish-effective_date": past,
+        "publish-change_summary_nl": "x",
+        "publish-change_summary_en": "x",
+    }
+    response = client.post(url, {"action": "publish", **publish}, HTTP_ACCEPT_LANGUAGE="nl")
+    assert response.status_code == 400
+    assert "Een versie kan niet in het verleden ingaan." in response.content.decode()
+    assert StatementVersion.objects.get().status == VersionStatus.DRAFT
+
+
 def test_it_shows_a_refusal_on_the_field_and_stores_nothing(cast: Cast):
     pending = draft(cast)
     client = signed_in(cast, "privacy_officer")

@@ -4,10 +4,15 @@ Dutch. Read only: nothing is stored by looking."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from people.models import Profile
 from privilege.models import PrivilegedMark
 from tests.authz_helpers import grant
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
@@ -56,6 +61,26 @@ def test_who_reaches_the_page(cast: Cast, persona, expected):
     case_page = _client(cast, persona).get(f"/cases/{CASE_PROJECT_ID}/")
     if case_page.status_code == 200:
         assert (PAGE in case_page.content.decode()) == (expected == 200)
+
+
+@pytest.mark.parametrize("persona", ["case_lead", "deputy", "reviewer"])
+def test_without_a_valid_screening_the_marks_are_out_of_reach(cast: Cast, persona: str):
+    # The marks and their reasons are about the case's data: a lapsed screening closes them, as it
+    # closes every decision (screening_expired), in the browser and through the API alike.
+    post_marks(cast, mark("0-3", reason="Mail from counsel"))
+    grant(cast, grantee="engineer", rights=["review_privileged"])
+    person = cast["engineer"] if persona == "reviewer" else cast[persona]
+    api = APIClient()
+    api.force_authenticate(person)
+    marks_api = f"/api/v1/cases/{CASE_PROJECT_ID}/privileged"
+    assert (_client(cast, persona).get(PAGE).status_code, api.get(marks_api).status_code) == (200, 200)
+    Profile.objects.filter(user=person).update(
+        screening_valid_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert (_client(cast, persona).get(PAGE).status_code, api.get(marks_api).status_code) == (404, 404)
+    # The privacy officer's review does not rest on case access.
+    Profile.objects.filter(user=cast["privacy_officer"]).update(screening_valid_until=None)
+    assert _client(cast, "privacy_officer").get(PAGE).status_code == 200
 
 
 def test_it_shows_counts_filters_history_and_refused_exports(cast: Cast):

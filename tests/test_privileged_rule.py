@@ -224,6 +224,23 @@ def test_a_full_store_of_marks_still_answers_every_case_asked(cast: Cast, monkey
     assert not withheld(other).withholds(str(IMAGE_ID), "0-3-1")
 
 
+def test_a_cases_marks_kept_by_the_cache_are_out_of_the_collectors_walks(cast: Cast):
+    # Kept in the worker's cache, a case's marks are frozen (never walked by the garbage collector's
+    # collections again); loaded for one request only, they are ordinary young objects.
+    import gc
+
+    from authz import cache
+
+    held = str(CASE_PROJECT_ID)
+    post_marks(cast, mark("0-3"), mark("0-4-1"))
+    kept = cache.FactCache().withheld_for([held], use=True)(held)._images[str(IMAGE_ID)]
+    once = cache.FactCache().withheld_for([held], use=False)(held)._images[str(IMAGE_ID)]
+    walked = {id(obj) for obj in gc.get_objects()}
+    assert {id(kept.ordered), id(kept.top_of), id(kept.holders), id(kept.tops)}.isdisjoint(walked)
+    assert {id(once.ordered), id(once.holders)} <= walked
+    assert kept.state("0-3-1") == once.state("0-3-1") == WITHHELD
+
+
 def test_a_mark_takes_effect_on_the_very_next_decision(cast: Cast):
     grant(cast, rights=["read"])
     assert check(cast, trace_uid=uid("0-3-1"))["allowed"] is True  # facts and marks now cached

@@ -177,6 +177,11 @@ def test_the_pages_are_in_dutch(cast: Cast):
     refused = _upload(client, samples.XML_BOMB)
     assert refused.status_code == 400
     assert "entiteiten" in refused.text
+    # Every refusal a report file can meet has Dutch words, details kept where the file gives them.
+    cut_off = _upload(client, b'{"results": {"tests": [{"name": "a", "status": "passed"}')
+    assert "De JSON is niet goed gevormd" in cut_off.text
+    nameless = _upload(client, b'{"results": {"tests": [{"status": "passed"}]}}')
+    assert "results.tests[0] is niet te lezen" in nameless.text
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ class AcknowledgementApi(APIView):
 
     @extend_schema(
         request=AcknowledgementInput,
-        responses={201: AcknowledgementOutput, 200: AcknowledgementOutput},
+        responses={201: AcknowledgementOutput},
     )
     def post(self, request: Request) -> Response:
         data = AcknowledgementInput(data=request.data)
@@ -141,4 +141,6 @@ class AcknowledgementApi(APIView):
             "channel": acknowledgement.channel,
             "created": created,
         }
-        return Response(AcknowledgementOutput(answer).data, status=201 if created else 200)
+        # 201 also for a repeat (stored once, "created": false): the contract answers 201, and a
+        # client that retries after a lost answer must not read its retry as a failure.
+        return Response(AcknowledgementOutput(answer).data, status=201)

@@ -92,8 +92,9 @@ class Tally:
         if entry is None:
             if len(self._entries) >= MAX_TESTS:
                 raise ReportRefused(
-                    f"The report holds more than {MAX_TESTS} tests; split it by kind or module.",
+                    "The report holds more than %(limit)s tests; split it by kind or module.",
                     code="too_many_tests",
+                    limit=MAX_TESTS,
                 )
             entry = self._entries[key] = _Entry(outcome)
             self._order.append(key)

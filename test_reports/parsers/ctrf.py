@@ -37,16 +37,17 @@ def _text(value: Any) -> str:
 def _test(tally: Tally, index: int, test: Any) -> float:
     where = f"results.tests[{index}]"
     if not isinstance(test, dict):
-        raise ReportRefused(f"{where} is not an object.", code="ctrf_invalid")
+        raise ReportRefused("%(where)s is not an object.", code="ctrf_invalid", where=where)
     name = test.get("name")
     if not isinstance(name, str) or not name:
-        raise ReportRefused(f"{where} has no name.", code="ctrf_invalid")
+        raise ReportRefused("%(where)s has no name.", code="ctrf_invalid", where=where)
     status = _STATUS.get(test.get("status"))  # type: ignore[arg-type]
     if status is None:
         raise ReportRefused(
-            f"{where} has status {test.get('status')!r}; CTRF knows passed, failed, skipped, pending "
-            "and other.",
+            "%(where)s has status %(status)s; CTRF knows passed, failed, skipped, pending and other.",
             code="ctrf_invalid",
+            where=where,
+            status=repr(test.get("status")),
         )
     if status is Outcome.PASSED and test.get("flaky") is True:
         status = Outcome.FLAKY
@@ -101,7 +102,9 @@ def read_ctrf(stream: BinaryIO) -> ParsedReport:
             elif prefix == "results.tool.name" and event == "string":
                 tool = publishable(str(value), 50).split("\n", 1)[0]
     except ijson.JSONError as broken:
-        raise ReportRefused(f"The JSON is not well formed: {broken}.", code="json_malformed") from broken
+        raise ReportRefused(
+            "The JSON is not well formed: %(reason)s.", code="json_malformed", reason=str(broken)
+        ) from broken
     if not saw_tests:
         raise ReportRefused("This JSON is not a CTRF report: it has no results.tests list.")
     return tally.result(format="ctrf", tool=tool, duration_seconds=round(duration, 3))
