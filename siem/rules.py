@@ -23,9 +23,10 @@ The rules and their thresholds (settings, documented in docs/siem.md):
   had no grant covering the experiment environment (the case lead excepted).
 - ``chain_verification_failed``: the audit chain failed verification (``audit.verification_failed``).
 - ``person_privileges_changed``: a change of a person's roles or screening (``person.roles_changed``,
-  ``person.screening_changed``); per changed person and day. High when the change did not pass a
-  second administrator (made from the command line), medium when it did: both change who may reach
-  case data or approve such changes, so reviewers see every one.
+  ``person.screening_changed``), or a reset of their second factor (``person.second_factor_reset``);
+  per changed person and day. High when the change did not pass a second administrator (made from
+  the command line), medium when it did: each changes who may reach case data or approve such
+  changes, or what protects such an account, so reviewers see every one.
 - ``sign_in_failures_person``: more than ``HG_MONITOR_FAILED_SIGN_INS_PER_HOUR`` failed sign-ins
   (``session.sign_in_failed``, lockout refusals included) naming one username in one clock hour:
   someone guessing a person's password, or a person locked out.
@@ -87,7 +88,10 @@ class Rule(TextChoices):
     )
     CHAIN_VERIFICATION_FAILED = "chain_verification_failed", _("Audit chain verification failed")
     SIEM_BACKLOG = "siem_backlog", _("SIEM backlog too old")
-    PERSON_PRIVILEGES_CHANGED = "person_privileges_changed", _("Change of a person's roles or screening")
+    PERSON_PRIVILEGES_CHANGED = (
+        "person_privileges_changed",
+        _("Change of a person's roles, screening or second factor"),
+    )
     SIGN_IN_FAILURES_PERSON = "sign_in_failures_person", _("Many failed sign-ins for one person")
     SIGN_IN_FAILURES_SOURCE = "sign_in_failures_source", _("Many failed sign-ins from one address")
 
@@ -105,7 +109,13 @@ SEVERITY = {
     Rule.SIGN_IN_FAILURES_PERSON: Severity.MEDIUM,
     Rule.SIGN_IN_FAILURES_SOURCE: Severity.HIGH,
 }
-PRIVILEGE_ACTIONS = frozenset({audit_actions.PERSON_ROLES_CHANGED, audit_actions.PERSON_SCREENING_CHANGED})
+PRIVILEGE_ACTIONS = frozenset(
+    {
+        audit_actions.PERSON_ROLES_CHANGED,
+        audit_actions.PERSON_SCREENING_CHANGED,
+        audit_actions.PERSON_SECOND_FACTOR_RESET,
+    }
+)
 
 EXPERIMENT = "experiment"
 NO_GRANT_BASES = frozenset({Basis.NO_GRANT, Basis.UNKNOWN_USER, Basis.UNKNOWN_PROJECT})

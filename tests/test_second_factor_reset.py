@@ -18,6 +18,8 @@ from audit.models import AuditEvent
 from people.models import PersonProposal, ProposalKind, ProposalStatus
 from people.services import proposals
 from people.services.second_factor import second_factor_reset
+from siem.models import Alert
+from siem.rules import sweep
 from tests.personas import PASSWORD, Cast
 from tests.second_factor_helpers import enrol
 from tests.test_four_eyes import actions_after, browser, last, second_admin
@@ -203,3 +205,29 @@ def test_the_reset_service_refuses_anyone_but_the_command_line(cast: Cast):
         second_factor_reset(person=person, reason=REASON, by=browser(cast["administrator"]))
     assert refused.value.error_dict["person"][0].code == "four_eyes"
     assert _has_factor(person)
+
+
+def test_monitoring_sees_every_reset_of_a_second_factor(cast: Cast):
+    """A reset weakens what protects an account until it is set up again: reviewers see each one,
+    high when it did not pass a second administrator (the command line)."""
+    admin, other = cast["administrator"], second_admin()
+    enrol(cast["security_manager"])
+    enrol(cast["privacy_officer"])
+    sweep()
+    assert not Alert.objects.filter(rule="person_privileges_changed").exists()
+    call_command("reset_second_factor", "security_manager", "--reason", REASON)
+    proposal = proposals.person_second_factor_reset_propose(
+        person=cast["privacy_officer"], reason=REASON, proposed_by=admin, by=browser(admin)
+    )
+    proposals.person_proposal_approve(proposal=proposal, approved_by=other, by=browser(other))
+    sweep()
+    alerts = {a.subject_person: a for a in Alert.objects.filter(rule="person_privileges_changed")}
+    assert set(alerts) == {"security_manager", "privacy_officer"}
+    assert (alerts["security_manager"].severity, alerts["security_manager"].details) == (
+        "high",
+        {"without_second_administrator": True},
+    )
+    assert (alerts["privacy_officer"].severity, alerts["privacy_officer"].details) == (
+        "medium",
+        {"without_second_administrator": False},
+    )
