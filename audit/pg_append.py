@@ -6,6 +6,12 @@ move the head, COMMIT), each a wait for the worker and a switch for both process
 ``audit_append_client_events`` does the same work inside the database, so the caller sends one
 statement: on its own it is one transaction, inside a caller's transaction it is part of that.
 
+The function reads the records (the JSON, and each row's details into ``jsonb``) before it takes
+the chain lock, and only numbers, hashes and inserts the rows under it: every writer of the trail
+waits while the lock is held, and for an export check of 1,000 traces the reading was more than
+half of the function's time under the lock (0.51-0.55 ms under the lock before, 0.20 ms after,
+measured from the lock to the function's end; docs/privileged-traces.md).
+
 What stays in Python: the canonical encoding of every row (``audit.chain.RowEncoder``), which is the
 definition of what the chain covers. The function only adds what is known under the lock: each
 row's sequence number, the previous row's hash, and its own hash, computed as
@@ -38,6 +44,8 @@ ROW_COLUMNS = (
     ("grant_id", "bigint"),
     ("details", "jsonb"),
 )
+# The canonical encoding of each row around its sequence number (``RowEncoder.text_parts``).
+PART_COLUMNS = (("before", "text"), ("after", "text"))
 # The columns every row of the call shares, as typed parameters after the records, in this order.
 SHARED_COLUMNS = (
     ("occurred_at", "timestamptz"),
@@ -60,20 +68,33 @@ def _definition() -> str:
     row_names = [name for name, _ in ROW_COLUMNS]
     shared_names = [name for name, _ in SHARED_COLUMNS]
     parameters = ", ".join(f"p_{name} {kind}" for name, kind in SHARED_COLUMNS)
-    record_type = ", ".join(f"{name} {kind}" for name, kind in ROW_COLUMNS)
+    record_type = ", ".join(f"{name} {kind}" for name, kind in (*ROW_COLUMNS, *PART_COLUMNS))
+    arrays = [name for name, _ in (*ROW_COLUMNS, *PART_COLUMNS)]
+    declared = "\n".join(f"    a_{name} {kind}[];" for name, kind in (*ROW_COLUMNS, *PART_COLUMNS))
     return f"""
 CREATE OR REPLACE FUNCTION {FUNCTION}(records json, {parameters}) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
+{declared}
     head_sequence bigint;
     head_hash text;
     previous text;
-    slot integer := 0;
+    total integer;
     sequences bigint[] := '{{}}';
     previous_hashes text[] := '{{}}';
     hashes text[] := '{{}}';
-    record_parts record;
 BEGIN
+    -- The records are read once, into one array per column, before the chain lock is taken:
+    -- parsing the JSON (and the details into jsonb) is most of the work, and every writer of the
+    -- trail waits while the lock is held. In the records' order (by their place, not by chance).
+    SELECT {", ".join(f"array_agg(r.{name} ORDER BY r.slot)" for name in arrays)}
+        INTO {", ".join(f"a_{name}" for name in arrays)}
+    FROM ROWS FROM (json_to_recordset(records) AS ({record_type}))
+        WITH ORDINALITY AS r({", ".join(arrays)}, slot);
+    total := coalesce(array_length(a_before, 1), 0);
+    IF total = 0 THEN
+        RETURN;
+    END IF;
     -- The chain lock: every writer of the trail takes this row first (see audit.services).
     SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
     IF NOT FOUND THEN
@@ -81,35 +102,23 @@ BEGIN
             ON CONFLICT (id) DO NOTHING;
         SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
     END IF;
-    -- In the records' order (by their place, not by chance): the insert below joins on the place.
-    FOR record_parts IN
-        SELECT r.before, r.after
-        FROM ROWS FROM (json_to_recordset(records) AS (before text, after text))
-            WITH ORDINALITY AS r(before, after, slot)
-        ORDER BY r.slot
-    LOOP
-        slot := slot + 1;
+    FOR slot IN 1..total LOOP
         head_sequence := head_sequence + 1;
         previous := head_hash;
         head_hash := encode(sha256(convert_to(
-            previous || record_parts.before || head_sequence::text || record_parts.after, 'UTF8'
+            previous || a_before[slot] || head_sequence::text || a_after[slot], 'UTF8'
         )), 'hex');
         sequences[slot] := head_sequence;
         previous_hashes[slot] := previous;
         hashes[slot] := head_hash;
     END LOOP;
-    IF slot = 0 THEN
-        RETURN;
-    END IF;
     INSERT INTO audit_auditevent (
         sequence, prev_hash, hash, {", ".join(row_names)}, {", ".join(shared_names)}, basis
     )
-    SELECT chained.sequence, chained.prev_hash, chained.hash, {", ".join("r." + n for n in row_names)},
+    SELECT u.sequence, u.prev_hash, u.hash, {", ".join("u." + n for n in row_names)},
         {", ".join("p_" + n for n in shared_names)}, ''
-    FROM ROWS FROM (json_to_recordset(records) AS ({record_type}))
-        WITH ORDINALITY AS r({", ".join(row_names)}, slot)
-    JOIN unnest(sequences, previous_hashes, hashes)
-        WITH ORDINALITY AS chained(sequence, prev_hash, hash, slot) USING (slot);
+    FROM unnest(sequences, previous_hashes, hashes, {", ".join("a_" + n for n in row_names)})
+        AS u(sequence, prev_hash, hash, {", ".join(row_names)});
     UPDATE audit_chainhead SET sequence = head_sequence, hash = head_hash WHERE id = 1;
 END;
 $$;

@@ -17,9 +17,10 @@ the median of the rounds' means is printed. Kinds, with the benchmarks' request 
 
 Data: ``--scale`` times the benchmarks' sizes (default 0.2: 2,000 people, 2,000 cases, 20,000
 grants; one case with 20,000 privileged marks posted through the API, 1,000 people with grants on
-it). Wall-clock time is not measured: gunicorn's HTTP parsing and the kernel are outside, and the
-database and Redis servers' CPU too (each request's round trips are in the process's time only as
-the client side of them).
+it). Beside this process's CPU time it prints the servers' (``/proc/<pid>/schedstat`` of the
+PostgreSQL backends it talks to, and of its private redis-server): a denial's write to the trail
+costs more CPU in PostgreSQL than in Python. Wall-clock time is not measured, and gunicorn's own
+share (HTTP parsing, the socket per request) and the kernel's are outside.
 
 Old code against new, back to back on the same data: load once and keep the database
 (``--keep-db --db-suffix NAME``), then run this script from each tree with ``--reuse`` and the same
@@ -306,6 +307,8 @@ def main() -> None:
     # A Redis database given, or a redis-server of this run's own (stopped at exit).
     redis_url = f"redis://127.0.0.1:6379/{args.redis_db}" if args.redis_db is not None else _private_redis()
     env = bench_env(database, redis_url)
+    # One PostgreSQL connection for the whole run, so its backend's CPU time adds up (see _ServerCpu).
+    env["DATABASE_CONN_MAX_AGE"] = "3600"
     os.environ.update(env)
     if not args.reuse:
         recreate_database(database)
@@ -330,38 +333,82 @@ def main() -> None:
     counts = {k: args.batches if "batch" in k else args.singles for k in KINDS}
     position = dict.fromkeys(KINDS, 0)
 
-    def run(kind: str, count: int) -> float:
+    servers = _ServerCpu(redis_url if args.redis_db is None else None)
+
+    def run(kind: str, count: int) -> tuple[float, float]:
+        """This process's CPU per request, and the servers' (PostgreSQL, own Redis)."""
         method, path, bodies = requests[kind]
-        started = time.process_time()
+        started, server_started = time.process_time(), servers.cpu()
         for _ in range(count):
             body = bodies[position[kind] % len(bodies)]
             position[kind] += 1
             status, text = _call(app, method, path, token, body)
             if status != 200:
                 raise SystemExit(f"{kind}: {status} {text[:300]!r}")
-        return (time.process_time() - started) / count
+        return (time.process_time() - started) / count, (servers.cpu() - server_started) / count
 
-    for kind in kinds:  # warm-up: each worker's caches, the marks, the connections
-        run(kind, max(2, counts[kind] // 5))
+    # Warm-up: the caches, the marks, the connections, and every batch body once (a batch's answers
+    # are remembered after its first time, as in wrk's runs, whose warm-up sends every body).
+    for kind in kinds:
+        run(kind, max(len(requests[kind][2]) if "batch" in kind else 0, counts[kind] // 5, 2))
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         profiler.enable()
-        run(args.profile, counts[args.profile] * 3)
+        run(args.profile, counts[args.profile] * 3)  # (the servers' share is not profiled)
         profiler.disable()
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(35)
         stats.sort_stats("cumulative").print_stats(45)
         return
-    rounds: dict[str, list[float]] = {kind: [] for kind in kinds}
+    rounds: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     for _ in range(args.rounds):
         for kind in kinds:
             rounds[kind].append(run(kind, counts[kind]))
-    print(f"CPU per request, median of {args.rounds} rounds (min-max), scale {args.scale}")
+    print(
+        f"CPU per request in µs, median of {args.rounds} rounds (min-max), scale {args.scale}; servers: "
+        f"PostgreSQL backends{'' if args.redis_db is not None else ' and the private Redis'}"
+    )
+    print(f"{'kind':<10}{'application':>24}{'servers':>22}{'together':>10}")
     for kind in kinds:
-        values = rounds[kind]
-        per = statistics.median(values) * 1e6
-        extra = f"  = {1000 / (per / 1e6):>10,.0f} decisions/s of CPU" if "batch" in kind else ""
-        print(f"{kind:<10}{per:>10,.0f} µs  ({min(values) * 1e6:,.0f}-{max(values) * 1e6:,.0f}){extra}")
+        app_cpu = [value[0] * 1e6 for value in rounds[kind]]
+        server_cpu = [value[1] * 1e6 for value in rounds[kind]]
+        together = statistics.median(a + b for a, b in zip(app_cpu, server_cpu, strict=True))
+        extra = f"  ({1e9 / together:,.0f} decisions per CPU-second)" if "batch" in kind else ""
+        print(
+            f"{kind:<10}{statistics.median(app_cpu):>10,.0f} ({min(app_cpu):,.0f}-{max(app_cpu):,.0f})"
+            f"{statistics.median(server_cpu):>10,.0f} ({min(server_cpu):,.0f}-{max(server_cpu):,.0f})"
+            f"{together:>10,.0f}{extra}"
+        )
+
+
+class _ServerCpu:
+    """CPU time (``/proc/<pid>/schedstat``) of the PostgreSQL backends this process talks to (its
+    Django connection and the change feed's listener, looked up each time: a connection may be made
+    anew) and of its private redis-server (not the machine's shared one: others use it too)."""
+
+    def __init__(self, private_redis_url: str | None) -> None:
+        self._redis_pid: int | None = None
+        if private_redis_url:
+            import redis
+
+            self._redis_pid = int(redis.Redis.from_url(private_redis_url).info("server")["process_id"])
+
+    def cpu(self) -> float:
+        from django.db import connection
+
+        from authz.change_feed import change_feed
+
+        connection.ensure_connection()
+        pids = [connection.connection.info.backend_pid]
+        if change_feed._conn is not None:
+            pids.append(change_feed._conn.pgconn.backend_pid)
+        if self._redis_pid is not None:
+            pids.append(self._redis_pid)
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/schedstat", encoding="ascii") as stats:
+                total += int(stats.read().split()[0])
+        return total / 1e9
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from people.lockout import lockout_response, mark_refused_while_locked
 from people.roles import roles_of
 from people.second_factor import FACTOR_RECOVERY_CODE, USED_FACTOR_ATTR, Pending
 from people.services.second_factor import (
+    app_code_confirm,
     recovery_codes_renew,
     second_factor_check,
     second_factor_enrol,
@@ -234,6 +235,23 @@ def own_second_factor(request: HttpRequest) -> HttpResponse:
             "required": second_factor.required_for(person),
         }
         return render(request, "people/second_factor_enrol.html", context, status=status)
+    return _own_page(request, person)
+
+
+class ConfirmForm(forms.Form):
+    """The app's code, asked again before a person changes their own factor."""
+
+    use_required_attribute = False
+    code = forms.CharField(max_length=CODE_MAX, required=False)
+
+
+def _confirmed(request: HttpRequest, person: User) -> bool:
+    form = ConfirmForm(request.POST)
+    code = form.cleaned_data["code"] if form.is_valid() else ""
+    return app_code_confirm(person=person, code=code)
+
+
+def _own_page(request: HttpRequest, person: User, *, status: int = 200, **errors: str) -> HttpResponse:
     return render(
         request,
         "people/second_factor.html",
@@ -241,20 +259,28 @@ def own_second_factor(request: HttpRequest) -> HttpResponse:
             "required": second_factor.required_for(person),
             "recovery_codes_left": second_factor.recovery_codes_left(person),
             "device": second_factor.authenticator_of(person),
+            **errors,
         },
+        status=status,
     )
+
+
+def _wrong_code() -> str:
+    return gettext("That code is not right. Type the six digits your app shows now.")
 
 
 @require_POST
 @login_required
+@sensitive_post_parameters("code")
 def own_recovery_codes_renew(request: HttpRequest) -> HttpResponse:
     person = request.user
     assert isinstance(person, User)
-    try:
-        codes = recovery_codes_renew(person=person, by=Actor.from_request(request))
-    except ValidationError:
+    if not second_factor.is_enrolled(person):
         messages.error(request, gettext("Enrol an authenticator app first."))
         return redirect(reverse("second-factor"))
+    if not _confirmed(request, person):
+        return _own_page(request, person, status=400, renew_error=_wrong_code())
+    codes = recovery_codes_renew(person=person, by=Actor.from_request(request))
     return render(
         request, "people/recovery_codes.html", {"codes": codes, "continue_url": reverse("second-factor")}
     )
@@ -262,17 +288,18 @@ def own_recovery_codes_renew(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@sensitive_post_parameters("code")
 def own_second_factor_remove(request: HttpRequest) -> HttpResponse:
     person = request.user
     assert isinstance(person, User)
-    try:
-        second_factor_remove(person=person, by=Actor.from_request(request))
-    except ValidationError as error:
-        code = error.error_dict["person"][0].code if hasattr(error, "error_dict") else None
-        if code == "required":
-            messages.error(request, gettext("Your roles require a second factor; it cannot be removed."))
-        else:
-            messages.error(request, gettext("No authenticator app is enrolled."))
-    else:
-        messages.success(request, gettext("Your second factor has been removed."))
+    if second_factor.required_for(person):
+        messages.error(request, gettext("Your roles require a second factor; it cannot be removed."))
+        return redirect(reverse("second-factor"))
+    if not second_factor.is_enrolled(person):
+        messages.error(request, gettext("No authenticator app is enrolled."))
+        return redirect(reverse("second-factor"))
+    if not _confirmed(request, person):
+        return _own_page(request, person, status=400, remove_error=_wrong_code())
+    second_factor_remove(person=person, by=Actor.from_request(request))
+    messages.success(request, gettext("Your second factor has been removed."))
     return redirect(reverse("second-factor"))

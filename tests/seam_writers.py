@@ -839,6 +839,10 @@ NOT_SEAM_WRITERS: dict[str, str] = {
     "notifications.services.notify": "a notification; the writer that caused it records the cause",
     "privacy_statement.services.start_of_day": "computes the time a date begins; writes nothing",
     "notifications.services.notification_mark_read": "a person marks their own notification as read",
+    "people.services.second_factor.app_code_confirm": (
+        "checks the app's code before a person changes their own factor; writes only the device's "
+        "throttle and last used step, and the change it guards writes the event (test_second_factor)"
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from tests.personas import PASSWORD, PEOPLE
 from tests.second_factor_helpers import (
     code_at,
     code_now,
+    current_step,
     enrol,
     enrol_through_page,
     fresh_code,
@@ -325,12 +326,21 @@ def test_anyone_may_enrol_on_their_own_page_and_is_then_asked_for_the_code(cast)
 
 def test_new_recovery_codes_replace_the_old_ones(cast):
     person = cast["engineer"]
-    enrol(person)
+    key = enrol(person)
     old = set(StaticToken.objects.filter(device__user=person).values_list("token", flat=True))
     own = Client()
     own.force_login(person)
     before = last_sequence()
-    response = own.post("/accounts/second-factor/recovery-codes/")
+    # A session alone is not enough: the app's code is asked again.
+    for wrong in ("", "12345", code_at(key, current_step() + 5)):
+        unthrottle(person)
+        response = own.post("/accounts/second-factor/recovery-codes/", {"code": wrong})
+        assert response.status_code == 400
+        assert "That code is not right" in response.content.decode()
+    assert set(StaticToken.objects.filter(device__user=person).values_list("token", flat=True)) == old
+    assert events_since(before) == []
+    unthrottle(person)
+    response = own.post("/accounts/second-factor/recovery-codes/", {"code": fresh_code(person)})
     assert response.status_code == 200
     new = set(StaticToken.objects.filter(device__user=person).values_list("token", flat=True))
     assert len(new) == 10 and not new & old
@@ -348,7 +358,14 @@ def test_the_factor_can_be_removed_only_where_no_role_requires_it(cast):
     engineer = Client()
     engineer.force_login(cast["engineer"])
     before = last_sequence()
-    assert engineer.post("/accounts/second-factor/remove/").status_code == 302
+    assert engineer.post("/accounts/second-factor/remove/", {"code": "000000x"}).status_code == 400
+    assert TOTPDevice.objects.filter(user=cast["engineer"]).exists()
+    assert events_since(before) == []
+    unthrottle(cast["engineer"])
+    assert (
+        engineer.post("/accounts/second-factor/remove/", {"code": fresh_code(cast["engineer"])}).status_code
+        == 302
+    )
     assert not TOTPDevice.objects.filter(user=cast["engineer"]).exists()
     assert not StaticToken.objects.filter(device__user=cast["engineer"]).exists()
     [removed] = events_since(before)
@@ -359,7 +376,8 @@ def test_the_factor_can_be_removed_only_where_no_role_requires_it(cast):
     manager = Client()
     manager.force_login(cast["security_manager"])
     before = last_sequence()
-    assert manager.post("/accounts/second-factor/remove/").status_code == 302
+    response = manager.post("/accounts/second-factor/remove/", {"code": fresh_code(cast["security_manager"])})
+    assert response.status_code == 302
     assert TOTPDevice.objects.filter(user=cast["security_manager"], confirmed=True).exists()
     assert events_since(before) == []
 

@@ -168,6 +168,21 @@ def second_factor_check(*, person: User, code: str, by: Actor, locked_out: bool 
 
 
 @transaction.atomic
+def app_code_confirm(*, person: User, code: str) -> bool:
+    """Whether ``code`` is the code the person's authenticator app shows now. Asked again before a
+    person changes their own factor (new recovery codes, removal), so a session left open is not
+    enough to read new codes or drop the factor. As at sign-in, a code is accepted once, and a wrong
+    one counts on the device's throttle (committed: nothing here raises)."""
+    typed = second_factor.normalise_code(code)
+    if not second_factor.looks_like_authenticator_code(typed):
+        return False
+    device = TOTPDevice.objects.select_for_update().filter(user=person, confirmed=True).order_by("pk").first()
+    if device is None or not device.verify_is_allowed()[0]:
+        return False
+    return bool(device.verify_token(typed))
+
+
+@transaction.atomic
 def recovery_codes_renew(*, person: User, by: Actor) -> list[str]:
     """New recovery codes for an enrolled person; the old ones stop working."""
     if not second_factor.is_enrolled(person):
