@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.actor import Actor
 from audit.services import audit_record
 from cases.models import Dataset, DatasetStatus
+from hansken_governance.service_errors import refusal
 from hashtotals import actions, storage
 from hashtotals.compare import compare_files, compare_images, entry_json
 from hashtotals.models import Comparison, Difference, Manifest, Side, Verdict
@@ -26,8 +27,14 @@ from notifications.services import notify
 BATCH = 2000
 
 
+# The code of a manifest that a reader refused. Its words travel with it: the message is the reader's
+# English template, the parameters its details, so the API answers ``str(error)`` as ever and a page
+# shows the same refusal in the reader's language (``readers.in_language``).
+UNREADABLE = "manifest_unreadable"
+
+
 def _refusal(error: ReadError) -> ValidationError:
-    return ValidationError({"file": str(error)})
+    return refusal("file", error.template, UNREADABLE, **error.details)
 
 
 def _read(stored_name: str, fmt: str | None) -> Summary:
@@ -60,9 +67,9 @@ def manifest_upload(
     """Store ``source`` as the ``side`` manifest of ``dataset``; compare it with the other side's
     newest manifest when there is one."""
     if side not in Side.values:
-        raise ValidationError({"side": "Choose delivered or imported."})
+        raise refusal("side", "Choose delivered or imported.", "side_unknown")
     if dataset.status == DatasetStatus.DELETED:
-        raise ValidationError("The dataset has been deleted; there is nothing to compare.")
+        raise refusal(None, "The dataset has been deleted; there is nothing to compare.", "dataset_deleted")
     now = now or timezone.now()
     stored_name, sha256, file_size = storage.store(source, folder=str(dataset.image_id))
     try:
@@ -130,23 +137,20 @@ def _compare(
     lists_files = delivered.entries > 0 and imported.entries > 0
     image = compare_images(delivered.image_hashes, imported.image_hashes)
     if lists_files and not common:
-        raise ValidationError(
-            {
-                "file": (
-                    f"The delivered manifest has {', '.join(delivered.algorithms)} and the imported one "
-                    f"{', '.join(imported.algorithms)}: they share no hash algorithm, so no file could be "
-                    "compared. Upload a list with an algorithm both sides have."
-                )
-            }
+        raise refusal(
+            "file",
+            "The delivered manifest has %(delivered)s and the imported one %(imported)s: they share no "
+            "hash algorithm, so no file could be compared. Upload a list with an algorithm both sides have.",
+            "no_common_algorithm",
+            delivered=", ".join(delivered.algorithms),
+            imported=", ".join(imported.algorithms),
         )
     if not lists_files and image is None:
-        raise ValidationError(
-            {
-                "file": (
-                    "The two manifests give nothing to compare: not both list files, and they share no "
-                    "image hash algorithm."
-                )
-            }
+        raise refusal(
+            "file",
+            "The two manifests give nothing to compare: not both list files, and they share no image hash "
+            "algorithm.",
+            "nothing_to_compare",
         )
     result = (
         compare_files(lambda only: _entries(delivered, common, only), _entries(imported, common), common)

@@ -73,8 +73,7 @@ def dataset_hashtotals(request: HttpRequest, project_id: uuid.UUID, image_id: uu
                     by=Actor.from_request(request),
                 )
             except ValidationError as error:
-                for field, problems in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, problems)
+                form.add_service_error(error)
             else:
                 messages.success(
                     request,

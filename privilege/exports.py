@@ -106,24 +106,35 @@ def blocked_traces(
 
 def trace_runs(traces: Sequence[Trace]) -> list[dict[str, Any]]:
     """The traces as the trail keeps them: runs of consecutive traces of one image, each
-    ``{"image_id": the image part as sent, "trace_ids": [the id parts as sent]}``. Order, repeats
-    and spelling are kept: ``f"{image_id}:{trace_id}"`` gives back every trace uid as sent, in the
-    order asked (``trace_uids_of`` does that)."""
+    ``{"image_id": the image part as sent, "trace_ids": "the id parts as sent, joined by commas"}``.
+    Order, repeats and spelling are kept: ``f"{image_id}:{trace_id}"`` for each id gives back every
+    trace uid as sent, in the order asked (``trace_uids_of`` does that). An id is digits and dashes
+    (``parse_traces`` refuses anything else), so a comma cannot be part of one. One text rather than
+    a JSON list: a list of 1,000 short strings cost the canonical encoding about 0.1 ms and the
+    database another 0.13 ms (parsing, ``jsonb``) per event; the joined text a fraction of that."""
     runs: list[dict[str, Any]] = []
     current: str | None = None
     ids: list[str] = []
+    lists: list[list[str]] = []
     for trace_uid, _, _ in traces:
         image, _, trace_id = trace_uid.partition(":")
         if image != current:
             current, ids = image, []
-            runs.append({"image_id": image, "trace_ids": ids})
+            lists.append(ids)
+            runs.append({"image_id": image})
         ids.append(trace_id)
+    for run, run_ids in zip(runs, lists, strict=True):
+        run["trace_ids"] = ",".join(run_ids)
     return runs
 
 
 def trace_uids_of(details: dict[str, Any]) -> list[str]:
     """The trace uids of an export check's event, as asked (``trace_runs`` reversed)."""
-    return [f"{run['image_id']}:{trace_id}" for run in details["traces"] for trace_id in run["trace_ids"]]
+    return [
+        f"{run['image_id']}:{trace_id}"
+        for run in details["traces"]
+        for trace_id in run["trace_ids"].split(",")
+    ]
 
 
 def export_verdict(decision: Decision, blocked: list[dict[str, str]]) -> tuple[bool, str]:

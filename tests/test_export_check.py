@@ -96,8 +96,8 @@ def test_every_export_check_is_in_the_trail_with_its_traces(cast: Cast):
     assert first.actor == "investigator" and first.client_name == "hansken_production"
     assert first.project_id == CASE_PROJECT_ID
     assert first.trace_uid == uid("0-4") and first.image_id == IMAGE_ID
-    assert first.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": ["0-4"]}]
-    assert second.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": ["0-4", "0-3"]}]
+    assert first.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": "0-4"}]
+    assert second.details["traces"] == [{"image_id": str(IMAGE_ID), "trace_ids": "0-4,0-3"}]
     assert second.details["blocked"] == [{"trace_uid": uid("0-3"), "reason": "withheld_privileged"}]
     assert second.details["reason"] == "withheld_privileged"
 
@@ -176,10 +176,10 @@ def test_the_trail_keeps_every_trace_as_asked_in_order_with_its_spelling(cast: C
     assert answer["blocked"] == [{"trace_uid": uid("1", FOREIGN_IMAGE), "reason": "unknown_image"}]
     (event,) = AuditEvent.objects.filter(sequence__gt=before)
     assert event.details["traces"] == [
-        {"image_id": str(IMAGE_ID), "trace_ids": ["0-4", "0-4"]},
-        {"image_id": bare, "trace_ids": ["0-04"]},
-        {"image_id": str(FOREIGN_IMAGE), "trace_ids": ["1"]},
-        {"image_id": str(IMAGE_ID), "trace_ids": ["0-5"]},
+        {"image_id": str(IMAGE_ID), "trace_ids": "0-4,0-4"},
+        {"image_id": bare, "trace_ids": "0-04"},
+        {"image_id": str(FOREIGN_IMAGE), "trace_ids": "1"},
+        {"image_id": str(IMAGE_ID), "trace_ids": "0-5"},
     ]
     assert trace_uids_of(event.details) == asked
     assert event.details["requested"] == len(asked)

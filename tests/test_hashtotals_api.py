@@ -210,6 +210,26 @@ def test_bad_input_is_a_400_naming_the_problem_and_stores_nothing(
     assert _stored() == before
 
 
+def test_a_refused_manifest_is_answered_in_english_whatever_language_is_asked(world: Cast):
+    # The contract's error body keeps the English words, even for a client that asks for Dutch
+    # (pages show the same refusal in the reader's language).
+    broken = DELIVERED + b"zz  ./e\n"
+    response = world.api("operator").post(
+        _manifests(CASE_PROJECT_ID, IMAGE_ID),
+        {"side": "delivered", "file": _file(broken)},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "file",
+            "message": "Line 5: This is not a line of a hash list (hash, two spaces, name). If the list is "
+            "md5deep's or sha256deep's and a name holds a line break, name the format.",
+        }
+    ]
+
+
 def test_json_bodies_are_refused_the_upload_is_multipart(world: Cast):
     before = _stored()
     response = world.api("operator").post(

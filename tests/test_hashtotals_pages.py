@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 
 import pytest
@@ -31,9 +32,9 @@ def _signed_in(username: str, language: str = "en") -> Client:
     return client
 
 
-def _post(client: Client, side: str, data: bytes, **headers: str):
+def _post(client: Client, side: str, data: bytes, fmt: str = "", **headers: str):
     return client.post(
-        PAGE, {"side": side, "format": "", "file": SimpleUploadedFile(f"{side}.txt", data)}, headers=headers
+        PAGE, {"side": side, "format": fmt, "file": SimpleUploadedFile(f"{side}.txt", data)}, headers=headers
     )
 
 
@@ -106,3 +107,70 @@ def test_a_refused_upload_names_the_line_and_stores_nothing(cast: Cast):
     assert response.status_code == 400
     assert any("Line 4" in message for message in response.json()["errors"])
     assert Manifest.objects.count() == 0
+
+
+# A sha256sum list whose fourth line's hash is not hexadecimal, and hashdeep files broken on their
+# fifth line, without their header line, and (JSON) with a field the contract does not know.
+NOT_HEX = "zzzz" + _sha("c")[4:]
+BROKEN_SUMS = DELIVERED + f"{NOT_HEX}  ./c\n".encode()
+BROKEN_HASHDEEP = (
+    b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## x\n1,d41d8cd98f00b204e9800998ecf8427e,./a\n2,zz,./b\n"
+)
+HEADLESS_HASHDEEP = b"1,d41d8cd98f00b204e9800998ecf8427e,./a\n"
+UNKNOWN_JSON_FIELD = b'{"files": [{"path": "a", "md5": "d41d8cd98f00b204e9800998ecf8427e", "sha9": "x"}]}'
+
+
+def _refused_upload(client: Client, data: bytes, **headers: str) -> str:
+    # A hashdeep file without its header line is not recognised as one: it is named.
+    fmt = "hashdeep" if data == HEADLESS_HASHDEEP else ""
+    response = _post(client, "delivered", data, fmt, **headers)
+    assert response.status_code == 400
+    if headers:
+        return " ".join(response.json()["errors"])
+    return html.unescape(response.text)
+
+
+@pytest.mark.parametrize(
+    ("language", "data", "words"),
+    [
+        ("nl", BROKEN_SUMS, f"Regel 4: '{NOT_HEX}' is geen hexadecimale sha256-hash."),
+        ("nl", BROKEN_HASHDEEP, "Regel 5: 'zz' is geen hexadecimale md5-hash."),
+        (
+            "nl",
+            HEADLESS_HASHDEEP,
+            "Regel 1: Een hashdeep-bestand begint met %%%% HASHDEEP-1.0 en de kolomregel.",
+        ),
+        ("nl", UNKNOWN_JSON_FIELD, "files[0]: Onbekend veld sha9."),
+        ("nl", b"this is not a hash list\n", "Het formaat is niet herkend: geef het formaat op."),
+        ("en", BROKEN_SUMS, f"Line 4: '{NOT_HEX}' is not a hexadecimal sha256 hash."),
+        ("en", BROKEN_HASHDEEP, "Line 5: 'zz' is not a hexadecimal md5 hash."),
+        (
+            "en",
+            HEADLESS_HASHDEEP,
+            "Line 1: A hashdeep file starts with %%%% HASHDEEP-1.0 and its column line.",
+        ),
+        ("en", UNKNOWN_JSON_FIELD, "files[0]: Unknown field sha9."),
+        ("en", b"this is not a hash list\n", "The format could not be recognised: name it with format."),
+    ],
+)
+def test_a_refused_manifest_is_told_in_the_readers_language(
+    cast: Cast, language: str, data: bytes, words: str
+):
+    client = _signed_in("operator", language)
+    assert words in _refused_upload(client, data)
+    # The progress bar's way says the same.
+    assert words in _refused_upload(client, data, X_Requested_With="XMLHttpRequest")
+    assert Manifest.objects.count() == 0
+
+
+def test_a_comparison_that_cannot_be_made_is_refused_in_dutch(cast: Cast):
+    client = _signed_in("operator", "nl")
+    assert _post(client, "delivered", DELIVERED).status_code == 302
+    md5_list = b"d41d8cd98f00b204e9800998ecf8427e  ./a\n"
+    response = _post(client, "imported", md5_list)
+    assert response.status_code == 400
+    assert (
+        "De aangeleverde hashlijst heeft sha256 en de geïmporteerde md5: ze hebben geen hashalgoritme "
+        "gemeen" in html.unescape(response.text)
+    )
+    assert Manifest.objects.count() == 1

@@ -16,6 +16,8 @@ from authz import terms as authz_terms
 from cases import forms as case_forms
 from cases import services as case_services
 from hansken_governance.service_errors import ServiceErrorForm, ServiceWarning, in_words, refusal
+from hashtotals import forms as hashtotals_forms
+from hashtotals import services as hashtotals_services
 
 
 class _Form(authz_forms.ServiceForm):
@@ -73,6 +75,7 @@ def test_words_that_name_a_parameter_the_service_did_not_give_fall_back_to_its_m
     [
         pytest.param(authz_forms.SERVICE_WORDS, [authz_services, authz_terms], id="authz"),
         pytest.param(case_forms.SERVICE_WORDS, [case_services], id="cases"),
+        pytest.param(hashtotals_forms.SERVICE_WORDS, [hashtotals_services], id="hashtotals"),
     ],
 )
 def test_every_code_a_form_has_words_for_is_raised_by_a_service(words, modules):
@@ -85,3 +88,4 @@ def test_every_code_a_form_has_words_for_is_raised_by_a_service(words, modules):
 def test_the_forms_use_the_one_bridge():
     assert issubclass(authz_forms.ServiceForm, ServiceErrorForm)
     assert issubclass(case_forms.CaseServiceForm, ServiceErrorForm)
+    assert issubclass(hashtotals_forms.ManifestUploadForm, ServiceErrorForm)

@@ -9,13 +9,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from hashtotals.readers.base import STRENGTH, Entry, Reader, ReadError, display
+from django.utils.translation import gettext_noop
+
+from hashtotals.readers.base import STRENGTH, Entry, Reader, ReadError, display, in_language
 from hashtotals.readers.dfxml import DfxmlReader
 from hashtotals.readers.imaging import Dc3ddReader, EwfReader, FtkReader
 from hashtotals.readers.jsonfile import JsonReader
 from hashtotals.readers.lists import DeepReader, HashdeepReader, SumsReader
 
-__all__ = ["FORMATS", "Entry", "ReadError", "Reader", "Summary", "detect", "display", "reader_for", "scan"]
+__all__ = [
+    "FORMATS",
+    "Entry",
+    "ReadError",
+    "Reader",
+    "Summary",
+    "detect",
+    "display",
+    "in_language",
+    "reader_for",
+    "scan",
+]
 
 # Every value the contract's ``format`` takes, with the reader that reads it.
 FORMATS: dict[str, Callable[[], Reader]] = {
@@ -75,13 +88,13 @@ def reader_for(fmt: str | None, head: bytes) -> Reader:
     if fmt is None or fmt == "":
         detected = detect(head)
         if detected is None:
-            raise ReadError(None, "The format could not be recognised: name it with format.")
+            raise ReadError(None, gettext_noop("The format could not be recognised: name it with format."))
         reader = FORMATS[detected]()
         if isinstance(reader, (SumsReader, DeepReader)):
             reader.algorithm = None  # detected: the first line says which
         return reader
     if fmt not in FORMATS:
-        raise ReadError(None, f"Unknown format {fmt}.")
+        raise ReadError(None, gettext_noop("Unknown format %(format)s."), format=fmt)
     return FORMATS[fmt]()
 
 
@@ -114,9 +127,12 @@ def scan(reader: Reader, stream: BinaryIO) -> Summary:
             seen[last] += 1
             common = set(last) if common is None else common & last
             if not common:
-                raise ReadError(entry.line, "This entry shares no hash algorithm with the entries before it.")
+                raise ReadError(
+                    entry.line,
+                    gettext_noop("This entry shares no hash algorithm with the entries before it."),
+                )
     if count == 0 and not reader.image_hashes:
-        raise ReadError(None, "The file lists no file and no image hash.")
+        raise ReadError(None, gettext_noop("The file lists no file and no image hash."))
     return Summary(
         format=reader.format,
         tool=reader.tool,

@@ -7,8 +7,10 @@ from __future__ import annotations
 import codecs
 import io
 from collections import Counter
-from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO, NamedTuple
+
+from django.utils.translation import gettext, gettext_noop
 
 # Digest length in bytes of every algorithm a supported tool writes. The order is the strength order
 # used when one algorithm has to be named (the last is the strongest).
@@ -42,15 +44,49 @@ EMPTY_DIGESTS: dict[str, bytes] = {
 }
 
 
+# The prefix of a refusal that names its line (JSON's name their entry instead: ``files[3]``).
+LINE = gettext_noop("Line %(line)s")
+
+
 class ReadError(Exception):
     """A manifest that cannot be read completely. ``line`` is 1-based (for JSON: the entry's index
-    in ``files``; for XML: the line of the element), or None when it concerns the whole file."""
+    in ``files``; for XML: the line of the element), or None when it concerns the whole file.
 
-    def __init__(self, line: int | None, message: str, *, where: str = "") -> None:
+    ``message`` is English with ``%(name)s`` placeholders, marked with ``gettext_noop`` where it is
+    raised (so the Dutch catalogue has it), and ``params`` fill them: ``str()`` is the English text
+    the API answers, ``in_language`` the same refusal in the reader's language for a page."""
+
+    def __init__(self, line: int | None, message: str, *, where: str = "", **params: Any) -> None:
         self.line = line
         self.message = message
-        self.where = where or (f"Line {line}" if line is not None else "")
-        super().__init__(f"{self.where}: {message}" if self.where else message)
+        self.params = params
+        self.where = where
+        super().__init__(message)
+
+    @property
+    def template(self) -> str:
+        """The whole refusal in English with its placeholders, the line (or entry) in front."""
+        prefix = "%(where)s" if self.where else LINE if self.line is not None else ""
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What fills ``template``'s placeholders."""
+        return {**self.params, "line": self.line, "where": self.where}
+
+    def __str__(self) -> str:
+        return self.template % self.details
+
+
+def in_language(template: str, details: Mapping[str, Any]) -> str:
+    """A refusal (a ``ReadError``'s ``template`` and ``details``) in the active language: the prefix
+    and the message are translated apart, as they were marked; words not in the catalogue stay
+    English."""
+    for prefix in (LINE, "%(where)s"):
+        if template.startswith(f"{prefix}: "):
+            message = template[len(prefix) + 2 :]
+            return f"{gettext(prefix) % details}: {gettext(message) % details}"
+    return gettext(template) % details
 
 
 class Entry(NamedTuple):
@@ -88,11 +124,20 @@ def digest(algorithm: str, text: bytes | str, line: int | None) -> bytes:
     try:
         value = bytes.fromhex(text.decode("ascii") if isinstance(text, bytes) else text)
     except (ValueError, UnicodeDecodeError):
-        raise ReadError(line, f"{_show(text)} is not a hexadecimal {algorithm} hash.") from None
+        raise ReadError(
+            line,
+            gettext_noop("%(value)s is not a hexadecimal %(algorithm)s hash."),
+            value=_show(text),
+            algorithm=algorithm,
+        ) from None
     # (fromhex skips spaces between byte pairs, so the length check also refuses those.)
     if len(value) != DIGEST_SIZES[algorithm] or len(text) != 2 * DIGEST_SIZES[algorithm]:
         raise ReadError(
-            line, f"{_show(text)} is not a {algorithm} hash ({2 * DIGEST_SIZES[algorithm]} hex digits)."
+            line,
+            gettext_noop("%(value)s is not a %(algorithm)s hash (%(digits)s hex digits)."),
+            value=_show(text),
+            algorithm=algorithm,
+            digits=2 * DIGEST_SIZES[algorithm],
         )
     return value
 
@@ -100,7 +145,7 @@ def digest(algorithm: str, text: bytes | str, line: int | None) -> bytes:
 def size_of(text: bytes, line: int) -> int:
     text = text.strip()
     if not text.isdigit():
-        raise ReadError(line, f"{_show(text)} is not a file size.")
+        raise ReadError(line, gettext_noop("%(value)s is not a file size."), value=_show(text))
     return int(text)
 
 
@@ -112,7 +157,7 @@ def normalise(path: bytes, line: int) -> bytes:
         path = path[2:]
     path = path.lstrip(b"/")
     if not path:
-        raise ReadError(line, "The entry has no file name.")
+        raise ReadError(line, gettext_noop("The entry has no file name."))
     return path
 
 

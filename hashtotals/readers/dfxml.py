@@ -24,6 +24,7 @@ from xml.sax.handler import ContentHandler  # nosec B406  # types only; parsing 
 
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
+from django.utils.translation import gettext_noop
 
 from hashtotals.readers.base import DIGEST_SIZES, EMPTY_DIGESTS, Entry, Reader, ReadError, digest, normalise
 
@@ -71,12 +72,14 @@ class _Handler(ContentHandler):
     def startElement(self, name: str, attrs: Any) -> None:
         tag = name.rsplit(":", 1)[-1]
         if not self.stack and tag != "dfxml":
-            raise ReadError(self.line(), f"This is not DFXML: the document is <{name}>.")
+            raise ReadError(
+                self.line(), gettext_noop("This is not DFXML: the document is <%(element)s>."), element=name
+            )
         self.stack.append(tag)
         self.text = []
         if tag == "fileobject":
             if self.file is not None:
-                raise ReadError(self.line(), "A <fileobject> inside another.")
+                raise ReadError(self.line(), gettext_noop("A <fileobject> inside another."))
             self.file = {"line": self.line(), "hashes": {}}
         elif tag == "hashdigest":
             self.hash_type = (attrs.get("type") or "").lower()
@@ -104,7 +107,9 @@ class _Handler(ContentHandler):
     def _algorithm(self) -> str:
         algorithm = self.hash_type.replace("-", "")
         if algorithm not in DIGEST_SIZES:
-            raise ReadError(self.line(), f"Unknown hash type {self.hash_type!r}.")
+            raise ReadError(
+                self.line(), gettext_noop("Unknown hash type %(type)s."), type=repr(self.hash_type)
+            )
         return algorithm
 
     def _file_field(self, tag: str, text: str) -> None:
@@ -113,7 +118,7 @@ class _Handler(ContentHandler):
             self.file["filename"] = text
         elif tag == "filesize":
             if not text.strip().isdigit():
-                raise ReadError(self.line(), f"{text!r} is not a file size.")
+                raise ReadError(self.line(), gettext_noop("%(value)s is not a file size."), value=repr(text))
             self.file["size"] = int(text)
         elif tag in ("name_type", "alloc", "unalloc", "meta_type"):
             self.file[tag] = text.strip()
@@ -130,7 +135,7 @@ class _Handler(ContentHandler):
             self.reader.not_files[kind] += 1
             return
         if "filename" not in file:
-            raise ReadError(line, "A <fileobject> without a <filename>.")
+            raise ReadError(line, gettext_noop("A <fileobject> without a <filename>."))
         raw = _bytes_of(file["filename"])
         if self.program == "fiwalk":
             raw = _FIWALK_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
@@ -140,8 +145,11 @@ class _Handler(ContentHandler):
             if size != 0:
                 raise ReadError(
                     line,
-                    f"The file {raw.decode('utf-8', 'backslashreplace')!r} has no hash (fiwalk leaves out "
-                    "files over 2 GB unless run with -G0, and every hash with -z).",
+                    gettext_noop(
+                        "The file %(name)s has no hash (fiwalk leaves out files over 2 GB unless run "
+                        "with -G0, and every hash with -z)."
+                    ),
+                    name=repr(raw.decode("utf-8", "backslashreplace")),
                 )
             hashes = dict(EMPTY_DIGESTS)
         self.ready.append(Entry(normalise(raw, line), size, hashes, line))
@@ -176,7 +184,7 @@ def _utf8_start(chunk: bytes) -> bytes:
         chunk = chunk[3:]
     declared = _DECLARED.match(chunk)
     if declared is not None and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
-        raise ReadError(1, "Only UTF-8 DFXML is read (the tools write UTF-8).")
+        raise ReadError(1, gettext_noop("Only UTF-8 DFXML is read (the tools write UTF-8)."))
     return chunk
 
 
@@ -207,10 +215,14 @@ class DfxmlReader(Reader):
             parser.close()
         except SAXParseException as error:
             raise ReadError(
-                error.getLineNumber(), f"The XML is not well-formed: {error.getMessage()}."
+                error.getLineNumber(),
+                gettext_noop("The XML is not well-formed: %(reason)s."),
+                reason=error.getMessage(),
             ) from None
         except DefusedXmlException as error:
             raise ReadError(
-                handler.line(), f"Refused: the XML declares entities or a DTD ({error})."
+                handler.line(),
+                gettext_noop("Refused: the XML declares entities or a DTD (%(reason)s)."),
+                reason=str(error),
             ) from None
         yield from handler.ready

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from django.utils.translation import gettext_noop
+
 from hashtotals.readers.base import DIGEST_SIZES, Entry, Reader, ReadError, digest, lines
 
 _BYTES = re.compile(r"\((\d+) bytes\)")
@@ -32,18 +34,26 @@ class _ImageReader(Reader):
     def _hash(self, algorithm: str, value: str, number: int) -> None:
         algorithm = algorithm.lower().replace("-", "")
         if algorithm not in DIGEST_SIZES:
-            raise ReadError(number, f"Unknown hash {algorithm}.")
+            raise ReadError(number, gettext_noop("Unknown hash %(algorithm)s."), algorithm=algorithm)
         hexdigits = digest(algorithm, value.strip(), number).hex()
         known = self.image_hashes.get(algorithm)
         if known is not None and known != hexdigits:
             raise ReadError(
-                number, f"Two different {algorithm} hashes of the image: {known} and {hexdigits}."
+                number,
+                gettext_noop("Two different %(algorithm)s hashes of the image: %(first)s and %(second)s."),
+                algorithm=algorithm,
+                first=known,
+                second=hexdigits,
             )
         self.image_hashes[algorithm] = hexdigits
 
     def _require_hashes(self) -> None:
         if not self.image_hashes:
-            raise ReadError(None, f"The {self.tool or self.format} output holds no hash of the image.")
+            raise ReadError(
+                None,
+                gettext_noop("The %(tool)s output holds no hash of the image."),
+                tool=self.tool or self.format,
+            )
 
 
 _EWF_FIRST = re.compile(r"(ewfacquire|ewfacquirestream|ewfverify|ewfinfo|ewfexport) \S+")
@@ -65,7 +75,9 @@ class EwfReader(_ImageReader):
             if number == 1 or (not self.tool and line.strip()):
                 first = _EWF_FIRST.fullmatch(line.strip())
                 if first is None:
-                    raise ReadError(number, "This is not the output of ewfacquire, ewfverify or ewfinfo.")
+                    raise ReadError(
+                        number, gettext_noop("This is not the output of ewfacquire, ewfverify or ewfinfo.")
+                    )
                 self.tool = first.group(1)
                 continue
             if not line.startswith("\t") and line.strip():
@@ -73,23 +85,23 @@ class EwfReader(_ImageReader):
             if "hash calculated over data" in line:
                 match = _EWF_CALCULATED.fullmatch(line.strip())
                 if match is None:
-                    raise ReadError(number, "A hash line that cannot be read.")
+                    raise ReadError(number, gettext_noop("A hash line that cannot be read."))
                 self._hash(match.group(1), match.group(2), number)
             elif "hash stored in file" in line:
                 match = _EWF_STORED.fullmatch(line.strip())
                 if match is None:
-                    raise ReadError(number, "A hash line that cannot be read.")
+                    raise ReadError(number, gettext_noop("A hash line that cannot be read."))
                 if match.group(2) != "N/A":
                     stored[match.group(1).lower()] = (match.group(2), number)
             elif section == "Digest hash information" and line.startswith("\t"):
                 match = _EWF_INFO_DIGEST.fullmatch(line)
                 if match is None:
-                    raise ReadError(number, "A hash line that cannot be read.")
+                    raise ReadError(number, gettext_noop("A hash line that cannot be read."))
                 stored[match.group(1).lower()] = (match.group(2), number)
             elif section == "Additional hash values:" and line.strip() and line != section:
                 match = _EWF_ADDITIONAL.fullmatch(line.strip())
                 if match is None:
-                    raise ReadError(number, "A hash line that cannot be read.")
+                    raise ReadError(number, gettext_noop("A hash line that cannot be read."))
                 stored[match.group(1).lower()] = (match.group(2), number)
             elif "Media size:" in line or line.startswith("Read:"):
                 size = _BYTES.search(line)
@@ -101,12 +113,19 @@ class EwfReader(_ImageReader):
                 if status.group(2) != "SUCCESS":
                     raise ReadError(
                         number,
-                        f"{status.group(1)} reports FAILURE: the image did not verify, so its hashes prove "
-                        "nothing (even where the hash lines agree).",
+                        gettext_noop(
+                            "%(tool)s reports FAILURE: the image did not verify, so its hashes prove "
+                            "nothing (even where the hash lines agree)."
+                        ),
+                        tool=status.group(1),
                     )
                 status_seen = True
         if self.tool in ("ewfacquire", "ewfacquirestream", "ewfverify", "ewfexport") and not status_seen:
-            raise ReadError(None, f"The {self.tool} output has no SUCCESS line: the run did not finish.")
+            raise ReadError(
+                None,
+                gettext_noop("The %(tool)s output has no SUCCESS line: the run did not finish."),
+                tool=self.tool,
+            )
         for algorithm, (value, number) in stored.items():
             # ewfinfo gives only what is stored; ewfverify also what it calculated, which must agree.
             self._hash(algorithm, value, number)
@@ -134,36 +153,49 @@ class Dc3ddReader(_ImageReader):
             if _DC3DD_START.fullmatch(text):
                 runs += 1
                 if runs > 1:
-                    raise ReadError(number, "The log holds more than one dc3dd run: upload one run's log.")
+                    raise ReadError(
+                        number, gettext_noop("The log holds more than one dc3dd run: upload one run's log.")
+                    )
                 continue
             if runs == 0:
                 if text:
                     raise ReadError(
-                        number, "This is not a dc3dd log (it starts with 'dc3dd ... started at')."
+                        number,
+                        gettext_noop("This is not a dc3dd log (it starts with 'dc3dd ... started at')."),
                     )
                 continue
             if text.startswith(("input results for", "output results for")):
                 section = text.split()[0]
             elif text.startswith("dc3dd aborted"):
-                raise ReadError(number, "dc3dd was aborted: the log's hashes are of part of the data.")
+                raise ReadError(
+                    number, gettext_noop("dc3dd was aborted: the log's hashes are of part of the data.")
+                )
             elif text.startswith("dc3dd completed"):
                 completed = True
             elif _DC3DD_PIECE.fullmatch(text) and text.startswith("[") and not text.startswith("[ok]"):
-                raise ReadError(number, "dc3dd found a piece of the output that does not match its input.")
+                raise ReadError(
+                    number, gettext_noop("dc3dd found a piece of the output that does not match its input.")
+                )
             elif _DC3DD_PIECE.fullmatch(text):
                 continue  # a piece's hash (hofs with ofsz): the whole image's is on a line of its own
             elif (hashed := _DC3DD_HASH.fullmatch(text)) is not None:
                 verdict = hashed.group(2)
                 if verdict is not None and verdict != "ok":
-                    raise ReadError(number, f"dc3dd reports the output's hash as [{verdict}].")
+                    raise ReadError(
+                        number,
+                        gettext_noop("dc3dd reports the output's hash as [%(verdict)s]."),
+                        verdict=verdict,
+                    )
                 if section == "input" or verdict == "ok":
                     self._hash(hashed.group(4), hashed.group(3), number)
             elif (copied := _DC3DD_COPIED.fullmatch(text)) is not None and copied.group(2) == "copied":
                 self.image_size = int(copied.group(1))
         if runs == 0:
-            raise ReadError(None, "This is not a dc3dd log.")
+            raise ReadError(None, gettext_noop("This is not a dc3dd log."))
         if not completed:
-            raise ReadError(None, "The dc3dd log has no 'dc3dd completed' line: the run did not finish.")
+            raise ReadError(
+                None, gettext_noop("The dc3dd log has no 'dc3dd completed' line: the run did not finish.")
+            )
         self._require_hashes()
         return
         yield
@@ -192,19 +224,25 @@ class FtkReader(_ImageReader):
             if "checksum" in text.lower():
                 match = _FTK_HASH.fullmatch(text)
                 if match is None:
-                    raise ReadError(number, "A checksum line that cannot be read.")
+                    raise ReadError(number, gettext_noop("A checksum line that cannot be read."))
                 algorithm = match.group(1).lower().replace("-", "")
                 if section == "Image Verification Results:":
                     outcome = (match.group(3) or "").strip().lower()
                     if outcome != "verified":
+                        if outcome:
+                            raise ReadError(
+                                number,
+                                gettext_noop("FTK Imager did not verify the image (%(outcome)s)."),
+                                outcome=outcome,
+                            )
                         raise ReadError(
-                            number, f"FTK Imager did not verify the image ({outcome or 'no outcome'})."
+                            number, gettext_noop("FTK Imager did not verify the image (no outcome).")
                         )
                     verified[algorithm] = (match.group(2), number)
                 else:
                     computed[algorithm] = (match.group(2), number)
             elif text.lower().startswith("verify result") and "fail" in text.lower():
-                raise ReadError(number, "FTK Imager reports that verification failed.")
+                raise ReadError(number, gettext_noop("FTK Imager reports that verification failed."))
             elif text.startswith("Sector Count:") or text.startswith("Sector count:"):
                 sectors = _number(text, number)
             elif text.startswith("Bytes per Sector:") or text.startswith("Bytes per sector:"):
@@ -221,5 +259,5 @@ class FtkReader(_ImageReader):
 def _number(text: str, line: int) -> int:
     match = _FTK_NUMBER.search(text.split(":", 1)[1])
     if match is None:
-        raise ReadError(line, "A number that cannot be read.")
+        raise ReadError(line, gettext_noop("A number that cannot be read."))
     return int(match.group(1).replace(",", "").replace(".", ""))

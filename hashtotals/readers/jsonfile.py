@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 import ijson
+from django.utils.translation import gettext_noop
 
 from hashtotals.readers.base import DIGEST_SIZES, EMPTY_DIGESTS, Entry, Reader, ReadError, digest, normalise
 
@@ -17,13 +18,13 @@ def _where(index: int | None) -> str:
     return f"files[{index}]" if index is not None and index >= 0 else ""
 
 
-def _error(index: int | None, message: str) -> ReadError:
-    return ReadError(index, message, where=_where(index))
+def _error(index: int | None, message: str, **params: Any) -> ReadError:
+    return ReadError(index, message, where=_where(index), **params)
 
 
 def _size(value: Any, where: int | None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value) or value < 0:
-        raise _error(where, f"{value!r} is not a size in bytes.")
+        raise _error(where, gettext_noop("%(value)s is not a size in bytes."), value=repr(value))
     return int(value)
 
 
@@ -42,25 +43,25 @@ class JsonReader(Reader):
                 if value is not None:
                     self.image_hashes[key] = digest(key, _string(value, None), None).hex()
             else:
-                raise _error(None, f"Unknown field image.{key}.")
+                raise _error(None, gettext_noop("Unknown field %(field)s."), field=f"image.{key}")
 
     def _file(self, item: dict[str, Any], index: int) -> Entry:
         try:
             return self._file_checked(item, index)
         except ReadError as error:
-            raise _error(index, error.message) from None
+            raise _error(index, error.message, **error.params) from None
 
     def _file_checked(self, item: dict[str, Any], index: int) -> Entry:
         path = item.get("path")
         if not isinstance(path, str) or not path:
-            raise _error(index, "Every file needs a path.")
+            raise _error(index, gettext_noop("Every file needs a path."))
         raw = path.encode("utf-8")
         if item.get("path_hex") is not None:
             # Our addition to the contract's fields: a name that is not UTF-8, as its exact bytes.
             try:
                 raw = bytes.fromhex(item["path_hex"])
             except (TypeError, ValueError):
-                raise _error(index, "path_hex is not hexadecimal.") from None
+                raise _error(index, gettext_noop("path_hex is not hexadecimal.")) from None
         size = None if item.get("size") is None else _size(item["size"], index)
         hashes: dict[str, bytes] = {}
         for key, value in item.items():
@@ -68,10 +69,10 @@ class JsonReader(Reader):
                 if value is not None:
                     hashes[key] = digest(key, _string(value, index), index)
             elif key not in ("path", "path_hex", "size"):
-                raise _error(index, f"Unknown field {key}.")
+                raise _error(index, gettext_noop("Unknown field %(field)s."), field=key)
         if not hashes:
             if size != 0:
-                raise _error(index, f"The file {path!r} has no hash.")
+                raise _error(index, gettext_noop("The file %(name)s has no hash."), name=repr(path))
             hashes = dict(EMPTY_DIGESTS)
         return Entry(normalise(raw, index), size, hashes, index)
 
@@ -94,10 +95,12 @@ class JsonReader(Reader):
                         yield self._file(item, index)
                         item = None
                     else:
-                        raise _error(index + 1, "Every entry of files is an object.")
+                        raise _error(index + 1, gettext_noop("Every entry of files is an object."))
                 elif item is not None:
                     if event in ("start_map", "start_array"):
-                        raise _error(index, f"The field {key} holds an object or list.")
+                        raise _error(
+                            index, gettext_noop("The field %(field)s holds an object or list."), field=key
+                        )
                     item[key] = value
                 elif prefix == "image":
                     if event == "start_map":
@@ -108,27 +111,35 @@ class JsonReader(Reader):
                         assert image is not None
                         self._image(image)
                     elif event != "null":
-                        raise _error(None, '"image" is an object.')
+                        raise _error(None, gettext_noop('"image" is an object.'))
                 elif prefix.startswith("image.") and image is not None:
                     if event in ("start_map", "start_array"):
-                        raise _error(None, f"image.{key} holds an object or list.")
+                        raise _error(
+                            None, gettext_noop("%(field)s holds an object or list."), field=f"image.{key}"
+                        )
                     image[key] = value
                 elif prefix == "files":
                     if event == "start_array":
                         seen_files = True
                     elif event != "end_array":
-                        raise _error(None, '"files" is a list.')
+                        raise _error(None, gettext_noop('"files" is a list.'))
                 elif prefix == "" and event == "map_key" and value not in ("image", "files"):
-                    raise _error(None, f"Unknown field {value}.")
+                    raise _error(None, gettext_noop("Unknown field %(field)s."), field=value)
                 elif prefix == "" and event not in ("start_map", "end_map", "map_key"):
-                    raise _error(None, 'The JSON is an object: {"image": {...}, "files": [...]}.')
+                    raise _error(
+                        None, gettext_noop('The JSON is an object: {"image": {...}, "files": [...]}.')
+                    )
         except (ijson.JSONError, UnicodeDecodeError) as error:
-            raise _error(index if index >= 0 else None, f"The JSON cannot be read: {error}.") from None
+            raise _error(
+                index if index >= 0 else None,
+                gettext_noop("The JSON cannot be read: %(reason)s."),
+                reason=str(error),
+            ) from None
         if not seen_files and image is None:
-            raise _error(None, 'The JSON has neither "image" nor "files".')
+            raise _error(None, gettext_noop('The JSON has neither "image" nor "files".'))
 
 
 def _string(value: Any, where: int | None) -> str:
     if not isinstance(value, str):
-        raise _error(where, f"{value!r} is not a hash.")
+        raise _error(where, gettext_noop("%(value)s is not a hash."), value=repr(value))
     return value

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from django.utils.translation import gettext_noop
+
 from hashtotals.readers.base import (
     BY_HEX_LENGTH,
     DIGEST_SIZES,
@@ -27,6 +29,9 @@ from hashtotals.readers.base import (
     lines,
     normalise,
 )
+
+# The first line of a hashdeep file (a parameter of the refusals, so no "%" is in their words).
+_HEADER = "%%%% HASHDEEP-1.0"
 
 # "SHA256 (name) = hex", also cksum's "SHA2-256 (name) = hex".
 _TAGS = {
@@ -53,7 +58,9 @@ def _unescape(name: bytes, line: int) -> bytes:
             return _UNESCAPED[match.group(1)]
         except KeyError:
             raise ReadError(
-                line, f"Unknown escape \\{match.group(1).decode('latin-1')} in the name."
+                line,
+                gettext_noop("Unknown escape %(escape)s in the name."),
+                escape="\\" + match.group(1).decode("latin-1"),
             ) from None
 
     return _ESCAPE.sub(one, name)
@@ -74,7 +81,10 @@ class SumsReader(Reader):
             self.format = f"{algorithm}sum"
         elif algorithm != self.algorithm:
             raise ReadError(
-                number, f"This line holds a {algorithm} hash; the list is one of {self.algorithm}."
+                number,
+                gettext_noop("This line holds a %(algorithm)s hash; the list is one of %(list_algorithm)s."),
+                algorithm=algorithm,
+                list_algorithm=self.algorithm,
             )
         return algorithm
 
@@ -113,7 +123,7 @@ class SumsReader(Reader):
                     tail = tail or number
                     continue
                 if tail is not None:
-                    raise ReadError(tail, "The line is empty.")
+                    raise ReadError(tail, gettext_noop("The line is empty."))
                 entry = self._line(line, number)
                 algorithm = self.algorithm
                 length = 2 * DIGEST_SIZES[algorithm] if algorithm else 0
@@ -130,7 +140,11 @@ class SumsReader(Reader):
         elif (tagged := _TAGGED.fullmatch(line)) is not None:
             tag = _TAGS.get(tagged.group(2))
             if tag is None:
-                raise ReadError(number, f"Unknown hash name {tagged.group(2).decode('latin-1')}.")
+                raise ReadError(
+                    number,
+                    gettext_noop("Unknown hash name %(name)s."),
+                    name=tagged.group(2).decode("latin-1"),
+                )
             algorithm = self._set(tag, number)
             escaped, name, hexdigits = bool(tagged.group(1)), tagged.group(3), tagged.group(4)
         elif space > 0 and separator in (b" ", b"*") and space in BY_HEX_LENGTH:
@@ -139,8 +153,10 @@ class SumsReader(Reader):
         else:
             raise ReadError(
                 number,
-                "This is not a line of a hash list (hash, two spaces, name). If the list is "
-                "md5deep's or sha256deep's and a name holds a line break, name the format.",
+                gettext_noop(
+                    "This is not a line of a hash list (hash, two spaces, name). If the list is "
+                    "md5deep's or sha256deep's and a name holds a line break, name the format."
+                ),
             )
         if escaped:
             name = _unescape(name, number)
@@ -205,12 +221,18 @@ class HashdeepReader(Reader):
                         continue
                     fields = header.split(",")
                     if fields[:1] != ["size"] or fields[-1:] != ["filename"] or len(fields) < 3:
-                        raise ReadError(number, "The column line must be size,<hashes>,filename.")
+                        raise ReadError(
+                            number, gettext_noop("The column line must be size,<hashes>,filename.")
+                        )
                     for column in fields[1:-1]:
                         if column not in DIGEST_SIZES:
-                            raise ReadError(number, f"Unknown hash column {column}.")
+                            raise ReadError(
+                                number, gettext_noop("Unknown hash column %(column)s."), column=column
+                            )
                     if not seen_header:
-                        raise ReadError(number, "A hashdeep file starts with %%%% HASHDEEP-1.0.")
+                        raise ReadError(
+                            number, gettext_noop("A hashdeep file starts with %(header)s."), header=_HEADER
+                        )
                     columns = fields[1:-1]
                     # The columns to read: all of them, or only those the caller wants (a
                     # comparison of a manifest whose every column was checked at its upload).
@@ -226,7 +248,9 @@ class HashdeepReader(Reader):
                     continue
                 if not cut:
                     raise ReadError(
-                        number, "A hashdeep file starts with %%%% HASHDEEP-1.0 and its column line."
+                        number,
+                        gettext_noop("A hashdeep file starts with %(header)s and its column line."),
+                        header=_HEADER,
                     )
                 if pending is not None and _continues(line):
                     # The name of the entry before holds a line feed (hashdeep does not escape it).
@@ -235,11 +259,19 @@ class HashdeepReader(Reader):
                 if len(parts) == width and parts[0].isdigit():
                     for alg, field in zip(columns, parts[1:cut], strict=True):
                         digest(alg, field, number)  # raises, naming the line and the hash
-                raise ReadError(number, f"This is not a line of hashdeep's list ({cut + 1} fields).")
+                raise ReadError(
+                    number,
+                    gettext_noop("This is not a line of hashdeep's list (%(fields)s fields)."),
+                    fields=cut + 1,
+                )
         if pending is not None:
             yield _done(pending)
         if not cut:
-            raise ReadError(None, "This is not a hashdeep file: it has no %%%% column line.")
+            raise ReadError(
+                None,
+                gettext_noop("This is not a hashdeep file: it has no %(marker)s column line."),
+                marker="%%%%",
+            )
 
 
 def _continues(line: bytes) -> bool:
@@ -288,13 +320,20 @@ class DeepReader(Reader):
                 continue
             if algorithm is not None:
                 raise ReadError(
-                    number, f"This line holds a {algorithm} hash; the list is one of {self.algorithm}."
+                    number,
+                    gettext_noop(
+                        "This line holds a %(algorithm)s hash; the list is one of %(list_algorithm)s."
+                    ),
+                    algorithm=algorithm,
+                    list_algorithm=self.algorithm,
                 )
             if pending is not None and line and not _DEEP_START.match(line):
                 pending = pending._replace(path=pending.path + b"\n" + line)
                 continue
             if not line.strip():
-                raise ReadError(number, "The line is empty.")
-            raise ReadError(number, "This is not a line of an md5deep list (hash, two spaces, name).")
+                raise ReadError(number, gettext_noop("The line is empty."))
+            raise ReadError(
+                number, gettext_noop("This is not a line of an md5deep list (hash, two spaces, name).")
+            )
         if pending is not None:
             yield _done(pending)
