@@ -27,7 +27,8 @@ Old code against new, back to back on the same data: load once and keep the data
 suffix and ``--redis-db N``:
   .venv/bin/python benchmarks/decision_cpu.py --keep-db --db-suffix cpu --redis-db 2 --load-only
   .venv/bin/python benchmarks/decision_cpu.py --reuse --db-suffix cpu --redis-db 2
-``--profile KIND`` prints cProfile's top functions for one kind instead.
+``--profile KIND`` prints cProfile's top functions for one kind instead; ``--worker-seconds N`` the CPU
+per request of one real gunicorn sync worker instead (wrk, one connection, N seconds per kind).
 Needs PostgreSQL on 127.0.0.1:5432 (trust) and Redis (its own redis-server, or ``--redis-db N``).
 """
 
@@ -300,6 +301,12 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="measure on a database loaded before")
     parser.add_argument("--load-only", action="store_true")
+    parser.add_argument(
+        "--worker-seconds",
+        type=int,
+        default=0,
+        help="instead: CPU per request of one gunicorn sync worker, wrk with one connection, N s per kind",
+    )
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
 
@@ -330,6 +337,9 @@ def main() -> None:
         return
     requests = _requests(args.scale)
     app, token = _app_and_token()
+    if args.worker_seconds:
+        _worker_cpu(env, token, requests, kinds, args.worker_seconds, args.rounds)
+        return
     counts = {k: args.batches if "batch" in k else args.singles for k in KINDS}
     position = dict.fromkeys(KINDS, 0)
 
@@ -379,6 +389,83 @@ def main() -> None:
             f"{statistics.median(server_cpu):>10,.0f} ({min(server_cpu):,.0f}-{max(server_cpu):,.0f})"
             f"{together:>10,.0f}{extra}"
         )
+
+
+def _worker_cpu(
+    env: dict[str, str],
+    token: str,
+    requests: dict[str, tuple[str, str, list[bytes]]],
+    kinds: list[str],
+    seconds: int,
+    rounds: int,
+) -> None:
+    """The CPU time (user and system, ``/proc/<pid>/stat``) of one gunicorn sync worker per request,
+    with wrk sending one request at a time: what the in-process figures leave out (gunicorn's HTTP
+    parsing, a connection per request, the kernel) and what a busy machine's cold caches add."""
+    from benchmarks._harness import free_port, lua_post_script, scratch_dir
+
+    work = scratch_dir("hg-cpu-wrk-")
+    for kind in kinds:
+        method, _, bodies = requests[kind]
+        if method == "POST":
+            lua_post_script(work / f"{kind}.lua", token, [body.decode() for body in bodies])
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "hansken_governance.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "1", "--worker-class", "sync", "--log-level", "warning"]
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(command, env=env, cwd=root, start_new_session=True)
+    try:
+        worker = _worker_of(server)
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def worker_cpu() -> tuple[float, float]:
+            with open(f"/proc/{worker}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return int(fields[11]) / tick, int(fields[12]) / tick
+
+        def wrk(kind: str, duration: int) -> int:
+            script = ["-s", str(work / f"{kind}.lua")] if requests[kind][0] == "POST" else []
+            url = f"http://127.0.0.1:{port}{requests[kind][1]}"
+            command = ["wrk", "-t1", "-c1", f"-d{duration}s", *script, url]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            return int(out.split(" requests in ")[0].split()[-1])
+
+        for kind in kinds:  # warm-up: the worker's caches and every body once
+            wrk(kind, 2)
+        figures: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
+        for _ in range(rounds):
+            for kind in kinds:
+                (user, system), count = worker_cpu(), wrk(kind, seconds)
+                user_after, system_after = worker_cpu()
+                figures[kind].append(
+                    ((user_after - user) / count * 1e6, (system_after - system) / count * 1e6)
+                )
+        print(
+            f"One gunicorn sync worker, wrk one connection, {seconds} s per kind and round, {rounds} rounds:"
+        )
+        print(f"{'kind':<10}{'user µs':>10}{'system µs':>11}{'together (min-max)':>26}")
+        for kind in kinds:
+            together = [user + system for user, system in figures[kind]]
+            print(
+                f"{kind:<10}{statistics.median(u for u, _ in figures[kind]):>10,.0f}"
+                f"{statistics.median(s for _, s in figures[kind]):>11,.0f}"
+                f"{statistics.median(together):>10,.0f} ({min(together):,.0f}-{max(together):,.0f})"
+            )
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+
+
+def _worker_of(server: subprocess.Popen[bytes]) -> int:
+    """gunicorn's one worker, once it answers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        if children:
+            time.sleep(3)  # the application loaded
+            return int(children[0])
+        time.sleep(0.2)
+    raise SystemExit("gunicorn started no worker")
 
 
 class _ServerCpu:
