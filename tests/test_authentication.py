@@ -290,3 +290,21 @@ def test_the_decision_api_and_the_other_endpoints_apply_one_personal_token_rule(
     assert_401(other)
     assert decision.status_code == 401, decision.content
     assert decision.json()["errors"][0]["message"] == other.json()["errors"][0]["message"]
+
+
+def test_allowed_sources_are_networks_and_addresses_of_either_family_and_follow_a_change():
+    # (The parsed networks are remembered by the list's content: a changed list is parsed anew.)
+    client = ApiClient(name="hansken", allowed_sources=["10.1.2.0/24", "192.0.2.7", "2001:db8::/48"])
+    assert client.accepts_source("10.1.2.200")
+    assert client.accepts_source("192.0.2.7")
+    assert client.accepts_source("2001:db8::5")
+    assert not client.accepts_source("10.1.3.1")
+    assert not client.accepts_source("192.0.2.8")
+    assert not client.accepts_source("2001:db9::5")
+    assert not client.accepts_source("not an address")
+    assert not client.accepts_source(None)
+    client.allowed_sources = ["10.1.3.0/24"]
+    assert client.accepts_source("10.1.3.1")
+    assert not client.accepts_source("10.1.2.200")
+    client.allowed_sources = []
+    assert client.accepts_source("203.0.113.9")  # empty allows any

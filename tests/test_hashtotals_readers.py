@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +180,26 @@ def test_an_unreadable_line_is_refused_with_its_line(fmt, data, line, words):
     assert words in str(caught.value)
     if line is not None and fmt != "json":
         assert str(caught.value).startswith(f"Line {line}:")
+
+
+def test_the_readers_run_outside_django_and_refuse_in_english():
+    """benchmarks/hashtotals.py reads manifests in a plain Python process: the readers must not need
+    the settings (marking their words for translation asks none), and still say what is wrong."""
+    code = (
+        "import io\n"
+        "from hashtotals.readers import ReadError, reader_for, scan\n"
+        "try:\n"
+        "    scan(reader_for('hashdeep', b''), io.BytesIO(b'1,d41d8cd98f00b204e9800998ecf8427e,a\\n'))\n"
+        "except ReadError as error:\n"
+        "    print(error)\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run(  # nosec B603  # this interpreter, fixed code
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Line 1: A hashdeep file starts with %%%% HASHDEEP-1.0 and its column line."

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from django.utils.translation import gettext_noop
-
-from hashtotals.readers.base import STRENGTH, Entry, Reader, ReadError, display, in_language
+from hashtotals.readers.base import STRENGTH, Entry, Reader, ReadError, display, gettext_noop, in_language
 from hashtotals.readers.dfxml import DfxmlReader
 from hashtotals.readers.imaging import Dc3ddReader, EwfReader, FtkReader
 from hashtotals.readers.jsonfile import JsonReader

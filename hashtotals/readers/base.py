@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO, NamedTuple
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 
 # Digest length in bytes of every algorithm a supported tool writes. The order is the strength order
 # used when one algorithm has to be named (the last is the strongest).
@@ -42,6 +42,13 @@ EMPTY_DIGESTS: dict[str, bytes] = {
         "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
     ),
 }
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a refusal's English words for ``makemessages``, as Django's ``gettext_noop`` does, but
+    without asking the settings: the readers also run in a plain Python process, outside Django
+    (``benchmarks/hashtotals.py`` reads and compares manifests that way)."""
+    return message
 
 
 # The prefix of a refusal that names its line (JSON's name their entry instead: ``files[3]``).

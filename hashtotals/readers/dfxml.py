@@ -24,9 +24,17 @@ from xml.sax.handler import ContentHandler  # nosec B406  # types only; parsing 
 
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
-from django.utils.translation import gettext_noop
 
-from hashtotals.readers.base import DIGEST_SIZES, EMPTY_DIGESTS, Entry, Reader, ReadError, digest, normalise
+from hashtotals.readers.base import (
+    DIGEST_SIZES,
+    EMPTY_DIGESTS,
+    Entry,
+    Reader,
+    ReadError,
+    digest,
+    gettext_noop,
+    normalise,
+)
 
 CHUNK = 1 << 16
 # A byte that is not UTF-8 travels as U+10FF00 + byte; a real character of that range is sent as its

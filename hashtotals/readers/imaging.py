@@ -18,9 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from django.utils.translation import gettext_noop
-
-from hashtotals.readers.base import DIGEST_SIZES, Entry, Reader, ReadError, digest, lines
+from hashtotals.readers.base import DIGEST_SIZES, Entry, Reader, ReadError, digest, gettext_noop, lines
 
 _BYTES = re.compile(r"\((\d+) bytes\)")
 

@@ -9,9 +9,17 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 import ijson
-from django.utils.translation import gettext_noop
 
-from hashtotals.readers.base import DIGEST_SIZES, EMPTY_DIGESTS, Entry, Reader, ReadError, digest, normalise
+from hashtotals.readers.base import (
+    DIGEST_SIZES,
+    EMPTY_DIGESTS,
+    Entry,
+    Reader,
+    ReadError,
+    digest,
+    gettext_noop,
+    normalise,
+)
 
 
 def _where(index: int | None) -> str:

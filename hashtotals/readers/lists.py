@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from django.utils.translation import gettext_noop
-
 from hashtotals.readers.base import (
     BY_HEX_LENGTH,
     DIGEST_SIZES,
@@ -26,6 +24,7 @@ from hashtotals.readers.base import (
     ReadError,
     blocks,
     digest,
+    gettext_noop,
     lines,
     normalise,
 )
