@@ -16,8 +16,10 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit import actions
+from audit.actor import Actor
 from people import second_factor
 from people.second_factor import PENDING_SESSION_KEY
+from people.services import person_deactivate
 from tests.matrix import events_since, last_sequence
 from tests.personas import PASSWORD, PEOPLE
 from tests.second_factor_helpers import (
@@ -392,3 +394,26 @@ def test_the_pages_speak_dutch(cast):
     assert "Tweede factor" in html
     response = browser.post("/accounts/login/code/", {"code": "12"})
     assert "Die code klopt niet" in response.content.decode()
+
+
+def test_a_person_deactivated_between_password_and_code_is_not_signed_in(cast, browser):
+    person = cast["operator"]
+    enrol(person)
+    password_step(browser, "operator")
+    person_deactivate(person=person, reason="left the institute", by=Actor.command("tests"))
+    response = browser.post("/accounts/login/code/", {"code": fresh_code(person)})
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
+    assert SESSION_KEY not in browser.session
+    assert PENDING_SESSION_KEY not in browser.session
+
+
+def test_the_code_step_goes_only_where_the_password_form_may_send_people(cast, browser):
+    person = cast["operator"]
+    enrol(person)
+    password_step(browser, "operator", next="https://elsewhere.example/steal")
+    response = browser.post("/accounts/login/code/", {"code": fresh_code(person)})
+    assert (response.status_code, response["Location"]) == (302, "/")
+    other = Client(REMOTE_ADDR=ADDRESS)
+    password_step(other, "operator", next="/cases/")
+    response = other.post("/accounts/login/code/", {"code": fresh_code(person)})
+    assert (response.status_code, response["Location"]) == (302, "/cases/")
