@@ -18,11 +18,12 @@ from django.contrib.admin.widgets import AdminDateWidget
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.actor import Actor
 from hansken_governance.admin_site import GovernanceModelAdmin, is_administrator, site
@@ -183,6 +184,7 @@ class PersonAdmin(GovernanceModelAdmin):
         "employee_number_of",
         "role_list",
         "screened_until",
+        "second_factor",
         "is_active",
     )
     list_filter = ("is_active", RoleFilter)
@@ -210,7 +212,15 @@ class PersonAdmin(GovernanceModelAdmin):
         return is_administrator(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).select_related("profile").prefetch_related("groups")
+        # Whether the person has set up a second factor, in the list's one query (no query per row).
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("profile")
+            .prefetch_related("groups")
+            .annotate(second_factor_enrolled=Exists(enrolled))
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.add_fieldsets if obj is None else self.change_fieldsets
@@ -232,6 +242,10 @@ class PersonAdmin(GovernanceModelAdmin):
     def employee_number_of(self, person: User) -> str:
         profile = getattr(person, "profile", None)
         return (profile.employee_number or "") if profile else ""
+
+    @admin.display(description=_("second factor"), boolean=True)
+    def second_factor(self, person: User) -> bool:
+        return bool(getattr(person, "second_factor_enrolled", False))
 
     @admin.display(description=_("screening valid until"))
     def screened_until(self, person: User) -> Any:

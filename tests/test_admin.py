@@ -15,7 +15,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -33,7 +35,7 @@ from people.roles import roles_of
 from tests.authz_helpers import grant
 from tests.matrix import last_sequence
 from tests.personas import CASE_PROJECT_ID, PASSWORD, PEOPLE, Cast
-from tests.second_factor_helpers import enrol_through_page
+from tests.second_factor_helpers import enrol, enrol_through_page
 
 PEOPLE_URL = "/admin/auth/user/"
 CLIENTS_URL = "/admin/api_clients/apiclient/"
@@ -275,6 +277,25 @@ def test_it_lists_people_with_roles_and_screening(cast: Cast):
     assert "Case lead" in body and "Privacy officer" in body
     response = admin_client(cast).get(PEOPLE_URL, {"role": "operator"})
     assert [person.username for person in response.context["cl"].result_list] == ["operator"]
+
+
+def test_it_shows_who_has_set_up_a_second_factor_without_a_query_per_person(cast: Cast):
+    enrol(cast["privacy_officer"])
+    client = admin_client(cast)
+    client.get(PEOPLE_URL)  # the session's first request loads what every later one has cached
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(PEOPLE_URL)
+    shown = {person.username: person.second_factor_enrolled for person in response.context["cl"].result_list}
+    assert {name for name, enrolled in shown.items() if enrolled} == {"privacy_officer"}
+    # Two more people on the list, one of them enrolled, cost no extra query.
+    enrol(cast["operator"])
+    for name in ("extra.one", "extra.two"):
+        person = people_services.person_create(username=name, roles=["operator"], by=Actor.command("tests"))
+    enrol(person)
+    with CaptureQueriesContext(connection) as more:
+        response = client.get(PEOPLE_URL)
+    assert len(response.context["cl"].result_list) == len(shown) + 2
+    assert len(more.captured_queries) == len(few.captured_queries)
 
 
 def second_administrator() -> User:
