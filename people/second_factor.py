@@ -45,6 +45,7 @@ TOTP_STEP = 30
 TOTP_DIGITS = 6
 TOTP_TOLERANCE = 1
 KEY_BYTES = 20
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 RECOVERY_CODE_COUNT = 10
 
 
@@ -139,7 +140,8 @@ def pending_start(request: HttpRequest, user: User, *, next_url: str) -> None:
     request.session.pop(ENROL_KEY_SESSION_KEY, None)
     request.session[PENDING_SESSION_KEY] = {
         "user_id": user.pk,
-        "backend": getattr(user, "backend", "") or settings.AUTHENTICATION_BACKENDS[1],
+        # authenticate() names the backend that checked the password; the password backend otherwise.
+        "backend": getattr(user, "backend", "") or MODEL_BACKEND,
         "since": time.time(),
         "next": next_url,
     }
