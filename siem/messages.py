@@ -36,7 +36,10 @@ def _monitoring_alert(p: dict[str, Any]) -> tuple[str, str]:
     values["rule"] = str(Rule(p["rule"]).label) if p.get("rule") in Rule.values else p.get("rule", "")
     values["person"] = p.get("person") or "-"
     values["case"] = alert_cases_text(
-        project_id=p.get("case"), cases=p.get("cases") or [], case_count=p.get("case_count") or 0
+        project_id=p.get("case"),
+        cases=p.get("cases") or [],
+        case_count=p.get("case_count") or 0,
+        numbers=p.get("case_numbers") or {},  # absent in notifications written before it was kept
     )
     return (
         _("Monitoring alert: %(rule)s") % values,

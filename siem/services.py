@@ -121,6 +121,9 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         "count": alert.count,
         "first_seen": timezone.localtime(alert.first_seen).strftime("%Y-%m-%d %H:%M"),
     }
+    # The case numbers as they are now, so the notification names cases as the monitoring page does
+    # (its readers, the privacy officers and security managers, review every case's trail).
+    params["case_numbers"] = _case_numbers({params["case"]} if params["case"] else set(params["cases"]))
     link = reverse("monitoring")
     for reviewer in _reviewers():
         notify(
@@ -131,6 +134,19 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
             link=link,
         )
     return alert, True
+
+
+def _case_numbers(project_ids: set[str]) -> dict[str, str]:
+    from cases.models import Case
+
+    wanted = []
+    for project_id in project_ids:
+        try:
+            wanted.append(uuid.UUID(project_id))
+        except ValueError:
+            continue
+    rows = Case.objects.filter(project_id__in=wanted).values_list("project_id", "case_number")
+    return {str(project_id): number for project_id, number in rows}
 
 
 class AlertAlreadyAcknowledged(Exception):

@@ -166,7 +166,8 @@ def test_a_denied_burst_names_the_cases_it_spans_on_the_page_and_in_the_notifica
     [alert] = _alerts("denied_burst")
     assert (alert.details["cases"], alert.details["case_count"]) == ([CASE], 1)
     [notice] = Notification.objects.filter(kind="monitoring_alert", recipient=cast["privacy_officer"])
-    assert f"Case: {CASE}." in render(notice.kind, notice.params)[1]
+    number = Case.objects.get(project_id=CASE).case_number
+    assert f"Case: {number} ({CASE})." in render(notice.kind, notice.params)[1]
     _denials("engineer", 1, project_id=OTHER_PROJECT_ID)
     sweep()
     alert.refresh_from_db()
