@@ -80,7 +80,7 @@ def test_an_operator_uploads_both_sides_and_sees_the_verdict(
     form.get_by_label("Geïmporteerd").check()
     form.get_by_label("Uitvoer van de hashtool").set_input_files(str(broken))
     form.get_by_role("button", name="Uploaden en vergelijken").click()
-    expect(form.locator(".upload-errors")).to_contain_text("Line 2")
+    expect(form.locator(".upload-errors")).to_contain_text("Regel 2: ")  # in the page's language
     assert Manifest.objects.count() == 1
 
     form.get_by_label("Uitvoer van de hashtool").set_input_files(str(imported))
