@@ -9,7 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from hansken_governance.date_inputs import DAY_INPUT_FORMATS, DayInput
-from hansken_governance.service_errors import in_words
+from hansken_governance.service_errors import ServiceErrorForm, in_words
 from privacy_statement.services import MAX_SOURCE, MAX_SUMMARY, MAX_TITLE
 
 # The services' refusals in the reader's language, by their code (``hansken_governance.service_errors``).
@@ -41,17 +41,9 @@ def refusal_words(error: ValidationError) -> list[str]:
     return [in_words(item.code, item.message, item.params, SERVICE_WORDS) for item in items]
 
 
-def apply_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's refusal on the field it names, or above the form, in the reader's language."""
-    if hasattr(error, "error_dict"):
-        for field, items in error.error_dict.items():
-            words = [in_words(item.code, item.message, item.params, SERVICE_WORDS) for item in items]
-            form.add_error(field if field in form.fields else None, words)
-    else:
-        form.add_error(None, refusal_words(error))
+class DraftForm(ServiceErrorForm):
+    service_words = SERVICE_WORDS
 
-
-class DraftForm(forms.Form):
     title_nl = forms.CharField(label=_("Title in Dutch"), max_length=MAX_TITLE, required=False)
     title_en = forms.CharField(label=_("Title in English"), max_length=MAX_TITLE, required=False)
     source_nl = forms.CharField(
@@ -70,7 +62,10 @@ class DraftForm(forms.Form):
     )
 
 
-class PublishForm(forms.Form):
+class PublishForm(ServiceErrorForm):
+    service_words = SERVICE_WORDS
+    service_fields = {"effective_from": "effective_date"}
+
     effective_date = forms.DateField(
         label=_("In force from"), input_formats=DAY_INPUT_FORMATS, widget=DayInput()
     )

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.actor import Actor
 from audit.services import audit_record
+from hansken_governance.service_errors import refusal
 from people.roles import Role, has_role
 from privacy_statement import actions
 from privacy_statement.facts import live_facts, substitute, unknown_placeholders
@@ -44,30 +45,26 @@ def _require_privacy_officer(person: User) -> None:
         raise PermissionDenied("Only the privacy officer drafts and publishes the privacy statement.")
 
 
-def _refused(message: str, code: str, **params: Any) -> ValidationError:
-    """One refusal: English words with ``%(name)s`` parameters and a code, so a page can say it in
-    the reader's language (``privacy_statement.forms.SERVICE_WORDS``) and the API in English."""
-    return ValidationError(message, code=code, params=params or None)
-
-
 def _check_texts(values: dict[str, str]) -> dict[str, str]:
     errors: dict[str, ValidationError] = {}
     cleaned: dict[str, str] = {}
     for name, value in values.items():
         if not isinstance(value, str):
-            errors[name] = _refused("Give text.", "text_not_text")
+            errors[name] = refusal(None, "Give text.", "text_not_text")
             continue
         text = value.replace("\r\n", "\n")
         limit = MAX_TITLE if name.startswith("title") else MAX_SOURCE
         if len(text) > limit:
-            errors[name] = _refused("At most %(limit)s characters.", "too_long", limit=limit)
+            errors[name] = refusal(None, "At most %(limit)s characters.", "too_long", limit=limit)
         elif name.startswith("title") and "\n" in text:
-            errors[name] = _refused("A title is one line.", "title_one_line")
+            errors[name] = refusal(None, "A title is one line.", "title_one_line")
         else:
             unknown = unknown_placeholders(text)
             if unknown:
                 names = ", ".join(f"{{{{ {n} }}}}" for n in unknown)
-                errors[name] = _refused("Unknown placeholder: %(names)s.", "unknown_placeholder", names=names)
+                errors[name] = refusal(
+                    None, "Unknown placeholder: %(names)s.", "unknown_placeholder", names=names
+                )
         cleaned[name] = text.strip() if name.startswith("title") else text
     if errors:
         raise ValidationError(errors)
@@ -77,7 +74,8 @@ def _check_texts(values: dict[str, str]) -> dict[str, str]:
 def _locked_draft(version: StatementVersion) -> StatementVersion:
     locked = StatementVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != VersionStatus.DRAFT:
-        raise _refused(
+        raise refusal(
+            None,
             "Version %(number)s is published and never changes; draft a new version instead.",
             "published",
             number=locked.number,
@@ -93,7 +91,7 @@ def statement_draft_create(*, author: User, by: Actor, **texts: str) -> Statemen
     unknown = sorted(set(texts) - set(TEXT_FIELDS))
     if unknown:
         raise ValidationError(
-            {name: _refused("This field is not known.", "unknown_field") for name in unknown}
+            {name: refusal(None, "This field is not known.", "unknown_field") for name in unknown}
         )
     cleaned = _check_texts({name: texts.get(name, "") for name in TEXT_FIELDS})
     now = timezone.now()
@@ -133,7 +131,7 @@ def statement_draft_update(
     unknown = sorted(set(texts) - set(TEXT_FIELDS))
     if unknown:
         raise ValidationError(
-            {name: _refused("This field is not known.", "unknown_field") for name in unknown}
+            {name: refusal(None, "This field is not known.", "unknown_field") for name in unknown}
         )
     cleaned = _check_texts(texts)
     version = _locked_draft(version)
@@ -196,15 +194,17 @@ def statement_publish(
     summaries = {"change_summary_nl": change_summary_nl, "change_summary_en": change_summary_en}
     for name, value in summaries.items():
         if not isinstance(value, str) or not value.strip():
-            errors[name] = _refused("Say what changed (in Dutch and in English).", "summary_missing")
+            errors[name] = refusal(None, "Say what changed (in Dutch and in English).", "summary_missing")
         elif len(value) > MAX_SUMMARY:
-            errors[name] = _refused("At most %(limit)s characters.", "too_long", limit=MAX_SUMMARY)
+            errors[name] = refusal(None, "At most %(limit)s characters.", "too_long", limit=MAX_SUMMARY)
     if not isinstance(effective_from, datetime.datetime) or timezone.is_naive(effective_from):
-        errors["effective_from"] = _refused(
-            "Give the date from which the version is in force.", "effective_from_missing"
+        errors["effective_from"] = refusal(
+            None, "Give the date from which the version is in force.", "effective_from_missing"
         )
     elif effective_from < start_of_day(timezone.localdate(now)):
-        errors["effective_from"] = _refused("A version cannot take effect in the past.", "effective_in_past")
+        errors["effective_from"] = refusal(
+            None, "A version cannot take effect in the past.", "effective_in_past"
+        )
     if errors:
         raise ValidationError(errors)
 
@@ -218,7 +218,7 @@ def statement_publish(
     )
     version = _locked_draft(version)
     missing = {
-        name: _refused("Needed before publication.", "needed_for_publication")
+        name: refusal(None, "Needed before publication.", "needed_for_publication")
         for name in TEXT_FIELDS
         if not getattr(version, name).strip()
     }
@@ -228,7 +228,8 @@ def statement_publish(
     if latest is not None and latest.effective_from and effective_from < latest.effective_from:
         raise ValidationError(
             {
-                "effective_from": _refused(
+                "effective_from": refusal(
+                    None,
                     "Version %(number)s takes effect on %(date)s; a newer version cannot take effect "
                     "before it.",
                     "effective_before_latest",
@@ -283,13 +284,13 @@ def statement_acknowledge(
     the first acknowledgement with ``False``."""
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError(
-            {"version": _refused("Only a published version can be acknowledged.", "not_published")}
+            {"version": refusal(None, "Only a published version can be acknowledged.", "not_published")}
         )
     if not person.is_active:
         raise ValidationError(
             {
-                "user": _refused(
-                    "%(name)s is not an active person.", "person_inactive", name=person.get_username()
+                "user": refusal(
+                    None, "%(name)s is not an active person.", "person_inactive", name=person.get_username()
                 )
             }
         )

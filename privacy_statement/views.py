@@ -26,7 +26,7 @@ from people.roles import Role
 from privacy_statement import selectors, services
 from privacy_statement.diff import side_by_side
 from privacy_statement.facts import FACTS, live_facts, stale_facts, substitute
-from privacy_statement.forms import DraftForm, PublishForm, apply_service_error, refusal_words
+from privacy_statement.forms import DraftForm, PublishForm, refusal_words
 from privacy_statement.models import LANGUAGES, Acknowledgement, StatementVersion, VersionStatus
 from privacy_statement.rendering import render as render_markdown
 from retention.views import role_required
@@ -248,7 +248,7 @@ def draft(request: HttpRequest, draft_id: int) -> HttpResponse:
                         version=version, author=person, by=by, **form.cleaned_data
                     )
                 except ValidationError as error:
-                    apply_service_error(form, error)
+                    form.add_service_error(error)
                 else:
                     messages.success(request, _("Draft saved.") if changed else _("Nothing changed."))
                     return redirect("privacy-draft", draft_id=version.pk)
@@ -266,15 +266,7 @@ def draft(request: HttpRequest, draft_id: int) -> HttpResponse:
                         by=by,
                     )
                 except ValidationError as error:
-                    error_dict = getattr(error, "error_dict", None)
-                    if error_dict and "effective_from" in error_dict:
-                        error = ValidationError(
-                            {
-                                ("effective_date" if k == "effective_from" else k): v
-                                for k, v in error_dict.items()
-                            }
-                        )
-                    apply_service_error(publish_form, error)
+                    publish_form.add_service_error(error)
                 else:
                     messages.success(
                         request,
