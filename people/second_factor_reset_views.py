@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.actor import Actor
 from hansken_governance.admin_site import is_administrator
-from hansken_governance.service_errors import ServiceErrorForm
+from people.proposal_forms import PersonProposalForm
 from people.services.proposals import person_second_factor_reset_propose
 
 # The service's refusals, by code, in the reader's language.
@@ -32,10 +32,8 @@ SERVICE_WORDS: dict[str, Promise] = {
 }
 
 
-class SecondFactorResetForm(ServiceErrorForm):
-    use_required_attribute = False
+class SecondFactorResetForm(PersonProposalForm):
     service_words = SERVICE_WORDS
-    service_fields = {"person": "username"}
 
     username = forms.CharField(
         label=_("Person (username)"),
@@ -49,13 +47,6 @@ class SecondFactorResetForm(ServiceErrorForm):
         help_text=_("What was lost, and how you established that the request comes from the person."),
         error_messages={"required": _("Say why the second factor is reset.")},
     )
-
-    def clean_username(self) -> User:
-        username = self.cleaned_data["username"].strip()
-        person = User.objects.filter(username=username).first()
-        if person is None:
-            raise ValidationError(gettext("Nobody has the username %(name)s.") % {"name": username})
-        return person
 
 
 @login_required

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from audit.actor import Actor
 from hansken_governance.admin_site import is_administrator
-from hansken_governance.service_errors import ServiceErrorForm
+from people.proposal_forms import PersonProposalForm
 from people.services.proposals import SSO_SUBJECT_MAX, person_sso_subject_propose
 
 # The service's refusals, by code, in the reader's language.
@@ -34,10 +34,8 @@ SERVICE_WORDS: dict[str, Promise] = {
 }
 
 
-class SsoBindingForm(ServiceErrorForm):
-    use_required_attribute = False
+class SsoBindingForm(PersonProposalForm):
     service_words = SERVICE_WORDS
-    service_fields = {"person": "username"}
 
     username = forms.CharField(
         label=_("Person (username)"),
@@ -57,13 +55,6 @@ class SsoBindingForm(ServiceErrorForm):
         help_text=_("Why the person's provider account changed, and how you established it is theirs."),
         error_messages={"required": _("Say why the binding moves.")},
     )
-
-    def clean_username(self) -> User:
-        username = self.cleaned_data["username"].strip()
-        person = User.objects.filter(username=username).first()
-        if person is None:
-            raise ValidationError(gettext("Nobody has the username %(name)s.") % {"name": username})
-        return person
 
 
 @login_required
