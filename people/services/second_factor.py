@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -21,6 +20,7 @@ from audit import actions
 from audit.actor import Actor
 from audit.models import Outcome
 from audit.services import audit_record
+from hansken_governance.service_errors import refusal
 from people import second_factor
 from people.second_factor import (
     FACTOR_AUTHENTICATOR,
@@ -34,10 +34,6 @@ from people.second_factor import (
 METHOD_SECOND_FACTOR = "second_factor"
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
-
-
-def _refuse(field: str, message: str, code: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _new_recovery_codes(person: User) -> list[str]:
@@ -60,12 +56,12 @@ def second_factor_enrol(*, person: User, key: str, code: str, by: Actor) -> list
     same code does not sign in afterwards."""
     locked = User.objects.select_for_update().get(pk=person.pk)
     if second_factor.is_enrolled(locked):
-        raise _refuse(
+        raise refusal(
             "code", "An authenticator app is enrolled already; remove it first.", "already_enrolled"
         )
     step = second_factor.matching_step(key, second_factor.normalise_code(code))
     if step is None:
-        raise _refuse("code", "The code does not match: type the code your app shows now.", "invalid_code")
+        raise refusal("code", "The code does not match: type the code your app shows now.", "invalid_code")
     TOTPDevice.objects.filter(user=person).delete()  # none confirmed: only abandoned attempts
     TOTPDevice.objects.create(
         user=person,
@@ -186,7 +182,7 @@ def app_code_confirm(*, person: User, code: str) -> bool:
 def recovery_codes_renew(*, person: User, by: Actor) -> list[str]:
     """New recovery codes for an enrolled person; the old ones stop working."""
     if not second_factor.is_enrolled(person):
-        raise _refuse("person", "Enrol an authenticator app first.", "not_enrolled")
+        raise refusal("person", "Enrol an authenticator app first.", "not_enrolled")
     codes = _new_recovery_codes(person)
     audit_record(
         action=actions.PERSON_RECOVERY_CODES_RENEWED,
@@ -213,13 +209,13 @@ def _remove_devices(person: User) -> dict[str, Any]:
 def second_factor_remove(*, person: User, by: Actor) -> None:
     """The person's own removal of their second factor; refused where their roles require one."""
     if by.user_id is not None and by.user_id != person.pk:
-        raise _refuse(
+        raise refusal(
             "person", "Someone else's second factor is reset through four eyes, not removed.", "not_own"
         )
     if second_factor.required_for(person):
-        raise _refuse("person", "Your roles require a second factor; it cannot be removed.", "required")
+        raise refusal("person", "Your roles require a second factor; it cannot be removed.", "required")
     if not second_factor.is_enrolled(person):
-        raise _refuse("person", "No authenticator app is enrolled.", "not_enrolled")
+        raise refusal("person", "No authenticator app is enrolled.", "not_enrolled")
     removed = _remove_devices(person)
     audit_record(
         action=actions.PERSON_SECOND_FACTOR_REMOVED,
@@ -236,11 +232,11 @@ def second_factor_reset(*, person: User, reason: str, by: Actor) -> None:
     line, whose runner holds the host and could as well write to the database; in the browser a reset
     is a four-eyes proposal (``people.services.proposals.person_second_factor_reset_propose``)."""
     if by.channel != "command":
-        raise _refuse(
+        raise refusal(
             "person", "A reset of a second factor needs a second administrator's approval.", "four_eyes"
         )
     if not reason.strip():
-        raise _refuse("reason", "Say why the second factor is reset.", "reason_missing")
+        raise refusal("reason", "Say why the second factor is reset.", "reason_missing")
     _reset(person=person, by=by, reason=reason.strip())
 
 
@@ -249,7 +245,9 @@ def _reset(*, person: User, by: Actor, reason: str, trail: dict[str, Any] | None
     enrol again, if their roles require it. Called by the operator's command and by an approved
     four-eyes proposal, inside their transaction."""
     if not second_factor.has_second_factor(person):
-        raise _refuse("person", f"{person.get_username()} has no second factor to reset.", "not_enrolled")
+        raise refusal(
+            "person", "%(name)s has no second factor to reset.", "not_enrolled", name=person.get_username()
+        )
     removed = _remove_devices(person)
     audit_record(
         action=actions.PERSON_SECOND_FACTOR_RESET,
