@@ -17,6 +17,8 @@ The rules and their thresholds (settings, documented in docs/siem.md):
 - ``blocked_exports``: more than ``HG_MONITOR_BLOCKED_EXPORTS_PER_DAY`` refused export checks
   (``export_check.refused``: privileged data, a removed dataset, or no export right) for one person
   in one day: someone trying to take out what they may not.
+  Both count export checks, not their trail events: a check of more than 1,000 traces is written as
+  several events (``details.part`` of ``details.parts``), and only its first part is counted.
 - ``screening_lapsed``: usage by a person whose screening was not valid on that day, as the
   screening history in the trail says it was then.
 - ``experiment_without_grant``: usage in the experiment environment on a case on which the person
@@ -51,7 +53,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, TextChoices
+from django.db.models import Count, Max, Min, Q, TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -185,6 +187,11 @@ def _group(
     ]
 
 
+# An export check of many traces is several trail events, one per part; the check is counted once,
+# by its first part (an event without parts is a whole check).
+ONE_PER_EXPORT_CHECK = Q(details__part__isnull=True) | Q(details__part=1)
+
+
 def _threshold(
     rule: Rule,
     rows: list[Row],
@@ -192,8 +199,10 @@ def _threshold(
     limit: int,
     window: Any,
     up_to: int,
+    counted_events: Q | None = None,
 ) -> list[AlertSighting]:
-    """Count the trail itself per person and window (up to this chunk), so the count spans sweeps."""
+    """Count the trail itself per person and window (up to this chunk), so the count spans sweeps.
+    ``counted_events`` narrows which of the events count (one per export check)."""
     candidates = {(row.actor, window(row.occurred_at)) for row in rows if row.action in action_codes}
     sightings = []
     for person, (start, end) in sorted(candidates):
@@ -204,6 +213,8 @@ def _threshold(
             occurred_at__lt=end,
             sequence__lte=up_to,
         )
+        if counted_events is not None:
+            counted = counted.filter(counted_events)
         stats = counted.aggregate(**_burst_stats())
         if stats["count"] <= limit:
             continue
@@ -413,6 +424,7 @@ def evaluate(rows: list[Row]) -> list[AlertSighting]:
         settings.HG_MONITOR_EXPORTS_PER_DAY,
         day_window,
         up_to,
+        ONE_PER_EXPORT_CHECK,
     )
     sightings += _threshold(
         Rule.BLOCKED_EXPORTS,
@@ -421,6 +433,7 @@ def evaluate(rows: list[Row]) -> list[AlertSighting]:
         settings.HG_MONITOR_BLOCKED_EXPORTS_PER_DAY,
         day_window,
         up_to,
+        ONE_PER_EXPORT_CHECK,
     )
     sightings += _privileges_changed(rows)
     sightings += _sign_in_failures(rows, up_to)

@@ -241,6 +241,27 @@ def test_repeated_refused_exports_raise_an_alert(cast, settings):
     assert (alert.subject_person, alert.count, alert.severity) == ("case_lead", 3, "high")
 
 
+def test_an_export_check_of_many_traces_counts_once_though_the_trail_holds_it_in_parts(cast, settings):
+    """A check of 2,500 traces is three trail events (1,000 traces each at most); the rules count
+    export checks, so two such checks stay under a threshold of two, and a third crosses it."""
+    settings.HG_MONITOR_EXPORTS_PER_DAY = 2
+    settings.HG_MONITOR_BLOCKED_EXPORTS_PER_DAY = 2
+    many = [f"0-5-{n}" for n in range(2_500)]
+    _export_check(cast, "case_lead", many, count=2)  # allowed
+    _export_check(cast, "investigator", many, count=2)  # refused: no export grant
+    parts = AuditEvent.objects.filter(action__startswith="export_check.", actor="case_lead")
+    assert sorted(parts.values_list("details__part", flat=True)) == [1, 1, 2, 2, 3, 3]
+    sweep()
+    assert _alerts("export_burst") == [] and _alerts("blocked_exports") == []
+    _export_check(cast, "case_lead", many)
+    _export_check(cast, "investigator", many)
+    sweep()
+    [burst] = _alerts("export_burst")
+    [blocked] = _alerts("blocked_exports")
+    assert (burst.subject_person, burst.count) == ("case_lead", 3)
+    assert (blocked.subject_person, blocked.count) == ("investigator", 3)
+
+
 def test_use_after_the_screening_lapsed_raises_an_alert_judged_by_the_screening_then(cast):
     days_ago = timezone.now() - datetime.timedelta(days=3)
     person_set_screening(
