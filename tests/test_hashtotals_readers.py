@@ -157,6 +157,35 @@ def test_a_utf16_list_reads_as_the_plain_one():
             "no hash",
         ),
         ("json", b'{"files": [', None, "cannot be read"),
+        # A field given twice: which one would count is the parser's choice, so neither does.
+        (
+            "json",
+            b'{"files": [{"path": "a", "md5": "d41d8cd98f00b204e9800998ecf8427e"}], '
+            b'"files": [{"path": "b", "md5": "d41d8cd98f00b204e9800998ecf8427e"}]}',
+            None,
+            "The field files is given twice",
+        ),
+        (
+            "json",
+            b'{"image": {"md5": "d41d8cd98f00b204e9800998ecf8427e"}, "image": null, "files": []}',
+            None,
+            "The field image is given twice",
+        ),
+        (
+            "json",
+            b'{"image": {"md5": "d41d8cd98f00b204e9800998ecf8427e", '
+            b'"md5": "0cc175b9c0f1b6a831c399e269772661"}}',
+            None,
+            "The field image.md5 is given twice",
+        ),
+        (
+            "json",
+            b'{"files": [{"path": "a", "md5": "d41d8cd98f00b204e9800998ecf8427e"}, '
+            b'{"path": "b", "md5": "d41d8cd98f00b204e9800998ecf8427e", '
+            b'"md5": "0cc175b9c0f1b6a831c399e269772661"}]}',
+            1,
+            "The field md5 is given twice",
+        ),
         ("json", b'{"files": 3}', None, "is a list"),
         (
             "dc3dd",

@@ -1,6 +1,10 @@
 """The contract's own JSON (what Hansken posts): ``{"image": {"size", "md5", "sha1", "sha256"},
 "files": [{"path", "size", "md5", "sha1", "sha256"}]}``, read as a stream (ijson), so a list of a
-million files is never a million dicts at once. An error names the entry's index in ``files``."""
+million files is never a million dicts at once. An error names the entry's index in ``files``.
+
+A field named twice (``"files"`` or ``"image"`` at the top, a hash in an entry) is refused: JSON
+parsers disagree on which one wins (Python's keeps the last, others the first or both), so the
+manifest would not say one thing."""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from hashtotals.readers.base import (
     gettext_noop,
     normalise,
 )
+
+TWICE = gettext_noop("The field %(field)s is given twice.")
 
 
 def _where(index: int | None) -> str:
@@ -90,6 +96,7 @@ class JsonReader(Reader):
         key = ""
         image: dict[str, Any] | None = None
         seen_files = False
+        top_keys: set[str] = set()
         try:
             for prefix, event, value in ijson.parse(stream):
                 if prefix == "files.item":
@@ -98,6 +105,8 @@ class JsonReader(Reader):
                         item = {}
                     elif event == "map_key":
                         key = value
+                        if item is not None and key in item:
+                            raise _error(index, TWICE, field=key)
                     elif event == "end_map":
                         assert item is not None
                         yield self._file(item, index)
@@ -115,6 +124,8 @@ class JsonReader(Reader):
                         image = {}
                     elif event == "map_key":
                         key = value
+                        if image is not None and key in image:
+                            raise _error(None, TWICE, field=f"image.{key}")
                     elif event == "end_map":
                         assert image is not None
                         self._image(image)
@@ -131,8 +142,12 @@ class JsonReader(Reader):
                         seen_files = True
                     elif event != "end_array":
                         raise _error(None, gettext_noop('"files" is a list.'))
-                elif prefix == "" and event == "map_key" and value not in ("image", "files"):
-                    raise _error(None, gettext_noop("Unknown field %(field)s."), field=value)
+                elif prefix == "" and event == "map_key":
+                    if value not in ("image", "files"):
+                        raise _error(None, gettext_noop("Unknown field %(field)s."), field=value)
+                    if value in top_keys:
+                        raise _error(None, TWICE, field=value)
+                    top_keys.add(value)
                 elif prefix == "" and event not in ("start_map", "end_map", "map_key"):
                     raise _error(
                         None, gettext_noop('The JSON is an object: {"image": {...}, "files": [...]}.')
