@@ -28,7 +28,11 @@ The rules and their thresholds (settings, documented in docs/siem.md):
   ``person.screening_changed``), or a reset of their second factor (``person.second_factor_reset``);
   per changed person and day. High when the change did not pass a second administrator (made from
   the command line), medium when it did: each changes who may reach case data or approve such
-  changes, or what protects such an account, so reviewers see every one.
+  changes, or what protects such an account, so reviewers see every one. The enrolment of a second
+  factor that the person's roles require (``person.second_factor_enrolled`` with
+  ``required_by_roles``) is seen too, medium: the person's own act, but whoever held their new
+  password first could have enrolled in their place (trust on first use), and the person would only
+  notice at their next sign-in.
 - ``sign_in_failures_person``: more than ``HG_MONITOR_FAILED_SIGN_INS_PER_HOUR`` failed sign-ins
   (``session.sign_in_failed``, lockout refusals included) naming one username in one clock hour:
   someone guessing a person's password, or a person locked out.
@@ -305,8 +309,14 @@ def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
 
 def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
     """One sighting per changed person and day; the person and whether a second administrator
-    approved are in the event's details, read for these few rows only."""
-    changes = [row for row in rows if row.action in PRIVILEGE_ACTIONS]
+    approved are in the event's details, read for these few rows only. An enrolment counts only
+    when the person's roles require the factor; it is the person's own act, not an unapproved
+    change."""
+    changes = [
+        row
+        for row in rows
+        if row.action in PRIVILEGE_ACTIONS or row.action == audit_actions.PERSON_SECOND_FACTOR_ENROLLED
+    ]
     if not changes:
         return []
     details = dict(
@@ -314,7 +324,16 @@ def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
             "sequence", "details"
         )
     )
-    unapproved = {row.sequence for row in changes if "proposal_id" not in (details.get(row.sequence) or {})}
+    changes = [
+        row
+        for row in changes
+        if row.action in PRIVILEGE_ACTIONS or (details.get(row.sequence) or {}).get("required_by_roles")
+    ]
+    unapproved = {
+        row.sequence
+        for row in changes
+        if row.action in PRIVILEGE_ACTIONS and "proposal_id" not in (details.get(row.sequence) or {})
+    }
     sightings = _group(
         Rule.PERSON_PRIVILEGES_CHANGED,
         changes,

@@ -22,7 +22,7 @@ from audit.services import audit_record
 from notifications.services import notify
 from people.roles import REVIEWER_ROLES, has_role
 from siem import actions
-from siem.models import Alert, AlertStatus
+from siem.models import Alert, AlertStatus, Severity
 
 MAX_NOTE = 2000
 
@@ -61,10 +61,19 @@ def _reviewers() -> list[User]:
     )
 
 
+# Severities in rising order: a later sighting in an alert's window can only raise it.
+_SEVERITY_RANK = {Severity.MEDIUM: 0, Severity.HIGH: 1, Severity.CRITICAL: 2}
+
+
 @transaction.atomic
 def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
     """Create the alert for this rule, subject and window, or update its count and last sighting.
-    True when it was new (then it is audited and the reviewers are notified, once)."""
+    True when it was new (then it is audited and the reviewers are notified, once).
+
+    A later sighting of higher severity in the same window (a person's own enrolment seen in the
+    morning, a reset from the command line in the afternoon) raises the alert: its severity and
+    details become the sighting's, an acknowledged alert is open again, and it is audited and
+    notified as a new alert would be, so the graver event is not hidden behind the milder one."""
     alert = Alert.objects.select_for_update().filter(dedup_key=sighting.dedup_key).first()
     if alert is not None:
         alert.count = sighting.count if sighting.exact else alert.count + sighting.count
@@ -72,11 +81,27 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         alert.first_seen = min(alert.first_seen, sighting.first_seen)
         if sighting.last_sequence is not None:
             alert.last_sequence = max(alert.last_sequence or 0, sighting.last_sequence)
-        if sighting.exact:
+        escalated_from = None
+        if _SEVERITY_RANK[Severity(sighting.severity)] > _SEVERITY_RANK[Severity(alert.severity)]:
+            escalated_from, alert.severity, alert.status = alert.severity, sighting.severity, AlertStatus.OPEN
+        if sighting.exact or escalated_from is not None:
             # An exact sighting saw the whole window, so its details (e.g. the cases a burst
-            # touched) are the window's, newer than what the alert was raised with.
+            # touched) are the window's, newer than what the alert was raised with; a graver one
+            # says why it is graver.
             alert.details = {**alert.details, **sighting.details}
-        alert.save(update_fields=["count", "last_seen", "first_seen", "last_sequence", "details"])
+        alert.save(
+            update_fields=[
+                "count",
+                "last_seen",
+                "first_seen",
+                "last_sequence",
+                "details",
+                "severity",
+                "status",
+            ]
+        )
+        if escalated_from is not None:
+            _announce(alert, sighting.details, escalated_from=escalated_from)
         return alert, False
     alert = Alert.objects.create(
         rule=sighting.rule,
@@ -93,23 +118,33 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         last_sequence=sighting.last_sequence,
         details=sighting.details,
     )
+    _announce(alert, sighting.details)
+    return alert, True
+
+
+def _announce(alert: Alert, details: dict[str, Any], *, escalated_from: str | None = None) -> None:
+    """The alert into the trail (and so to the SIEM, with its severity) and to every reviewer:
+    when it is raised, and again when a graver sighting raises its severity."""
+    raised: dict[str, Any] = {
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "person": alert.subject_person,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "count": alert.count,
+        "first_sequence": alert.first_sequence,
+        **details,
+    }
+    if escalated_from is not None:
+        raised["escalated_from"] = escalated_from
     audit_record(
         action=actions.ALERT_RAISED,
         actor=Actor.system("monitoring"),
         outcome=Outcome.SUCCESS,
-        project_id=sighting.project_id,
+        project_id=alert.subject_project_id,
         object_type="alert",
         object_id=alert.pk,
-        details={
-            "rule": alert.rule,
-            "severity": alert.severity,
-            "person": alert.subject_person,
-            "window_start": alert.window_start.isoformat(),
-            "window_end": alert.window_end.isoformat(),
-            "count": alert.count,
-            "first_sequence": alert.first_sequence,
-            **sighting.details,
-        },
+        details=raised,
     )
     params = {
         "rule": alert.rule,
@@ -130,10 +165,11 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
             recipient=reviewer,
             kind="monitoring_alert",
             params=params,
-            dedup_key=f"alert:{alert.pk}:{reviewer.pk}",
+            # One notice per reviewer when raised, and one more if it becomes graver.
+            dedup_key=f"alert:{alert.pk}:{reviewer.pk}"
+            + (f":{alert.severity}" if escalated_from is not None else ""),
             link=link,
         )
-    return alert, True
 
 
 def _case_numbers(project_ids: set[str]) -> dict[str, str]:

@@ -20,6 +20,8 @@ from audit.actor import Actor
 from people import second_factor
 from people.second_factor import PENDING_SESSION_KEY
 from people.services import person_deactivate
+from siem.models import Alert
+from siem.rules import sweep
 from tests.matrix import events_since, last_sequence
 from tests.personas import PASSWORD, PEOPLE
 from tests.second_factor_helpers import (
@@ -115,9 +117,32 @@ def test_a_required_role_enrols_before_the_first_sign_in_completes(cast, browser
     assert [e.action for e in events] == [actions.PERSON_SECOND_FACTOR_ENROLLED, actions.PERSON_SIGNED_IN]
     enrolled, signed_in = events
     assert (enrolled.actor, enrolled.object_id) == ("privacy_officer", str(person.pk))
-    assert enrolled.details == {"username": "privacy_officer", "recovery_codes": 10}
+    assert enrolled.details == {
+        "username": "privacy_officer",
+        "recovery_codes": 10,
+        "required_by_roles": True,
+    }
     assert signed_in.details == {"method": "password", "second_factor": "authenticator"}
     assert key not in str(enrolled.details) and not any(code in str(enrolled.details) for code in codes)
+
+
+def test_an_enrolment_the_roles_require_is_seen_by_the_monitoring_an_optional_one_is_not(cast, browser):
+    """Trust on first use: whoever held a privacy officer's new password first could enrol in her
+    place. The enrolment is her own act (medium, not "without a second administrator"), but the
+    reviewers see it; a case lead's optional enrolment raises nothing."""
+    password_step(browser, "privacy_officer")
+    enrol_through_page(browser)
+    own = Client(REMOTE_ADDR=ADDRESS)
+    own.force_login(cast["case_lead"])
+    enrol_through_page(own, "/accounts/second-factor/")
+    sweep()
+    [alert] = Alert.objects.filter(rule="person_privileges_changed")
+    assert (alert.subject_person, alert.severity, alert.count, alert.details) == (
+        "privacy_officer",
+        "medium",
+        1,
+        {"without_second_administrator": False},
+    )
 
 
 def test_the_enrolment_code_cannot_be_used_again_to_sign_in(cast, browser):

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
+from notifications.models import Notification
 from people.models import PersonProposal, ProposalKind, ProposalStatus
 from people.services import proposals
 from people.services.second_factor import second_factor_reset
@@ -214,7 +215,10 @@ def test_monitoring_sees_every_reset_of_a_second_factor(cast: Cast):
     enrol(cast["security_manager"])
     enrol(cast["privacy_officer"])
     sweep()
-    assert not Alert.objects.filter(rule="person_privileges_changed").exists()
+    # Their enrolments (required by their roles) are seen already, as their own acts: medium.
+    enrolled = {a.subject_person: a.severity for a in Alert.objects.filter(rule="person_privileges_changed")}
+    assert enrolled == {"security_manager": "medium", "privacy_officer": "medium"}
+    Alert.objects.filter(subject_person="security_manager").update(status="acknowledged")
     call_command("reset_second_factor", "security_manager", "--reason", REASON)
     proposal = proposals.person_second_factor_reset_propose(
         person=cast["privacy_officer"], reason=REASON, proposed_by=admin, by=browser(admin)
@@ -231,3 +235,16 @@ def test_monitoring_sees_every_reset_of_a_second_factor(cast: Cast):
         "medium",
         {"without_second_administrator": False},
     )
+    # The command-line reset made the same day's alert graver: open again, raised again in the trail
+    # (so the SIEM sees it as high), and every reviewer told once more.
+    assert alerts["security_manager"].status == "open"
+    raised = AuditEvent.objects.filter(
+        action="monitoring.alert_raised", object_id=str(alerts["security_manager"].pk)
+    ).order_by("sequence")
+    assert [(e.details["severity"], e.details.get("escalated_from")) for e in raised] == [
+        ("medium", None),
+        ("high", "medium"),
+    ]
+    notices = Notification.objects.filter(kind="monitoring_alert", params__person="security_manager")
+    told = [notices.filter(params__severity=severity).count() for severity in ("medium", "high")]
+    assert told[0] == told[1] > 0

@@ -79,7 +79,14 @@ def second_factor_enrol(*, person: User, key: str, code: str, by: Actor) -> list
         actor=by,
         object_type="person",
         object_id=person.pk,
-        details={"username": person.get_username(), "recovery_codes": len(codes)},
+        details={
+            "username": person.get_username(),
+            "recovery_codes": len(codes),
+            # Whether the person's roles require the factor: such an enrolment is seen by the
+            # monitoring (siem.rules, person_privileges_changed), since whoever held the new password
+            # first could have enrolled in the person's place.
+            "required_by_roles": second_factor.required_for(person),
+        },
     )
     return codes
 
