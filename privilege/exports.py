@@ -18,7 +18,9 @@ trail's one lock is held (measured in docs/privileged-traces.md, "Speed of the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from audit.models import Outcome
@@ -46,8 +48,47 @@ _REASON_OF_BLOCK = {
     Blocked.CONTAINS_PRIVILEGED: Reason.WITHHELD_PRIVILEGED,
 }
 
-# A trace asked for: (trace uid as sent, canonical image id, trace id in its one spelling).
-Trace = tuple[str, str, str]
+
+@dataclass(frozen=True, slots=True)
+class ImageRun:
+    """Consecutive traces of one image, as the image was spelled in them: ``start`` to ``stop``
+    (positions in ``Traces``), the image part as sent and its canonical id."""
+
+    image_part: str
+    image_id: str
+    start: int
+    stop: int
+
+
+@dataclass(frozen=True, slots=True)
+class Traces:
+    """The traces of an export check, in the order asked, as parallel lists: ``uids`` as sent,
+    ``sent_ids`` their id parts as sent, ``trace_ids`` those in their one spelling (the same list
+    when every id was), and ``runs``, the stretches of one image. Lists rather than a tuple per
+    trace: the usual request (one image, ids in their one spelling) is read with a few passes over
+    its text (``authz.api.decision.export.parse_traces``), its ids checked with one call per trace
+    and its runs joined at once; a tuple per trace cost more than the checks."""
+
+    uids: Sequence[str]
+    sent_ids: Sequence[str]
+    trace_ids: Sequence[str]
+    runs: Sequence[ImageRun]
+
+    def __len__(self) -> int:
+        return len(self.uids)
+
+    def parts(self, size: int) -> Iterator[Traces]:
+        """The traces in parts of at most ``size``, each with its runs cut to it."""
+        for start in range(0, len(self.uids), size):
+            stop = min(start + size, len(self.uids))
+            runs = [
+                ImageRun(
+                    run.image_part, run.image_id, max(run.start, start) - start, min(run.stop, stop) - start
+                )
+                for run in self.runs
+                if run.start < stop and run.stop > start
+            ]
+            yield Traces(self.uids[start:stop], self.sent_ids[start:stop], self.trace_ids[start:stop], runs)
 
 
 # A trace's block, by code: the privileged states of ``privilege.rules``, then the image's own
@@ -65,46 +106,41 @@ _BLOCK_BY_CODE: dict[int, str | None] = {
 _BLOCK_OF_CODE = tuple(_BLOCK_BY_CODE[code] for code in range(len(_BLOCK_BY_CODE)))
 
 
-def _deleted(trace_id: str) -> int:
-    return _DATASET_DELETED_CODE
-
-
-def _unknown(trace_id: str) -> int:
-    return _UNKNOWN_IMAGE_CODE
-
-
-def blocked_traces(
-    case: CaseFacts | None, withheld: Withheld, traces: Sequence[Trace]
-) -> list[dict[str, str]]:
+def blocked_traces(case: CaseFacts | None, withheld: Withheld, traces: Traces) -> list[dict[str, str]]:
     """Each blocked trace once, in the order asked, with why. Nothing when the case is unknown (the
     answer is then ``unknown_project`` anyway).
 
-    The image of a trace decides how it is looked at (removed, not of the case, or its marks); that
-    is worked out once per image, not per trace: ``code_of`` holds, per image, the function that
-    gives a trace's code. Most traces are clear, so only a blocked one is checked for repeats."""
+    The image of a run decides how its traces are looked at: all of them blocked (a removed image,
+    or one not of the case), none (an image without withholding marks), or each by its marks, one
+    call per trace (``Withheld.state_of_image``). Most traces are clear, so only a blocked one is
+    checked for repeats."""
     if case is None:
         return []
+    found: list[tuple[int, int]] = []  # (position, code) of each blocked trace, in order
+    for run in traces.runs:
+        positions = range(run.start, run.stop)
+        if run.image_id in case.removed_image_ids:
+            found += ((position, _DATASET_DELETED_CODE) for position in positions)
+        elif run.image_id not in case.image_ids:
+            found += ((position, _UNKNOWN_IMAGE_CODE) for position in positions)
+        else:
+            state = withheld.state_of_image(run.image_id)
+            if state is None:
+                continue
+            codes = list(map(state, traces.trace_ids[run.start : run.stop]))
+            found += ((run.start + offset, codes[offset]) for offset in compress(range(len(codes)), codes))
     blocked: list[dict[str, str]] = []
     seen: set[str] = set()
-    code_of: dict[str, Callable[[str], int]] = {}
-    for trace_uid, image_id, trace_id in traces:
-        code = code_of.get(image_id)
-        if code is None:
-            if image_id in case.removed_image_ids:
-                code = _deleted
-            elif image_id not in case.image_ids:
-                code = _unknown
-            else:
-                code = withheld.state_of_image(image_id)
-            code_of[image_id] = code
-        why = _BLOCK_OF_CODE[code(trace_id)]
-        if why is not None and trace_uid not in seen:
+    uids = traces.uids
+    for position, code in found:
+        trace_uid = uids[position]
+        if trace_uid not in seen:
             seen.add(trace_uid)
-            blocked.append({"trace_uid": trace_uid, "reason": why})
+            blocked.append({"trace_uid": trace_uid, "reason": _BLOCK_OF_CODE[code]})  # type: ignore[dict-item]
     return blocked
 
 
-def trace_runs(traces: Sequence[Trace]) -> list[dict[str, Any]]:
+def trace_runs(traces: Traces) -> list[dict[str, Any]]:
     """The traces as the trail keeps them: runs of consecutive traces of one image, each
     ``{"image_id": the image part as sent, "trace_ids": "the id parts as sent, joined by commas"}``.
     Order, repeats and spelling are kept: ``f"{image_id}:{trace_id}"`` for each id gives back every
@@ -112,20 +148,10 @@ def trace_runs(traces: Sequence[Trace]) -> list[dict[str, Any]]:
     (``parse_traces`` refuses anything else), so a comma cannot be part of one. One text rather than
     a JSON list: a list of 1,000 short strings cost the canonical encoding about 0.1 ms and the
     database another 0.13 ms (parsing, ``jsonb``) per event; the joined text a fraction of that."""
-    runs: list[dict[str, Any]] = []
-    current: str | None = None
-    ids: list[str] = []
-    lists: list[list[str]] = []
-    for trace_uid, _, _ in traces:
-        image, _, trace_id = trace_uid.partition(":")
-        if image != current:
-            current, ids = image, []
-            lists.append(ids)
-            runs.append({"image_id": image})
-        ids.append(trace_id)
-    for run, run_ids in zip(runs, lists, strict=True):
-        run["trace_ids"] = ",".join(run_ids)
-    return runs
+    return [
+        {"image_id": run.image_part, "trace_ids": ",".join(traces.sent_ids[run.start : run.stop])}
+        for run in traces.runs
+    ]
 
 
 def trace_uids_of(details: dict[str, Any]) -> list[str]:
@@ -151,7 +177,7 @@ def export_check_record(
     event_ids: Sequence[str],
     user: str,
     project_id: str,
-    traces: Sequence[Trace],
+    traces: Traces,
     allowed: bool,
     reason: str,
     grant_id: int | None,
@@ -163,7 +189,7 @@ def export_check_record(
 ) -> None:
     """The export check into the trail (``event_ids``: one per part, the first the decision id).
     On PostgreSQL one statement, in its own transaction (``audit.pg_append``)."""
-    parts = [traces[start : start + TRACES_PER_EVENT] for start in range(0, len(traces), TRACES_PER_EVENT)]
+    parts = list(traces.parts(TRACES_PER_EVENT))
     blocked_by_uid = {item["trace_uid"]: item["reason"] for item in blocked}
     events = []
     for number, part in enumerate(parts):
@@ -172,24 +198,24 @@ def export_check_record(
             "reason": reason,
             "requested": len(traces),
             "traces": trace_runs(part),
+            # Every blocked trace of the part, repeats included, in order.
             "blocked": [
                 {"trace_uid": uid, "reason": blocked_by_uid[uid]}
-                for uid, _, _ in part
-                if uid in blocked_by_uid
+                for uid in filter(blocked_by_uid.__contains__, part.uids)
             ]
             if blocked_by_uid
             else [],
         }
         if len(parts) > 1:
             details["part"], details["parts"] = number + 1, len(parts)
-        only = part[0] if len(traces) == 1 else None
+        only = len(traces) == 1
         events.append(
             ClientEvent(
                 event_ids[number],
                 user,
                 project_id,
-                only[1] if only is not None else None,
-                only[0] if only is not None else "",
+                part.runs[0].image_id if only else None,
+                part.uids[0] if only else "",
                 grant_id,
                 details,
             )

@@ -213,18 +213,15 @@ class Withheld:
         marks = self._images.get(image_id)
         return CLEAR if marks is None else marks.state(trace_id)
 
-    def state_of_image(self, image_id: str) -> Callable[[str], int]:
+    def state_of_image(self, image_id: str) -> Callable[[str], int] | None:
         """``state_canonical`` of one image, as a function of the trace id: for a caller that asks
-        about many traces of the image (the export check), the image is looked up once."""
+        about many traces of the image (the export check), the image is looked up once. None when
+        nothing in the image is withheld (every trace is ``CLEAR``)."""
         marks = self._images.get(image_id)
-        return _always_clear if marks is None else marks.state
+        return None if marks is None else marks.state
 
 
 NOTHING_WITHHELD = Withheld({})
-
-
-def _always_clear(trace_id: str) -> int:
-    return CLEAR
 
 
 # The plain rule, written as the contract says it, against which the fast one is tested.

@@ -6,6 +6,7 @@ decision-API view: the same short path, authentication and fail-closed error han
 from __future__ import annotations
 
 import uuid
+from operator import itemgetter
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -24,7 +25,8 @@ from hansken_governance.request_context import client_address
 from privilege.exports import (
     MAX_TRACES,
     TRACES_PER_EVENT,
-    Trace,
+    ImageRun,
+    Traces,
     blocked_traces,
     export_check_record,
     export_verdict,
@@ -37,19 +39,97 @@ EXPORT_FIELDS = frozenset({"user", "project_id", "trace_uids"})
 MAX_TRACE_UID = 500
 
 
-def parse_traces(value: Any) -> list[Trace]:
+def parse_traces(value: Any) -> Traces:
+    """The request's trace uids, checked: each ``{imageId}:{id}`` with an image UUID and an id of
+    steps of digits joined by ``-``, at most ``MAX_TRACE_UID`` characters. A refusal names the
+    first bad trace's index."""
     if not isinstance(value, list) or not value:
         raise problem(400, f"Give 'trace_uids': a list of 1 to {MAX_TRACES:,} trace uids.", "trace_uids")
     if len(value) > MAX_TRACES:
         raise problem(400, f"At most {MAX_TRACES:,} trace uids per request; split it.", "trace_uids")
+    return _read_at_once(value) or _read_one_by_one(value)
+
+
+# What an id is made of, and what never occurs in a well-formed list of ids in their one spelling
+# joined by newlines: an empty step or id, or a step with a leading zero (after the digits 1-9 are
+# all written as 1).
+_ID_CHARACTERS = b"0123456789-\n"
+_NEVER_IN_IDS = (b"--", b"-\n", b"\n-", b"\n\n")
+_ONES = bytes.maketrans(b"123456789", b"111111111")
+_LEADING_ZEROS = (b"-00", b"-01", b"\n00", b"\n01")
+
+
+def _read_at_once(uids: list[Any]) -> Traces | None:
+    """The usual request (every trace in one image, spelled the same way, every id in its one
+    spelling) read with a few passes over its text instead of a dozen steps per trace: about half
+    the CPU for 1,000 traces. None for anything else, which ``_read_one_by_one`` then reads (and
+    refuses, naming the index, where it must); both give the same ``Traces`` for what this takes
+    (tests/test_export_check_parsing.py).
+
+    Why the passes prove each uid is ``{image}:{id}``: the ids (each uid past the first one's
+    image part and colon) are only digits, dashes and the newlines joining them, exactly one
+    fewer newlines than uids, so no id holds a newline, a colon or anything else. Each occurrence
+    of newline-image-colon in the newline-joined uids begins at a newline; one inside a uid would
+    put the colon into that uid's id. So as many occurrences as uids means every uid begins with
+    the image part and its colon."""
+    first = uids[0]
+    if type(first) is not str:
+        return None
+    image_part, colon, _ = first.partition(":")
+    if not colon or "\n" in image_part:
+        return None
+    try:
+        joined = "\n" + "\n".join(uids)  # TypeError: a uid that is not text
+    except TypeError:
+        return None
+    count = len(uids)
+    if joined.count(f"\n{image_part}:") != count:
+        return None
+    ids = list(map(itemgetter(slice(len(image_part) + 1, None)), uids))
+    if max(map(len, uids)) > MAX_TRACE_UID:
+        return None
+    try:
+        text = "\n".join(ids).encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if (
+        not text
+        or text.translate(None, _ID_CHARACTERS)
+        or text.count(b"\n") != count - 1
+        or text[:1] in (b"-", b"\n")
+        or text[-1:] in (b"-", b"\n")
+        or any(never in text for never in _NEVER_IN_IDS)
+    ):
+        return None
+    ones = b"\n" + text.translate(_ONES)
+    if any(zeros in ones for zeros in _LEADING_ZEROS):
+        return None
+    image_id = _image_id(image_part)
+    if image_id is None:
+        return None
+    return Traces(uids, ids, ids, [ImageRun(image_part, image_id, 0, count)])
+
+
+def _image_id(image_part: str) -> str | None:
+    try:
+        return str(uuid.UUID(image_part))
+    except ValueError:
+        return None
+
+
+def _read_one_by_one(value: list[Any]) -> Traces:
     images: dict[str, str] = {}
-    traces: list[Trace] = []
+    sent_ids: list[str] = []
+    trace_ids: list[str] = []
+    runs: list[ImageRun] = []
+    current = ""
     for index, trace_uid in enumerate(value):
         if not isinstance(trace_uid, str) or len(trace_uid) > MAX_TRACE_UID:
             raise problem(
                 400, f"A trace uid is text of at most {MAX_TRACE_UID} characters.", "trace_uids", index
             )
-        image_part, colon, trace_id = trace_uid.partition(":")
+        image_part, colon, sent_id = trace_uid.partition(":")
+        trace_id = sent_id
         if not colon or is_canonical(trace_id) is None:
             if not colon or not is_trace_id(trace_id):
                 raise problem(
@@ -61,14 +141,19 @@ def parse_traces(value: Any) -> list[Trace]:
             trace_id = canonical_trace_id(trace_id)  # another spelling (0-03): the marks say 0-3
         image_id = images.get(image_part)
         if image_id is None:
-            try:
-                image_id = images[image_part] = str(uuid.UUID(image_part))
-            except ValueError:
-                raise problem(
-                    400, "The trace uid does not start with an image UUID.", "trace_uids", index
-                ) from None
-        traces.append((trace_uid, image_id, trace_id))
-    return traces
+            image_id = _image_id(image_part)
+            if image_id is None:
+                raise problem(400, "The trace uid does not start with an image UUID.", "trace_uids", index)
+            images[image_part] = image_id
+        if not runs or image_part != current:
+            if runs:
+                runs[-1] = ImageRun(runs[-1].image_part, runs[-1].image_id, runs[-1].start, index)
+            runs.append(ImageRun(image_part, image_id, index, index))
+            current = image_part
+        sent_ids.append(sent_id)
+        trace_ids.append(trace_id)
+    runs[-1] = ImageRun(runs[-1].image_part, runs[-1].image_id, runs[-1].start, len(value))
+    return Traces(value, sent_ids, trace_ids, runs)
 
 
 BLOCKED_SCHEMA = inline_serializer(
