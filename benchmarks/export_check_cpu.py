@@ -1,8 +1,9 @@
 """CPU time of one ``export-check`` of 1,000 traces, in-process: printed, not asserted.
 
 The wall-clock benchmark (``benchmarks/privileged_traces.py``) needs a quiet machine. This one
-measures what a request costs in CPU, which a busy machine disturbs far less: the real WSGI
-application (every middleware, as gunicorn calls it) in this process, against PostgreSQL and Redis,
+measures what a request costs in CPU, which a busy machine disturbs far less: the WSGI application
+gunicorn serves (``hansken_governance.wsgi``, with the decision path's short way) in this process,
+as gunicorn calls it, against PostgreSQL and Redis,
 on the benchmark's data shape (one case, a trace tree of 1,000,000 traces, 100,000 marks, 1,000
 people with grants; export checks of 1,000 traces of which 2% are mailboxes). Per request:
 
@@ -11,9 +12,10 @@ people with grants; export checks of 1,000 traces of which 2% are mailboxes). Pe
 - the garbage collector: collections and their time (``gc.callbacks``).
 
 Medians (and the worst) over ``--rounds`` rounds of ``--requests`` requests. ``--profile`` prints
-cProfile's top functions over one round instead. Old code against new: copy this file into a
-checkout of the old code and run each in turn, back to back (it measures the code of the checkout
-it is in).
+cProfile's top functions over one round instead; ``--stages`` the CPU of each stage of the view
+(parsing, deciding, the marks, the trail), measured without a profiler, and the file of the view it
+measured. Old code against new: run this file from each checkout in turn (as the working
+directory), back to back; ``--stages`` shows which code was measured.
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/hg_h3 REDIS_URL=redis://127.0.0.1:6379/3 \\
      .venv/bin/python benchmarks/export_check_cpu.py [--rounds 5] [--requests 40] [--profile]
