@@ -34,6 +34,9 @@ PERSON_RECOVERY_CODE_USED = "person.recovery_code_used"
 PERSON_RECOVERY_CODES_RENEWED = "person.recovery_codes_renewed"
 PERSON_SECOND_FACTOR_REMOVED = "person.second_factor_removed"
 PERSON_SECOND_FACTOR_RESET = "person.second_factor_reset"
+# A wrong (or throttled) code where the app's code is asked again before a person changes their own
+# factor: someone at a signed-in session who does not hold the app.
+PERSON_SECOND_FACTOR_CONFIRM_FAILED = "person.second_factor_confirm_failed"
 
 API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_DEACTIVATED = "api_client.deactivated"

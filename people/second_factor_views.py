@@ -248,7 +248,7 @@ class ConfirmForm(forms.Form):
 def _confirmed(request: HttpRequest, person: User) -> bool:
     form = ConfirmForm(request.POST)
     code = form.cleaned_data["code"] if form.is_valid() else ""
-    return app_code_confirm(person=person, code=code)
+    return app_code_confirm(person=person, code=code, by=Actor.from_request(request))
 
 
 def _own_page(request: HttpRequest, person: User, *, status: int = 200, **errors: str) -> HttpResponse:

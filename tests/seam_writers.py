@@ -72,6 +72,8 @@ class Write:
     write: Callable[[Cast], Any]
     prepare: Callable[[Cast], None] | None = None
     actor: str = "command:tests"
+    # The events' outcome: "failure" for a writer whose event is a refusal it counts (a wrong code).
+    outcome: str = "success"
     # False only where the event is the whole change (an opening of the trail is recorded, nothing else).
     changes_rows: bool = True
 
@@ -482,6 +484,18 @@ WRITES: list[Write] = [
         ),
     ),
     Write(
+        # A wrong code: its refusal is the event, with the throttle's count (an accepted code writes
+        # nothing; the change it guards does).
+        "people.services.second_factor.app_code_confirm",
+        second_factor_services,
+        ("person.second_factor_confirm_failed",),
+        lambda cast: second_factor_services.app_code_confirm(
+            person=cast["operator"], code=f"{(int(code_now(SECOND_FACTOR_KEY)) + 1) % 1_000_000:06d}", by=BY
+        ),
+        prepare=_enrol_operator,
+        outcome="failure",
+    ),
+    Write(
         "people.services.second_factor.second_factor_check",
         second_factor_services,
         ("person.recovery_code_used",),
@@ -839,10 +853,6 @@ NOT_SEAM_WRITERS: dict[str, str] = {
     "notifications.services.notify": "a notification; the writer that caused it records the cause",
     "privacy_statement.services.start_of_day": "computes the time a date begins; writes nothing",
     "notifications.services.notification_mark_read": "a person marks their own notification as read",
-    "people.services.second_factor.app_code_confirm": (
-        "checks the app's code before a person changes their own factor; writes only the device's "
-        "throttle and last used step, and the change it guards writes the event (test_second_factor)"
-    ),
 }
 
 

@@ -364,8 +364,22 @@ def test_new_recovery_codes_replace_the_old_ones(cast):
         response = own.post("/accounts/second-factor/recovery-codes/", {"code": wrong})
         assert response.status_code == 400
         assert "That code is not right" in response.content.decode()
+    # A code during the throttle's wait is not checked.
+    response = own.post("/accounts/second-factor/recovery-codes/", {"code": fresh_code(person)})
+    assert response.status_code == 400
     assert set(StaticToken.objects.filter(device__user=person).values_list("token", flat=True)) == old
-    assert events_since(before) == []
+    # Each refusal is in the trail, by the signed-in person, with why.
+    refused = events_since(before)
+    assert [(e.action, e.actor, e.outcome, e.details) for e in refused] == [
+        (
+            actions.PERSON_SECOND_FACTOR_CONFIRM_FAILED,
+            "engineer",
+            "failure",
+            {"username": "engineer", "reason": reason},
+        )
+        for reason in ("invalid_code", "invalid_code", "invalid_code", "throttled")
+    ]
+    before = last_sequence()
     unthrottle(person)
     response = own.post("/accounts/second-factor/recovery-codes/", {"code": fresh_code(person)})
     assert response.status_code == 200
@@ -387,7 +401,8 @@ def test_the_factor_can_be_removed_only_where_no_role_requires_it(cast):
     before = last_sequence()
     assert engineer.post("/accounts/second-factor/remove/", {"code": "000000x"}).status_code == 400
     assert TOTPDevice.objects.filter(user=cast["engineer"]).exists()
-    assert events_since(before) == []
+    assert [e.action for e in events_since(before)] == [actions.PERSON_SECOND_FACTOR_CONFIRM_FAILED]
+    before = last_sequence()
     unthrottle(cast["engineer"])
     assert (
         engineer.post("/accounts/second-factor/remove/", {"code": fresh_code(cast["engineer"])}).status_code

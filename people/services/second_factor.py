@@ -171,18 +171,36 @@ def second_factor_check(*, person: User, code: str, by: Actor, locked_out: bool 
 
 
 @transaction.atomic
-def app_code_confirm(*, person: User, code: str) -> bool:
+def app_code_confirm(*, person: User, code: str, by: Actor) -> bool:
     """Whether ``code`` is the code the person's authenticator app shows now. Asked again before a
     person changes their own factor (new recovery codes, removal), so a session left open is not
     enough to read new codes or drop the factor. As at sign-in, a code is accepted once, and a wrong
-    one counts on the device's throttle (committed: nothing here raises)."""
+    one counts on the device's throttle; a refusal is in the trail
+    (``person.second_factor_confirm_failed``, with why), committed with the throttle's count
+    (nothing here raises). An accepted code writes nothing: the change it guards is recorded."""
     typed = second_factor.normalise_code(code)
-    if not second_factor.looks_like_authenticator_code(typed):
-        return False
-    device = TOTPDevice.objects.select_for_update().filter(user=person, confirmed=True).order_by("pk").first()
-    if device is None or not device.verify_is_allowed()[0]:
-        return False
-    return bool(device.verify_token(typed))
+    device = None
+    if second_factor.looks_like_authenticator_code(typed):
+        device = (
+            TOTPDevice.objects.select_for_update().filter(user=person, confirmed=True).order_by("pk").first()
+        )
+    if device is None:
+        reason = "invalid_code"
+    elif not device.verify_is_allowed()[0]:
+        reason = "throttled"
+    elif device.verify_token(typed):
+        return True
+    else:
+        reason = "invalid_code"
+    audit_record(
+        action=actions.PERSON_SECOND_FACTOR_CONFIRM_FAILED,
+        actor=by,
+        outcome=Outcome.FAILURE,
+        object_type="person",
+        object_id=person.pk,
+        details={"username": person.get_username(), "reason": reason},
+    )
+    return False
 
 
 @transaction.atomic
