@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audit.actor import Actor
 from audit.services import audit_record
+from hansken_governance.environments import TEST_ENVIRONMENTS
 from hansken_governance.service_errors import refusal
 from people.roles import Role, has_role
 from privacy_statement import actions
@@ -281,7 +282,13 @@ def statement_acknowledge(
     now: datetime.datetime | None = None,
 ) -> tuple[Acknowledgement, bool]:
     """Record that ``person`` was shown ``version`` (published). A repeat stores nothing and returns
-    the first acknowledgement with ``False``."""
+    the first acknowledgement with ``False``. A test or development client may not record one: an
+    acknowledgement is evidence that a real person was informed, and those environments' tokens
+    are held by more hands (as they may not touch real cases, ``cases.selectors``)."""
+    if by.environment in TEST_ENVIRONMENTS:
+        raise PermissionDenied(
+            "A test or development client cannot record that a person acknowledged the privacy statement."
+        )
     if version.status != VersionStatus.PUBLISHED:
         raise ValidationError(
             {"version": refusal(None, "Only a published version can be acknowledged.", "not_published")}

@@ -97,6 +97,26 @@ def test_it_answers_each_caller_as_the_table_says(cast: Cast, caller: str):
         assert AuditEvent.objects.count() == before
 
 
+@pytest.mark.parametrize("environment", ["test", "development"])
+def test_a_test_or_development_client_cannot_record_an_acknowledgement(cast: Cast, environment: str):
+    """An acknowledgement is evidence that a real person was informed; a test environment's token
+    (held by more hands) must not be able to make it."""
+    from api_clients.services import api_client_create
+
+    publish(cast)
+    _, token = api_client_create(
+        name=f"hansken_{environment}", environment=environment, scopes=["audit:write"], by=BY
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    before = AuditEvent.objects.count()
+    response = client.post(ACK_URL, {"user": "investigator", "version": "1"}, format="json")
+    assert response.status_code == 403, response.content
+    assert "test or development client" in response.json()["errors"][0]["message"]
+    assert not Acknowledgement.objects.exists()
+    assert AuditEvent.objects.count() == before
+
+
 def test_it_answers_the_version_in_force_in_each_language(cast: Cast, settings):
     settings.HG_AUDIT_RETENTION_DAYS = 2555
     version = publish(cast)
