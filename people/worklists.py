@@ -40,6 +40,7 @@ from people.roles import Role
 from people.selectors import people_without_valid_screening, screenings_ending_soon
 from privilege.selectors import cases_with_suspected_marks
 from retention.selectors import open_notices_to_answer, open_removals
+from siem.rules import rule_label
 from siem.selectors import backlog, open_alerts
 
 # Rows shown per list; a longer list says so and links to its full page.
@@ -324,7 +325,8 @@ def reviewer_lists(user: User, now: datetime.datetime) -> list[WorkList]:
             gettext_lazy("No alert is open."),
             open_alerts(),
             lambda a: WorkItem(
-                text=_("%(rule)s: %(person)s") % {"rule": a.rule, "person": a.subject_person or "-"},
+                text=_("%(rule)s: %(person)s")
+                % {"rule": rule_label(a.rule), "person": a.subject_person or "-"},
                 url=reverse("monitoring") + f"#alert-{a.pk}",
                 detail=_("%(severity)s; seen %(count)s time(s), last on %(moment)s")
                 % {"severity": a.get_severity_display(), "count": a.count, "moment": _moment(a.last_seen)},

@@ -30,10 +30,14 @@ def alert_cases_text(
 
 
 def _monitoring_alert(p: dict[str, Any]) -> tuple[str, str]:
-    from siem.rules import Rule
+    from siem.models import Severity
+    from siem.rules import rule_label
 
     values = dict(p)
-    values["rule"] = str(Rule(p["rule"]).label) if p.get("rule") in Rule.values else p.get("rule", "")
+    values["rule"] = rule_label(p.get("rule", ""))
+    # The severity in the reader's words (the notification keeps its code).
+    severity = p.get("severity")
+    values["severity"] = str(Severity(severity).label) if severity in Severity.values else severity or "-"
     values["person"] = p.get("person") or "-"
     values["case"] = alert_cases_text(
         project_id=p.get("case"),

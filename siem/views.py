@@ -20,7 +20,7 @@ from audit.actor import Actor
 from people.roles import REVIEWER_ROLES, has_role
 from siem.messages import alert_cases_text
 from siem.models import Alert, AlertStatus
-from siem.rules import Rule
+from siem.rules import rule_label
 from siem.selectors import backlog, case_numbers
 from siem.services import AlertAlreadyAcknowledged, alert_acknowledge
 
@@ -34,10 +34,6 @@ def _reviewer(request: HttpRequest) -> User:
     return request.user
 
 
-def _rule_label(code: str) -> str:
-    return str(Rule(code).label) if code in Rule.values else code
-
-
 def _rows(reviewer: User, alerts: list[Alert]) -> list[dict[str, Any]]:
     """Each alert with its rule's label and its case(s) in words, by case number where known."""
     numbers = case_numbers(
@@ -48,7 +44,7 @@ def _rows(reviewer: User, alerts: list[Alert]) -> list[dict[str, Any]]:
     return [
         {
             "alert": alert,
-            "rule": _rule_label(alert.rule),
+            "rule": rule_label(alert.rule),
             "cases": alert_cases_text(
                 project_id=alert.subject_project_id,
                 cases=alert.details.get("cases", []),

@@ -112,7 +112,7 @@ def test_every_demo_person_finds_their_part_of_the_story_on_the_start_page(db, t
 
     for reviewer in ("privacy.meijer", "security.mulder"):
         lists = _lists(reviewer)
-        assert any(text.startswith("denied_burst: engineer.visser") for text in lists["alerts"])
+        assert any(text.startswith("Many denied decisions: engineer.visser") for text in lists["alerts"])
         assert lists["chain"] and lists["chain"][0].startswith("Last checkpoint")
         assert lists["screenings-ending"] == ["Daan Visser"]
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.actor import Actor
 from audit.models import AuditEvent, Outcome
@@ -192,6 +192,17 @@ def test_a_burst_over_many_cases_names_the_first_and_says_how_many(cast, setting
     [notice] = Notification.objects.filter(kind="monitoring_alert")[:1]
     named = ", ".join(many[:MAX_CASES_NAMED])
     assert f"Case: {len(many)} cases, among them {named}." in render(notice.kind, notice.params)[1]
+
+
+def test_the_notification_names_the_severity_in_the_readers_language(cast, settings):
+    settings.HG_MONITOR_DENIED_PER_HOUR = 2
+    _denials("engineer", 3)
+    sweep()
+    [notice] = Notification.objects.filter(kind="monitoring_alert")[:1]
+    with translation.override("en"):
+        assert render(notice.kind, notice.params)[1].startswith("Monitoring alert (Medium): ")
+    with translation.override("nl"):
+        assert render(notice.kind, notice.params)[1].startswith("Monitoringsmelding (Middel): ")
 
 
 def _export_check(cast, user: str, trace_ids: list[str], count: int = 1) -> None:

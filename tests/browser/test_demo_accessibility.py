@@ -47,12 +47,12 @@ EXPECTED_WORK = {
     "engineer.visser": {"my-requests": "Operation Kestrel"},
     "operator.smit": {"removals": "Phone extraction, suspect C", "without-hashtotals": "NFI-DEMO"},
     "privacy.meijer": {
-        "alerts": "denied_burst",
+        "alerts": "engineer.visser",
         "chain": "",
         "siem": "SIEM",
         "screenings-ending": "Daan Visser",
     },
-    "security.mulder": {"alerts": "denied_burst", "chain": "", "screenings-ending": "Daan Visser"},
+    "security.mulder": {"alerts": "engineer.visser", "chain": "", "screenings-ending": "Daan Visser"},
     "admin.bos": {"unscreened": "Joost Dekker", "credentials-ending": "ci-release"},
 }
 
