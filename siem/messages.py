@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def alert_cases_text(
@@ -47,9 +48,12 @@ def _monitoring_alert(p: dict[str, Any]) -> tuple[str, str]:
     )
     return (
         _("Monitoring alert: %(rule)s") % values,
-        _(
+        ngettext(
             "Monitoring alert (%(severity)s): %(rule)s. Person: %(person)s. Case: %(case)s. "
-            "Seen %(count)s times since %(first_seen)s. Review and acknowledge it on the monitoring page."
+            "Seen %(count)s time since %(first_seen)s. Review and acknowledge it on the monitoring page.",
+            "Monitoring alert (%(severity)s): %(rule)s. Person: %(person)s. Case: %(case)s. "
+            "Seen %(count)s times since %(first_seen)s. Review and acknowledge it on the monitoring page.",
+            int(values.get("count") or 0),
         )
         % values,
     )

@@ -115,6 +115,8 @@ SEVERITY = {
     Rule.SIGN_IN_FAILURES_PERSON: Severity.MEDIUM,
     Rule.SIGN_IN_FAILURES_SOURCE: Severity.HIGH,
 }
+
+
 def rule_label(code: str) -> str:
     """A rule's name in the reader's language (a code no rule has any more: the code itself)."""
     return str(Rule(code).label) if code in Rule.values else code

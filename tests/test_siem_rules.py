@@ -203,6 +203,10 @@ def test_the_notification_names_the_severity_in_the_readers_language(cast, setti
         assert render(notice.kind, notice.params)[1].startswith("Monitoring alert (Medium): ")
     with translation.override("nl"):
         assert render(notice.kind, notice.params)[1].startswith("Monitoringsmelding (Middel): ")
+    # One sighting is "1 time", not "1 times".
+    with translation.override("en"):
+        assert "Seen 1 time since" in render(notice.kind, {**notice.params, "count": 1})[1]
+        assert "Seen 3 times since" in render(notice.kind, {**notice.params, "count": 3})[1]
 
 
 def _export_check(cast, user: str, trace_ids: list[str], count: int = 1) -> None:
