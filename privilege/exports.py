@@ -78,7 +78,11 @@ class Traces:
         return len(self.uids)
 
     def parts(self, size: int) -> Iterator[Traces]:
-        """The traces in parts of at most ``size``, each with its runs cut to it."""
+        """The traces in parts of at most ``size``, each with its runs cut to it (the usual request
+        is one part: itself, not a copy)."""
+        if len(self.uids) <= size:
+            yield self
+            return
         for start in range(0, len(self.uids), size):
             stop = min(start + size, len(self.uids))
             runs = [
