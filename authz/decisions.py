@@ -28,7 +28,7 @@ from django.utils import timezone
 from authz.answers import Answers
 from cases.models import CaseStatus
 from hansken_governance.environments import GRANT_ENVIRONMENTS
-from privilege.rules import Withheld, is_trace_id
+from privilege.rules import CLEAR, Withheld, is_trace_id
 
 
 class Reason:
@@ -166,7 +166,9 @@ def decide(
             return trace
     decision = _by_grants(person, case, action, environment, now)
     if trace_image_id is not None and trace_id is not None and decision.allowed:
-        return _privileged(person, case, environment, now, decision, trace_image_id, trace_id, withheld)
+        return _privileged(
+            person, case, action, environment, now, decision, trace_image_id, trace_id, withheld
+        )
     return decision
 
 
@@ -231,6 +233,7 @@ def decide_many(
                 decision = decide_trace(
                     people[user],
                     case,
+                    action,
                     environment,
                     now,
                     decision,
@@ -275,6 +278,7 @@ def _trace_gate(case: CaseFacts, trace_image_id: str) -> Decision | None:
 def decide_trace(
     person: PersonFacts | None,
     case: CaseFacts,
+    action: str,
     environment: str,
     now: datetime.datetime,
     decision: Decision,
@@ -292,12 +296,13 @@ def decide_trace(
         return gate
     if not decision.allowed:
         return decision
-    return _privileged(person, case, environment, now, decision, image_id, trace_id, withheld)
+    return _privileged(person, case, action, environment, now, decision, image_id, trace_id, withheld)
 
 
 def _privileged(
     person: PersonFacts | None,
     case: CaseFacts,
+    action: str,
     environment: str,
     now: datetime.datetime,
     decision: Decision,
@@ -305,9 +310,14 @@ def _privileged(
     trace_id: str,
     withheld: Withheld | None,
 ) -> Decision:
-    """An allowed decision on a trace, held against the case's privileged marks."""
+    """An allowed decision on a trace, held against the case's privileged marks. ``export`` is
+    held against them as the export check holds every trace (``privilege.exports``): a trace inside
+    withheld data, or one that contains any (a mailbox holding a privileged e-mail), is never
+    exportable, whoever asks; a review grant lets a person read withheld traces, not export them."""
     if withheld is None or person is None:
         return _deny(Reason.WITHHELD_PRIVILEGED)  # marks unknown: fail closed
+    if action == EXPORT:
+        return decision if withheld.state(image_id, trace_id) == CLEAR else _deny(Reason.WITHHELD_PRIVILEGED)
     if not withheld.withholds(image_id, trace_id):
         return decision
     review = _explicit_grant(person, case, REVIEW_PRIVILEGED, environment, now)
@@ -324,6 +334,7 @@ def _privileged(
 
 
 REVIEW_PRIVILEGED = "review_privileged"
+EXPORT = "export"
 
 
 def _explicit_grant(

@@ -161,6 +161,62 @@ def test_case_lead_and_deputy_are_withheld_too_and_only_an_explicit_review_grant
     assert check(cast, user="engineer", trace_uid=uid("0-3"))["reason"] == "right_missing"
 
 
+def test_export_of_a_trace_inside_or_holding_withheld_data_is_denied_whoever_asks(cast: Cast):
+    # The contract: a trace that contains withheld data is never exportable, whoever asks; check
+    # with action export says what export-check says of the same trace.
+    post_marks(cast, mark("0-3-1"), mark("0-5", "rejected"))
+    grant(cast, rights=["read", "export", "review_privileged"])
+    grant(cast, grantee="deputy", rights=["review_privileged"])
+    expected = {
+        "0": "withheld_privileged",  # holds 0-3-1
+        "0-3": "withheld_privileged",  # holds 0-3-1
+        "0-3-1": "withheld_privileged",  # marked: a review grant lets one read it, not export it
+        "0-3-1-2": "withheld_privileged",
+        "0-3-2": None,
+        "0-5": None,  # reviewed: not privileged
+        "1": None,
+    }
+    for person, allowed_reason in (
+        ("investigator", "grant"),
+        ("case_lead", "case_lead"),
+        ("deputy", "case_lead"),
+    ):
+        answers = {
+            trace_id: check(cast, user=person, action="export", trace_uid=uid(trace_id))
+            for trace_id in expected
+        }
+        assert {t: (a["allowed"], a["reason"]) for t, a in answers.items()} == {
+            t: (False, why) if why else (True, allowed_reason) for t, why in expected.items()
+        }, person
+        batch = (
+            cast.api("hansken_production")
+            .post(
+                "/api/v1/authz/check-batch",
+                {
+                    "checks": [
+                        {
+                            "correlation_id": trace_id,
+                            "user": person,
+                            "project_id": str(CASE_PROJECT_ID),
+                            "action": "export",
+                            "trace_uid": uid(trace_id),
+                        }
+                        for trace_id in expected
+                    ]
+                },
+                format="json",
+            )
+            .json()["results"]
+        )
+        assert {r["correlation_id"]: (r["allowed"], r["reason"]) for r in batch} == {
+            t: (a["allowed"], a["reason"]) for t, a in answers.items()
+        }, person
+    # Reading is unchanged: the container is readable, the marked trace only with the review grant.
+    assert check(cast, trace_uid=uid("0"))["reason"] == "grant"
+    assert check(cast, trace_uid=uid("0-3-1"))["reason"] == "grant"
+    assert check(cast, user="case_lead", trace_uid=uid("0-3-1"))["reason"] == "withheld_privileged"
+
+
 def test_the_answer_names_the_grant_that_ends_first(cast: Cast):
     post_marks(cast, mark("0-3"))
     read = grant(cast, rights=["read"], days=5)

@@ -21,6 +21,7 @@ from authz.api.decision.parsing import (
 from authz.cache import fact_cache
 from authz.decisions import (
     CANONICAL_IMAGES,
+    EXPORT,
     GATE_REASONS,
     CaseFacts,
     Check,
@@ -28,7 +29,7 @@ from authz.decisions import (
     decide_many,
     decide_trace,
 )
-from privilege.rules import CANONICAL_TRACE_ID, Withheld
+from privilege.rules import CANONICAL_TRACE_ID, CLEAR, Withheld
 
 
 def decide_all(
@@ -135,15 +136,28 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                                 decision.allowed
                                 and image_id in case.image_ids
                                 and image_id not in case.removed_image_ids
-                                and not withheld.withholds_canonical(image_id, trace_id)
+                                and (
+                                    withheld.state_canonical(image_id, trace_id) == CLEAR
+                                    if action == EXPORT
+                                    else not withheld.withholds_canonical(image_id, trace_id)
+                                )
                             ):
-                                # Denied, or a trace withheld or outside the case: decide_trace says.
+                                # Denied, or a trace withheld (for export: or holding withheld data)
+                                # or outside the case: decide_trace says.
                                 person = fact_cache.people.get(user)
                                 decision = (
                                     None
                                     if person is None
                                     else decide_trace(
-                                        person, case, environment, now, decision, image_id, trace_id, withheld
+                                        person,
+                                        case,
+                                        action,
+                                        environment,
+                                        now,
+                                        decision,
+                                        image_id,
+                                        trace_id,
+                                        withheld,
                                     )
                                 )
                 if decision is not None:
