@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -220,6 +221,7 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     errors: str
+    requests: int = 0
 
 
 def _ms(text: str) -> float:
@@ -239,7 +241,10 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None, thr
     p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
-    return WrkResult(rps, p50, p99, int(non2xx.group(1)) if non2xx else 0, errors.group(0) if errors else "")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(
+        rps, p50, p99, int(non2xx.group(1)) if non2xx else 0, errors.group(0) if errors else "", requests
+    )
 
 
 def lua_post_script(path: Path, token: str, bodies: list[str]) -> None:
@@ -258,3 +263,100 @@ def lua_post_script(path: Path, token: str, bodies: list[str]) -> None:
         "end",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# Where the machine's CPU went during a run, per kind of process: what requests/s and a queue's p99
+# are made of (a request's own CPU in the web worker is only part of what each one costs).
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CPU_KINDS = ("gunicorn", "postgres", "redis", "wrk", "other", "unattributed")
+
+
+def _process_ticks(server: bytes, database: bytes) -> dict[int, tuple[str, int]]:
+    """Per running process: its kind and its user + system ticks so far. The web workers are those
+    of the gunicorn bound to ``server``; PostgreSQL's processes are the backends of ``database`` and
+    the server's own (the WAL writer, the checkpointer); every other gunicorn or backend is another
+    run's, counted as ``other``."""
+    ticks: dict[int, tuple[str, int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            cmdline = Path(entry.path, "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if b"gunicorn" in cmdline:
+            kind = "gunicorn" if server in cmdline else "other"
+        elif comm.startswith(("postgres", "postmaster")):
+            # A backend's title: "postgres: [<cluster>: ]<user> <database> <client>(<port>) <state>".
+            backend = b"(" in cmdline or b"[local]" in cmdline
+            kind = "postgres" if not backend or b" " + database + b" " in cmdline else "other"
+        elif comm.startswith("redis-server"):
+            kind = "redis"
+        else:
+            kind = "other"
+        # utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks[int(entry.name)] = (kind, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """Busy and idle ticks of all CPUs so far (idle includes waiting for I/O)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values[:8]) - idle, idle
+
+
+@dataclass
+class CpuShares:
+    """Milliseconds of CPU per kind of process over a run, and the machine's idle time."""
+
+    ms: dict[str, float]
+    idle_ms: float = 0.0
+
+    @property
+    def busy_ms(self) -> float:
+        return sum(self.ms.values())
+
+    @property
+    def own_ms(self) -> float:
+        """The run's own processes: what each of its requests costs the machine."""
+        return sum(self.ms.get(kind, 0.0) for kind in ("gunicorn", "postgres", "redis", "wrk"))
+
+    def per_request(self, requests: int) -> str:
+        parts = [f"{kind} {self.ms[kind] / requests:.2f}" for kind in CPU_KINDS if self.ms.get(kind)]
+        return (
+            f"{' + '.join(parts)} = {self.busy_ms / requests:.2f} ms of CPU per request "
+            f"(idle {self.idle_ms / requests:.2f})"
+        )
+
+
+@contextlib.contextmanager
+def cpu_shares(base_url: str, database: str) -> Iterator[CpuShares]:
+    """The machine's CPU used during the block, per kind of process: the gunicorn serving
+    ``base_url``, PostgreSQL for ``database``, Redis, ``wrk`` (what this process's children that
+    ended in the block used: the load generator, run by ``wrk()``), ``other`` (any other process,
+    another run's gunicorn or backends included) and ``unattributed``, the rest of what the machine
+    was busy with (interrupts, processes that came and went)."""
+    server, name = urlparse(base_url).netloc.encode(), database.encode()
+    shares = CpuShares({})
+    before, (busy_before, idle_before) = _process_ticks(server, name), _machine_ticks()
+    children_before = os.times()
+    yield shares
+    after, (busy_after, idle_after) = _process_ticks(server, name), _machine_ticks()
+    children_after = os.times()
+    tick_ms = 1000 / _CLOCK_TICKS
+    for pid, (kind, ticks) in after.items():
+        used = ticks - before.get(pid, (kind, 0))[1]
+        shares.ms[kind] = shares.ms.get(kind, 0.0) + used * tick_ms
+    shares.ms["wrk"] = 1000 * (
+        children_after.children_user
+        + children_after.children_system
+        - children_before.children_user
+        - children_before.children_system
+    )
+    busy_ms = (busy_after - busy_before) * tick_ms
+    shares.ms["unattributed"] = max(0.0, busy_ms - shares.busy_ms)
+    shares.idle_ms = (idle_after - idle_before) * tick_ms
