@@ -22,6 +22,9 @@ from hansken_governance.service_errors import refusal
 from people.models import Profile
 from people.roles import Role, has_role
 
+# How far ahead of our clock a time Hansken reports may lie: its clock and ours differ a little.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
 
 def _require_case_lead(person: User, field: str) -> None:
     if not person.is_active:
@@ -355,6 +358,10 @@ def dataset_register(
 ) -> Dataset:
     if Dataset.objects.filter(image_id=image_id).exists():
         raise refusal("image_id", "A dataset with this image id is already registered.", "dataset_exists")
+    # As for a last access: Hansken reports its own import, which cannot lie ahead (beyond clock
+    # skew); an import time in the future would keep the dataset out of the idle-data sweep.
+    if imported_at is not None and imported_at > timezone.now() + CLOCK_SKEW:
+        raise refusal("imported_at", "The import time lies in the future.", "import_in_future")
     envs = _clean_environments(environments if environments is not None else [Environment.PRODUCTION])
     try:
         with transaction.atomic():
@@ -395,7 +402,7 @@ def dataset_report_last_access(
     accepted and recorded but changes nothing."""
     if dataset.status == DatasetStatus.DELETED:
         raise refusal("image_id", "This dataset has been deleted.", "dataset_deleted")
-    if last_accessed_at > timezone.now() + datetime.timedelta(minutes=5):
+    if last_accessed_at > timezone.now() + CLOCK_SKEW:
         raise refusal("last_accessed_at", "The last access lies in the future.", "access_in_future")
     previous = dataset.last_accessed_at
     # Conditional updates, so two concurrent reports can never move the time backwards.

@@ -65,6 +65,11 @@ def _in_an_hour() -> dict[str, Any]:
     return {"last_accessed_at": (timezone.now() + datetime.timedelta(hours=1)).isoformat()}
 
 
+def _imported_in_an_hour() -> dict[str, Any]:
+    # Beyond the service's five minutes of clock skew.
+    return changed(DATASET_BODY, imported_at=(timezone.now() + datetime.timedelta(hours=1)).isoformat())
+
+
 def state() -> tuple[Any, ...]:
     """Everything these endpoints can write."""
     head = ChainHead.objects.first()
@@ -309,6 +314,15 @@ FIELD_CASES: list[tuple[Any, ...]] = [
         400,
         {"image_id"},
     ),
+    (
+        "dataset-imported-far-future",
+        "post",
+        DATASETS_URL,
+        changed(DATASET_BODY, imported_at="2999-01-01T00:00:00Z"),
+        400,
+        {"imported_at"},
+    ),
+    ("dataset-imported-in-an-hour", "post", DATASETS_URL, _imported_in_an_hour, 400, {"imported_at"}),
     # PATCH /api/v1/cases/{project_id}/datasets/{image_id}
     ("access-missing", "patch", DATASET_URL, {}, 400, {"last_accessed_at"}),
     ("access-null", "patch", DATASET_URL, {"last_accessed_at": None}, 400, {"last_accessed_at"}),
@@ -462,6 +476,12 @@ def test_it_accepts_the_valid_bodies_these_cases_start_from(cast: Cast):
     # Within the five minutes allowed for clock skew, "now" is not the future.
     soon = {"last_accessed_at": (timezone.now() + datetime.timedelta(minutes=1)).isoformat()}
     assert client.patch(DATASET_URL, soon, format="json").status_code == 200
+    imported_soon = changed(
+        DATASET_BODY,
+        image_id=str(uuid.uuid4()),
+        imported_at=(timezone.now() + datetime.timedelta(minutes=1)).isoformat(),
+    )
+    assert client.post(DATASETS_URL, imported_soon, format="json").status_code == 201
 
 
 def test_it_refuses_an_experiment_client_before_looking_at_the_body(cast: Cast):
