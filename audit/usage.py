@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hansken_governance.bulk_input import BadItem, parse_bulk
+from hansken_governance.reported_times import CLOCK_SKEW
 
 MAX_EVENTS = 10_000
 HANSKEN_ACTION_PREFIX = "hansken."
@@ -28,7 +29,6 @@ MAX_TRACE_UID = 500
 MAX_DETAILS_DEPTH = 8
 MAX_DETAILS_ITEMS = 1_000
 # Clocks drift; an event a few minutes ahead of ours is Hansken's clock, not a lie.
-FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 # Hansken did not exist before this; an older time is a broken clock or a broken client.
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 # Floats are stored in jsonb as decimals; from 1e15 up Python prints them with an exponent and
@@ -61,7 +61,7 @@ class UsageEvent:
 
 def parse_usage_events(body: Any, now: datetime.datetime) -> list[UsageEvent]:
     """The events of a request body, or ``BulkProblem`` naming what is wrong."""
-    latest = now + FUTURE_TOLERANCE
+    latest = now + CLOCK_SKEW
     memo: dict[str, uuid.UUID] = {}
     valid: dict[str, set[str]] = {"user": set(), "action": set()}
     return parse_bulk(

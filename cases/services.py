@@ -18,12 +18,10 @@ from authz.cache import invalidate
 from cases.last_access import last_access_move_forward
 from cases.models import Case, CaseStatus, Dataset, DatasetStatus, DeputyChange, DeputyPeriod, DeputyVersion
 from hansken_governance.environments import Environment
+from hansken_governance.reported_times import CLOCK_SKEW
 from hansken_governance.service_errors import refusal
 from people.models import Profile
 from people.roles import Role, has_role
-
-# How far ahead of our clock a time Hansken reports may lie: its clock and ours differ a little.
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _require_case_lead(person: User, field: str) -> None:

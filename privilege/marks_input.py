@@ -14,6 +14,7 @@ import uuid
 from typing import Any, NamedTuple
 
 from hansken_governance.bulk_input import BadItem, parse_bulk
+from hansken_governance.reported_times import CLOCK_SKEW
 from privilege.models import MAX_TRACE_ID
 from privilege.rules import STATUSES, canonical_trace_id
 
@@ -21,7 +22,6 @@ MAX_MARKS = 10_000
 MAX_TRACE_UID = 500
 MAX_USERNAME = 150
 MAX_REASON = 2_000
-FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 MARK_FIELDS = frozenset({"trace_uid", "status", "marked_at", "marked_by", "reason"})
 _STATUSES = frozenset(STATUSES)
@@ -49,7 +49,7 @@ class MarkInput(NamedTuple):
 def parse_marks(body: Any, now: datetime.datetime, image_ids: frozenset[str]) -> list[MarkInput]:
     """The marks of a request body, or ``BulkProblem``. ``image_ids``: the images (canonical UUID
     text) of the case's datasets; a trace in any other image is refused."""
-    latest = now + FUTURE_TOLERANCE
+    latest = now + CLOCK_SKEW
     images: dict[str, str] = {}
     times: dict[str, datetime.datetime] = {}
     return parse_bulk(

@@ -21,6 +21,7 @@ from authz import cache as authz_cache
 from cases.models import Case, Dataset, DatasetStatus
 from cases.selectors import is_case_manager
 from hansken_governance.environments import Environment
+from hansken_governance.reported_times import CLOCK_SKEW
 from hansken_governance.service_errors import refusal
 from retention import actions
 from retention.models import (
@@ -34,7 +35,6 @@ from retention.policies import Rules
 
 MAX_DAYS = 3650  # ten years: a longer period is a typing error, not a policy
 MAX_KEEP = datetime.timedelta(days=MAX_DAYS)
-CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 class Decision:
