@@ -65,6 +65,8 @@ ACCESS_COLUMNS = [
     "valid_from",
     "valid_until",
     "reason",
+    "could_act",
+    "blocked_by",
 ]
 
 
@@ -168,4 +170,6 @@ def access_rows(at: datetime.datetime, rows: Iterable[tuple[Case, AccessAtMoment
             access.valid_from,
             access.valid_until,
             access.reason,
+            "true" if access.could_act else "false",
+            access.blocked_by,
         ]

@@ -254,14 +254,26 @@ def _gate(person: PersonFacts | None, case: CaseFacts | None, today: datetime.da
     """What denies every action of this person on this case, whatever the grants say."""
     if person is None:
         return _deny(Reason.UNKNOWN_USER)
-    if not person.active:
-        return _deny(Reason.USER_INACTIVE)
-    if person.screened_until is None or person.screened_until < today:
-        return _deny(Reason.SCREENING_EXPIRED)
-    if case is None:
-        return _deny(Reason.UNKNOWN_PROJECT)
-    if case.status != CaseStatus.OPEN:
-        return _deny(Reason.CASE_CLOSED)
+    reason = standing_denial(
+        person.active, person.screened_until, None if case is None else case.status, today
+    )
+    return None if reason is None else _deny(reason)
+
+
+def standing_denial(
+    active: bool, screened_until: datetime.date | None, case_status: str | None, today: datetime.date
+) -> str | None:
+    """The reason every action of a known person on a case is denied whatever the grants say, or
+    None (``case_status`` None: no such case). The review's "access at a moment" asks it too, with
+    the standing of that moment, so that it lists as unable to act whom ``check`` would deny."""
+    if not active:
+        return Reason.USER_INACTIVE
+    if screened_until is None or screened_until < today:
+        return Reason.SCREENING_EXPIRED
+    if case_status is None:
+        return Reason.UNKNOWN_PROJECT
+    if case_status != CaseStatus.OPEN:
+        return Reason.CASE_CLOSED
     return None
 
 

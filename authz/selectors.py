@@ -8,18 +8,20 @@ import datetime
 import json
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from authz.decisions import Reason, standing_denial
 from authz.models import AccessRequest, Action, Grant, GrantVersion, RequestStatus
 from authz.notices import ENDING_SOON
 from cases.models import Case, CaseStatus, DeputyVersion
-from cases.selectors import CasePurpose, cases_for_person
+from cases.selectors import CasePurpose, cases_for_person, statuses_at
 from hansken_governance.environments import GRANT_ENVIRONMENT_CHOICES
+from people.selectors import standing_at
 
 
 def granted_case_ids(user: Any) -> QuerySet[Grant, Any]:
@@ -215,6 +217,11 @@ class AccessAtMoment:
     valid_until: datetime.datetime | None
     reason: str
     basis: str  # "grant"; "case_lead" or "deputy" (until the deputyship's end) for the case's managers
+    # Whether ``check`` would have let the person act at that moment at all: the row's basis existed,
+    # but a closed case, a deactivated person or a lapsed screening denies whatever the grants say.
+    # ``blocked_by`` is then the reason ``check`` gives (``authz.decisions.standing_denial``).
+    could_act: bool = True
+    blocked_by: str | None = None
 
 
 # The access-at rows, each kind built here only. The case lead and the deputies may act with every
@@ -282,7 +289,8 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
 
     The case lead is listed with every right (the lead may always act on the case), and so is each
     person who was a deputy at that moment, with the end date the deputyship had then (from
-    ``DeputyVersion``, basis ``deputy``).
+    ``DeputyVersion``, basis ``deputy``). Each row says whether ``check`` would have let the person
+    act then at all (``could_act``, ``blocked_by``: see ``_as_it_stood``).
     """
     rows: list[AccessAtMoment] = []
     if case.created_at <= at:
@@ -295,7 +303,7 @@ def access_at(case: Case, at: datetime.datetime) -> list[AccessAtMoment]:
         .order_by("grantee__username", "grant_id")
     )
     rows.extend(_grant_row(version) for version in versions)
-    return rows
+    return [row for _, row in _as_it_stood([(case, row) for row in rows], at)]
 
 
 def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, AccessAtMoment]]:
@@ -308,11 +316,35 @@ def access_of_person_at(user: Any, at: datetime.datetime) -> list[tuple[Case, Ac
         .order_by("case__case_number")
     )
     deputyships = _deputy_versions_at(at).filter(deputy=user).select_related("case")
-    return (
+    return _as_it_stood(
         [(case, _case_lead_row(case)) for case in led.order_by("case_number")]
         + [(deputy_version.case, _deputy_row(deputy_version)) for deputy_version in deputyships]
-        + [(version.case, _grant_row(version)) for version in versions]
+        + [(version.case, _grant_row(version)) for version in versions],
+        at,
     )
+
+
+def _as_it_stood(
+    rows: list[tuple[Case, AccessAtMoment]], at: datetime.datetime
+) -> list[tuple[Case, AccessAtMoment]]:
+    """The rows with ``could_act`` and ``blocked_by`` set by the rule ``check`` applies before any
+    grant, fed with each person's standing and each case's status as the trail shows them at ``at``
+    (four queries in all). The row stays: the grant or role existed, and the reviewer needs to see
+    it; the gate says it could not be used. A person no longer on record counts as unable to act."""
+    if not rows:
+        return rows
+    standing = standing_at({row.user for _, row in rows}, at)
+    statuses = statuses_at({case.pk: case for case, _ in rows}.values(), at)
+    today = timezone.localtime(at).date()
+    stood = []
+    for case, row in rows:
+        person = standing.get(row.user)
+        if person is None:
+            reason: str | None = Reason.UNKNOWN_USER
+        else:
+            reason = standing_denial(person.active, person.screened_until, statuses[case.pk], today)
+        stood.append((case, replace(row, could_act=reason is None, blocked_by=reason)))
+    return stood
 
 
 def open_requests_to_answer(user: Any) -> QuerySet[AccessRequest]:

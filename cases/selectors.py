@@ -16,6 +16,9 @@ from django.utils import timezone
 
 from api_clients.models import ApiClient
 from api_clients.permissions import client_may
+from audit import actions as audit_actions
+from audit.history import Change, value_at
+from audit.models import AuditEvent
 from cases.models import Case, DeputyPeriod
 from hansken_governance.environments import TEST_ENVIRONMENTS
 from people.models import Profile
@@ -153,7 +156,6 @@ def case_deputy_periods(case: Case) -> list[DeputyPeriod]:
 
 def case_deputy_usernames(case: Case) -> list[str]:
     return sorted(set(deputyships().filter(case=case).values_list("deputy__username", flat=True)))
-    return sorted(deputyships().filter(content_object=case).values_list("user__username", flat=True))
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,18 @@ def managed_cases(project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ManagedCa
         project_id: ManagedCase(pk, project_id, frozenset(managers[pk]), lead)
         for pk, project_id, lead in rows
     }
+
+
+def statuses_at(cases: Iterable[Case], at: datetime.datetime) -> dict[int, str]:
+    """Each case's status at ``at``, by primary key, from the status changes in the trail (one query);
+    a case whose status never changed stands as today."""
+    cases = list(cases)
+    history: dict[uuid.UUID | None, list[Change]] = {case.project_id: [] for case in cases}
+    changes = (
+        AuditEvent.objects.filter(action=audit_actions.CASE_STATUS_CHANGED, project_id__in=list(history))
+        .order_by("sequence")
+        .values_list("occurred_at", "project_id", "details")
+    )
+    for moment, project_id, details in changes:
+        history[project_id].append((moment, details.get("before"), details.get("after")))
+    return {case.pk: value_at(history[case.project_id], at, case.status) for case in cases}

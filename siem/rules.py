@@ -65,6 +65,7 @@ from audit import actions as audit_actions
 from audit.models import AuditEvent, Basis
 from audit.usage import HANSKEN_ACTION_PREFIX
 from authz import actions as authz_actions
+from people.selectors import screened_until_at, screening_history
 from privilege import actions as privilege_actions
 from siem.models import MonitorCursor, Severity
 from siem.selectors import backlog
@@ -258,41 +259,6 @@ def _cases_of(counted: Any) -> dict[str, Any]:
     return {"cases": project_ids[:MAX_CASES_NAMED], "case_count": len(project_ids)}
 
 
-def _screening_history(usernames: set[str]) -> dict[str, list[tuple[datetime.datetime, Any, Any]]]:
-    """Per person, every screening change in the trail: (when, valid until before, after)."""
-    history: dict[str, list[tuple[datetime.datetime, Any, Any]]] = defaultdict(list)
-    changes = (
-        AuditEvent.objects.filter(
-            action=audit_actions.PERSON_SCREENING_CHANGED, details__username__in=sorted(usernames)
-        )
-        .order_by("sequence")
-        .values_list("occurred_at", "details")
-    )
-    for moment, details in changes:
-        history[details.get("username", "")].append((moment, details.get("before"), details.get("after")))
-    return history
-
-
-def _screened_until(
-    username: str,
-    at: datetime.datetime,
-    history: dict[str, list[tuple[datetime.datetime, Any, Any]]],
-    current: dict[str, datetime.date | None],
-) -> datetime.date | None:
-    """The person's screening end date as it stood at ``at``: the last change before it, else the
-    value the first later change replaced, else today's value."""
-    changes = history.get(username, [])
-    before = [after for moment, _, after in changes if moment <= at]
-    if before:
-        value = before[-1]
-    else:
-        later = [old for moment, old, _ in changes if moment > at]
-        if not later:
-            return current.get(username)
-        value = later[0]
-    return datetime.date.fromisoformat(value) if value else None
-
-
 def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
     from people.models import Profile
 
@@ -305,10 +271,10 @@ def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
             "user__username", "screening_valid_until"
         )
     )
-    history = _screening_history(usernames)
+    history = screening_history(usernames)
     lapsed = []
     for row in usage:
-        until = _screened_until(row.actor, row.occurred_at, history, current)
+        until = screened_until_at(history.get(row.actor, []), row.occurred_at, current.get(row.actor))
         if until is None or until < timezone.localtime(row.occurred_at).date():
             lapsed.append(row)
     return _group(Rule.SCREENING_LAPSED, lapsed, lambda r: (r.actor, None), day_window)

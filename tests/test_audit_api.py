@@ -499,7 +499,7 @@ def test_it_answers_who_had_access_at_a_moment_as_it_was_then(cast: Cast):
         "valid_until",
         "reason",
     }
-    assert all(set(row) == fields for row in access)
+    assert all(set(row) == fields | {"could_act", "blocked_by"} for row in access)
     by_user = {row["user"]: row for row in access}
     assert by_user["investigator"]["grant_id"] == held.pk
     assert by_user["investigator"]["rights"] == ["read"]

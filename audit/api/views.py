@@ -350,6 +350,8 @@ class AccessAtApi(APIView):
                         "valid_from": _iso(row.valid_from),
                         "valid_until": _iso(row.valid_until),
                         "reason": row.reason,
+                        "could_act": row.could_act,
+                        "blocked_by": row.blocked_by,
                     }
                     for row in access
                 ]
