@@ -10,9 +10,7 @@ moment each row must agree with ``check`` itself.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 from typing import Any
 
 from django.test import Client
@@ -24,6 +22,7 @@ from cases.services import case_set_status
 from people.services import person_deactivate, person_reactivate, person_set_screening
 from tests.authz_helpers import check, grant
 from tests.personas import CASE_PROJECT_ID, Cast
+from tests.test_audit_pages import csv_rows
 
 ACCESS_AT = "/api/v1/audit/access-at"
 COMMAND = Actor.command("tests")
@@ -141,7 +140,7 @@ def test_the_pages_and_their_csv_say_who_could_not_act(cast: Cast):
     assert "de zaak was niet open" in dutch.content.decode()
 
     export = client.get("/audit/access-at/export.csv", {"case": "NFI-2026-0001", **moment})
-    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    rows = csv_rows(export)
     assert {(row["user"], row["could_act"], row["blocked_by"]) for row in rows} == {
         ("case_lead", "false", "case_closed"),
         ("deputy", "false", "case_closed"),
