@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.db import models
+from django.http import QueryDict
 from rest_framework import serializers
 
 
@@ -28,12 +29,23 @@ class OutputSerializer(serializers.ModelSerializer):
     }
 
 
+# Fields that take several values in a form (multipart or urlencoded), each given as its own part.
+_MANY = (serializers.ListField, serializers.MultipleChoiceField, serializers.ManyRelatedField)
+
+
 class StrictSerializer(serializers.Serializer):
-    """An input serializer that names every field it does not know, instead of ignoring it."""
+    """An input serializer that names every field it does not know, instead of ignoring it, and, in a
+    form (multipart or urlencoded), every field of one value given more than once: Django would take
+    the last silently, so ``-F side=imported -F side=delivered`` or two ``file`` parts would store
+    what the sender may not have meant."""
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         unknown_errors = {name: ["This field is not known."] for name in unknown}
+        if isinstance(data, QueryDict):
+            for name in sorted(set(data) & set(self.fields)):
+                if len(data.getlist(name)) > 1 and not isinstance(self.fields[name], _MANY):
+                    unknown_errors[name] = ["This field is given more than once; give it once."]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -42,6 +42,8 @@ class Manifest(models.Model):
     sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
     file_size = models.BigIntegerField(_("file size"))
     entries = models.PositiveIntegerField(_("entries"))
+    # A list of files, perhaps of none; False for a manifest with image hashes only.
+    lists_files = models.BooleanField(_("lists files"), default=True)
     algorithms = models.JSONField(_("algorithms"), default=list)
     image_hashes = models.JSONField(_("image hashes"), default=dict)
     image_size = models.BigIntegerField(_("image size"), null=True, blank=True)

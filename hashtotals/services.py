@@ -89,6 +89,7 @@ def manifest_upload(
             sha256=sha256,
             file_size=file_size,
             entries=summary.entries,
+            lists_files=summary.lists_files,
             algorithms=summary.algorithms,
             image_hashes=summary.image_hashes,
             image_size=summary.image_size,
@@ -133,10 +134,15 @@ def manifest_upload(
 def _compare(
     dataset: Dataset, delivered: Manifest, imported: Manifest, *, by: Actor, now: datetime.datetime
 ) -> Comparison:
-    common = ordered(set(delivered.algorithms) & set(imported.algorithms))
-    lists_files = delivered.entries > 0 and imported.entries > 0
+    lists_files = delivered.lists_files and imported.lists_files
+    if delivered.entries and imported.entries:
+        common = ordered(set(delivered.algorithms) & set(imported.algorithms))
+    else:
+        # A list of no files: every entry of the other side is missing (or extra) whatever the
+        # algorithm, so the other side's are used. Two empty lists agree, with nothing to read.
+        common = ordered(delivered.algorithms or imported.algorithms)
     image = compare_images(delivered.image_hashes, imported.image_hashes)
-    if lists_files and not common:
+    if lists_files and not common and (delivered.entries or imported.entries):
         raise refusal(
             "file",
             "The delivered manifest has %(delivered)s and the imported one %(imported)s: they share no "
@@ -154,7 +160,7 @@ def _compare(
         )
     result = (
         compare_files(lambda only: _entries(delivered, common, only), _entries(imported, common), common)
-        if lists_files
+        if lists_files and common
         else None
     )
     counts = (

@@ -5,6 +5,7 @@ counts, differences by kind, paging)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 
@@ -33,6 +34,9 @@ IMPORTED = (
     .replace(f"{_sha('c-changed')}  ./c-changed", f"{_sha('c-changed')}  ./c")
     .encode()
 )
+
+
+EMPTY_MD5 = b"d41d8cd98f00b204e9800998ecf8427e"
 
 
 def _manifests(project_id: uuid.UUID, image_id: uuid.UUID) -> str:
@@ -192,6 +196,18 @@ def test_the_comparison_as_the_api_gives_it(world: Cast):
         ({"side": "delivered", "file": DELIVERED + b"0123  broken\n"}, "Line 5"),
         ({"side": "delivered", "file": DELIVERED, "format": "hashdeep"}, "Line 1"),
         ({"side": "delivered", "file": b""}, "file"),
+        # Given twice: Django would take the last one silently.
+        ({"side": ["imported", "delivered"], "file": None}, "side: This field is given more than once"),
+        (
+            {"side": "delivered", "file": None, "format": ["sha256sum", "hashdeep"]},
+            "format: This field is given",
+        ),
+        # PostgreSQL's text holds no NUL byte: refused on upload, not a 500 at the next comparison.
+        (
+            {"side": "delivered", "file": b'{"files": [{"path": "a\\u0000b", "md5": "' + EMPTY_MD5 + b'"}]}'},
+            "NUL",
+        ),
+        ({"side": "delivered", "file": DELIVERED[:-1]}, "Line 4: The file ends in the middle of this line"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_problem_and_stores_nothing(
@@ -254,6 +270,67 @@ def test_a_refused_comparison_stores_neither_side_nor_file(world: Cast):
     assert "share no hash algorithm" in response.json()["errors"][0]["message"]
     assert _stored() == before
     assert Difference.objects.count() == 0
+
+
+def test_two_files_in_one_upload_are_refused(world: Cast):
+    before = _stored()
+    response = world.api("operator").post(
+        _manifests(CASE_PROJECT_ID, IMAGE_ID),
+        {"side": "delivered", "file": [_file(), _file(IMPORTED, "other.sha256")]},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == [
+        {"field": "file", "message": "This field is given more than once; give it once."}
+    ]
+    assert _stored() == before
+
+
+def _json_manifest(files: list[str] | None, image_md5: str | None = None) -> bytes:
+    body: dict[str, Any] = {}
+    if image_md5 is not None:
+        body["image"] = {"md5": image_md5}
+    if files is not None:
+        body["files"] = [{"path": name, "md5": hashlib.md5(name.encode()).hexdigest()} for name in files]  # noqa: S324
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("delivered", "imported", "verdict", "files_compared", "counts"),
+    [
+        # An import that lists no file at all lost every delivered one: not complete.
+        (["a.txt", "b.txt"], [], "differences", True, {"matched": 0, "missing": 2, "extra": 0}),
+        ([], ["a.txt"], "differences", True, {"matched": 0, "missing": 0, "extra": 1}),
+        # Two lists of nothing agree.
+        ([], [], "complete", True, {"matched": 0, "missing": 0, "extra": 0}),
+        (["a.txt"], ["a.txt"], "complete", True, {"matched": 1, "missing": 0, "extra": 0}),
+        # A manifest without "files" says nothing of files: only the image hashes are compared.
+        (["a.txt", "b.txt"], None, "complete", False, {"matched": 0, "missing": 0, "extra": 0}),
+    ],
+)
+def test_a_list_of_no_files_is_compared_not_passed_over(
+    world: Cast,
+    delivered: list[str],
+    imported: list[str] | None,
+    verdict: str,
+    files_compared: bool,
+    counts: dict[str, int],
+):
+    image = hashlib.md5(b"the image").hexdigest()  # noqa: S324
+    client = world.api("hansken_production")
+    url = _manifests(CASE_PROJECT_ID, IMAGE_ID)
+    first = client.post(url, {"side": "delivered", "file": _file(_json_manifest(delivered, image), "d.json")})
+    assert first.status_code == 201, first.content
+    second = client.post(url, {"side": "imported", "file": _file(_json_manifest(imported, image), "i.json")})
+    assert second.status_code == 201, second.content
+    comparison = second.json()["comparison"]
+    assert (comparison["verdict"], comparison["files_compared"]) == (verdict, files_compared)
+    assert {kind: comparison["counts"][kind] for kind in counts} == counts
+    body = world.api("operator").get(_hashtotals(CASE_PROJECT_ID, IMAGE_ID)).json()
+    assert body["verdict"] == verdict
+    assert sorted(d["path"] for d in body["differences"] if d["kind"] == "missing") == sorted(
+        name for name in delivered if imported is not None and name not in imported
+    )
 
 
 def test_a_deleted_dataset_takes_no_manifest(world: Cast):

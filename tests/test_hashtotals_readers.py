@@ -16,6 +16,10 @@ import pytest
 from hashtotals.readers import ReadError, detect, reader_for, scan
 from tests.hashtotals_tools import LISTS, TREE, write_tree
 
+EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+HASHDEEP_HEAD = b"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## x\n"
+
 
 def _read(fmt: str | None, data: bytes):
     reader = reader_for(fmt, data[:8192])
@@ -187,6 +191,49 @@ def test_a_utf16_list_reads_as_the_plain_one():
             "The field md5 is given twice",
         ),
         ("json", b'{"files": 3}', None, "is a list"),
+        # A copy cut off in its last line: every tool ends every line with a line feed. Without this
+        # refusal a stray "6" was taken as the rest of the name before, and the entry was lost.
+        ("sha256sum", f"{EMPTY_SHA256}  a\n{EMPTY_SHA256}  b".encode(), 2, "cut off"),
+        ("hashdeep", HASHDEEP_HEAD + f"0,{EMPTY_MD5},a\n".encode() + b"6", 5, "cut off"),
+        ("md5deep", f"{EMPTY_MD5}  a\n{EMPTY_MD5}  b".encode(), 2, "cut off"),
+        # The tool's error output mixed in ("2>&1"): not the rest of a name.
+        (
+            "hashdeep",
+            HASHDEEP_HEAD
+            + f"0,{EMPTY_MD5},a\nhashdeep: /x/gone.txt: No such file or directory\n".encode()
+            + f"0,{EMPTY_MD5},b\n".encode(),
+            5,
+            "message of the hash tool",
+        ),
+        (
+            "hashdeep",
+            HASHDEEP_HEAD + f"0,{EMPTY_MD5},a\ngone.txt: No such file or directory\n".encode(),
+            5,
+            "message of the hash tool",
+        ),
+        (
+            "md5deep",
+            f"{EMPTY_MD5}  a\nmd5deep: /x/b: Permission denied\n".encode(),
+            2,
+            "message of the hash tool",
+        ),
+        # A NUL byte is in no file name (PostgreSQL's text cannot hold one either).
+        ("sha256sum", f"{EMPTY_SHA256}  a\n{EMPTY_SHA256}  b\x00c\n".encode(), 2, "NUL byte"),
+        ("hashdeep", HASHDEEP_HEAD + f"0,{EMPTY_MD5},a\x00b\n".encode(), 4, "NUL byte"),
+        ("json", f'{{"files": [{{"path": "a\\u0000b", "md5": "{EMPTY_MD5}"}}]}}'.encode(), 0, "NUL byte"),
+        # Sizes beyond any disk.
+        (
+            "json",
+            f'{{"files": [{{"path": "a", "size": 1e400, "md5": "{EMPTY_MD5}"}}]}}'.encode(),
+            0,
+            "not a size",
+        ),
+        (
+            "json",
+            b'{"image": {"size": 99999999999999999999999999, "md5": "' + EMPTY_MD5.encode() + b'"}}',
+            None,
+            "not a size",
+        ),
         (
             "dc3dd",
             b"dc3dd 7 started at x\ninput results for file `a':\n   d41d8cd98f00b204e9800998ecf8427e (md5)\n",

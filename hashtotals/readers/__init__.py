@@ -9,7 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from hashtotals.readers.base import STRENGTH, Entry, Reader, ReadError, display, gettext_noop, in_language
+from hashtotals.readers.base import (
+    MAX_SIZE,
+    STRENGTH,
+    Entry,
+    Reader,
+    ReadError,
+    display,
+    gettext_noop,
+    in_language,
+)
 from hashtotals.readers.dfxml import DfxmlReader
 from hashtotals.readers.imaging import Dc3ddReader, EwfReader, FtkReader
 from hashtotals.readers.jsonfile import JsonReader
@@ -105,6 +114,7 @@ class Summary:
     image_hashes: dict[str, str]
     image_size: int | None
     not_files: dict[str, int] = field(default_factory=dict)
+    lists_files: bool = True  # a list of files (perhaps of none), not an image's hashes only
 
 
 def ordered(algorithms: set[str] | list[str]) -> list[str]:
@@ -131,6 +141,12 @@ def scan(reader: Reader, stream: BinaryIO) -> Summary:
                 )
     if count == 0 and not reader.image_hashes:
         raise ReadError(None, gettext_noop("The file lists no file and no image hash."))
+    if reader.image_size is not None and reader.image_size > MAX_SIZE:
+        raise ReadError(
+            None,
+            gettext_noop("The image's size, %(size)s bytes, is beyond any disk: the log is damaged."),
+            size=reader.image_size,
+        )
     return Summary(
         format=reader.format,
         tool=reader.tool,
@@ -139,4 +155,5 @@ def scan(reader: Reader, stream: BinaryIO) -> Summary:
         image_hashes=reader.image_hashes,
         image_size=reader.image_size,
         not_files=dict(reader.not_files),
+        lists_files=reader.lists_files,
     )

@@ -108,6 +108,10 @@ class Reader:
     in while it runs (so they are complete once it is exhausted)."""
 
     format = ""
+    # Whether the format is a list of files. A list may hold none (an empty file system, or a JSON
+    # manifest whose "files" is []): that is a list of nothing, to be compared, not a manifest
+    # that says nothing of files (an imaging log, a JSON manifest without "files").
+    lists_files = True
 
     def __init__(self) -> None:
         self.image_hashes: dict[str, str] = {}
@@ -149,11 +153,9 @@ def digest(algorithm: str, text: bytes | str, line: int | None) -> bytes:
     return value
 
 
-def size_of(text: bytes, line: int) -> int:
-    text = text.strip()
-    if not text.isdigit():
-        raise ReadError(line, gettext_noop("%(value)s is not a file size."), value=_show(text))
-    return int(text)
+# The largest size in bytes taken, of a file or an image: what a file system's 64-bit offsets and
+# the database's big integers hold. A larger one is a damaged or made-up manifest.
+MAX_SIZE = 2**63 - 1
 
 
 def normalise(path: bytes, line: int) -> bytes:
@@ -165,6 +167,8 @@ def normalise(path: bytes, line: int) -> bytes:
     path = path.lstrip(b"/")
     if not path:
         raise ReadError(line, gettext_noop("The entry has no file name."))
+    if b"\x00" in path:
+        raise ReadError(line, NUL_BYTE)
     return path
 
 
@@ -180,12 +184,32 @@ def _show(text: bytes | str) -> str:
 
 CHUNK = 1 << 20
 
+# No file name holds a NUL byte (no file system allows one), nor does any hash or tool's log line.
+NUL_BYTE = gettext_noop("A NUL byte, which no file name, hash or log line holds: the file is damaged.")
+CUT_OFF = gettext_noop(
+    "The file ends in the middle of this line, without a line feed: it looks cut off. The tools end "
+    "every line with one; upload their whole output."
+)
 
-def blocks(stream: BinaryIO) -> Iterator[list[bytes]]:
+
+class LineRefused(Exception):
+    """Raised by ``blocks`` once every line before the refused one has been given: the reader, which
+    counts the lines, names it (``ReadError(number + 1, refused.message)``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def blocks(stream: BinaryIO, *, whole_lines: bool = False) -> Iterator[list[bytes]]:
     """The file's lines without their line ends, a megabyte's worth at a time (split in C: the hash
     lists run to a million lines). A UTF-8 byte-order mark is dropped; a UTF-16 file (Windows tools)
     is read as UTF-16 and given as UTF-8. Whether lines end in CRLF is decided by the first line, for
-    the whole file: a Unix name may end in a carriage return."""
+    the whole file: a Unix name may end in a carriage return.
+
+    A line holding a NUL byte is refused (``LineRefused``), and with ``whole_lines`` so is a last line
+    with no line feed: every tool ends its last line with one, so a file without is a cut-off copy,
+    whose last name would be taken short (or a stray line taken as the rest of the name before)."""
     chunk = stream.read(CHUNK)
     if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = (chunk + stream.read()).decode("utf-16")
@@ -197,20 +221,33 @@ def blocks(stream: BinaryIO) -> Iterator[list[bytes]]:
     crlf = first_end > 0 and chunk[first_end - 1 : first_end] == b"\r"
     tail = b""
     while chunk:
-        parts = (tail + chunk if tail else chunk).split(b"\n")
+        buffer = tail + chunk if tail else chunk
+        parts = buffer.split(b"\n")
         tail = parts.pop()
         if crlf:
             parts = [part[:-1] if part[-1:] == b"\r" else part for part in parts]
+        if b"\x00" in buffer:  # one scan in C per megabyte; a NUL in the tail is found with the next
+            refused = next((at for at, part in enumerate(parts) if b"\x00" in part), None)
+            if refused is not None:
+                yield parts[:refused]
+                raise LineRefused(NUL_BYTE)
         yield parts
         chunk = stream.read(CHUNK)
     if tail:
+        if b"\x00" in tail:
+            raise LineRefused(NUL_BYTE)
+        if whole_lines:
+            raise LineRefused(CUT_OFF)
         yield [tail[:-1] if crlf and tail[-1:] == b"\r" else tail]
 
 
-def lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines without their line ends (``blocks``, one by one)."""
+def lines(stream: BinaryIO, *, whole_lines: bool = False) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines without their line ends (``blocks``, one by one); a refused line is named."""
     number = 0
-    for block in blocks(stream):
-        for line in block:
-            number += 1
-            yield number, line
+    try:
+        for block in blocks(stream, whole_lines=whole_lines):
+            for line in block:
+                number += 1
+                yield number, line
+    except LineRefused as refused:
+        raise ReadError(number + 1, refused.message) from None

@@ -29,6 +29,8 @@ def _text(stream: BinaryIO) -> Iterator[tuple[int, str]]:
 
 
 class _ImageReader(Reader):
+    lists_files = False  # an imaging log gives the image's hashes only
+
     def _hash(self, algorithm: str, value: str, number: int) -> None:
         algorithm = algorithm.lower().replace("-", "")
         if algorithm not in DIGEST_SIZES:

@@ -17,6 +17,7 @@ import ijson
 from hashtotals.readers.base import (
     DIGEST_SIZES,
     EMPTY_DIGESTS,
+    MAX_SIZE,
     Entry,
     Reader,
     ReadError,
@@ -37,7 +38,13 @@ def _error(index: int | None, message: str, **params: Any) -> ReadError:
 
 
 def _size(value: Any, where: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value) or value < 0:
+    """A whole number of bytes, 0 to ``MAX_SIZE`` (ijson gives ``1e400`` as a Decimal: no file's size)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, Decimal))
+        or value != int(value)
+        or not 0 <= value <= MAX_SIZE
+    ):
         raise _error(where, gettext_noop("%(value)s is not a size in bytes."), value=repr(value))
     return int(value)
 
@@ -48,6 +55,7 @@ class JsonReader(Reader):
     def __init__(self) -> None:
         super().__init__()
         self.tool = "json"
+        self.lists_files = False  # until "files" is seen
 
     def _image(self, image: dict[str, Any]) -> None:
         for key, value in image.items():
@@ -139,7 +147,7 @@ class JsonReader(Reader):
                     image[key] = value
                 elif prefix == "files":
                     if event == "start_array":
-                        seen_files = True
+                        seen_files = self.lists_files = True
                     elif event != "end_array":
                         raise _error(None, gettext_noop('"files" is a list.'))
                 elif prefix == "" and event == "map_key":

@@ -20,6 +20,7 @@ from hashtotals.readers.base import (
     BY_HEX_LENGTH,
     DIGEST_SIZES,
     Entry,
+    LineRefused,
     Reader,
     ReadError,
     blocks,
@@ -49,6 +50,15 @@ _TAGGED = re.compile(rb"(\\?)([A-Z0-9-]+) \((.*)\) = ([0-9A-Fa-f]+)", re.DOTALL)
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 _UNESCAPED = {b"\\": b"\\", b"n": b"\n", b"r": b"\r"}
 _DEEP_START = re.compile(rb"\s*\d+,|[0-9A-Fa-f]{32,}\s|\s*\d+\s+[0-9A-Fa-f]{32,}\s")
+# What the tools write to their error output about a file they could not read ("hashdeep: x: No such
+# file or directory"). Sent into the list by "2>&1", such a line would be taken as the rest of the
+# name before (names are not escaped), so it is refused instead.
+_TOOL_MESSAGE = re.compile(
+    rb"(?:(?:hash|md5|sha1|sha256|tiger|whirlpool)deep|(?:md5|sha1|sha224|sha256|sha384|sha512)sum)(?:64)?: "
+    rb"|.*: (?:No such file or directory|Permission denied|Is a directory|Input/output error"
+    rb"|Operation not permitted|Too many levels of symbolic links|Invalid argument|Stale file handle"
+    rb"|No such device or address)\s*\Z"
+)
 
 
 def _unescape(name: bytes, line: int) -> bytes:
@@ -96,37 +106,42 @@ class SumsReader(Reader):
         length = 2 * DIGEST_SIZES[algorithm] if algorithm else 0
         tail: int | None = None  # the first of the empty lines at the end
         number = 0
-        for block in blocks(stream):
-            for line in block:
-                number += 1
-                if only is not None and number not in only:
-                    continue
-                separator = line[length : length + 2]
-                if (
-                    length
-                    and tail is None
-                    and (separator == b"  " or separator == b" *")
-                    and line[:1] != b"\\"
-                ):
-                    try:
-                        value = unhex(line[:length])
-                    except binascii.Error:
-                        value = digest(algorithm or "", line[:length], number)  # raises, naming the line
-                    # "./name" (find ., hashdeep -l) is the name: one slice, not two.
-                    name = line[length + 4 :] if line.startswith(b"./", length + 2) else line[length + 2 :]
-                    if name[:1] in b"./":  # more to take off, or an empty name (refused)
-                        name = normalise(name, number)
-                    yield new(Entry, (name, None, {algorithm: value}, number))
-                    continue
-                if not line.strip():
-                    tail = tail or number
-                    continue
-                if tail is not None:
-                    raise ReadError(tail, gettext_noop("The line is empty."))
-                entry = self._line(line, number)
-                algorithm = self.algorithm
-                length = 2 * DIGEST_SIZES[algorithm] if algorithm else 0
-                yield entry
+        try:
+            for block in blocks(stream, whole_lines=self.wanted is None):
+                for line in block:
+                    number += 1
+                    if only is not None and number not in only:
+                        continue
+                    separator = line[length : length + 2]
+                    if (
+                        length
+                        and tail is None
+                        and (separator == b"  " or separator == b" *")
+                        and line[:1] != b"\\"
+                    ):
+                        try:
+                            value = unhex(line[:length])
+                        except binascii.Error:
+                            value = digest(algorithm or "", line[:length], number)  # raises, naming the line
+                        # "./name" (find ., hashdeep -l) is the name: one slice, not two.
+                        name = (
+                            line[length + 4 :] if line.startswith(b"./", length + 2) else line[length + 2 :]
+                        )
+                        if name[:1] in b"./":  # more to take off, or an empty name (refused)
+                            name = normalise(name, number)
+                        yield new(Entry, (name, None, {algorithm: value}, number))
+                        continue
+                    if not line.strip():
+                        tail = tail or number
+                        continue
+                    if tail is not None:
+                        raise ReadError(tail, gettext_noop("The line is empty."))
+                    entry = self._line(line, number)
+                    algorithm = self.algorithm
+                    length = 2 * DIGEST_SIZES[algorithm] if algorithm else 0
+                    yield entry
+        except LineRefused as refused:
+            raise ReadError(number + 1, refused.message) from None
 
     def _line(self, line: bytes, number: int) -> Entry:
         escaped = line[:1] == b"\\"
@@ -181,88 +196,94 @@ class HashdeepReader(Reader):
         pending: Entry | None = None
         seen_header = False
         number = 0
-        for block in blocks(stream):
-            for line in block:
-                number += 1
-                if only is not None and number not in only and not line.startswith(b"%%%%"):
-                    # A line not asked for: the rest of a wanted entry's name, or the end of it.
-                    if pending is not None:
-                        if _continues(line):
-                            pending = pending._replace(path=pending.path + b"\n" + line)
-                        else:
-                            yield _done(pending)
-                            pending = None
-                    continue
-                parts = line.split(b",", cut)
-                if len(parts) == width and parts[0].isdigit():
-                    hashes = {}
-                    for index, hex_length, algorithm in checks:
-                        text = parts[index]
-                        if len(text) != hex_length:
-                            break
-                        try:
-                            hashes[algorithm] = unhex(text)
-                        except binascii.Error:
-                            digest(algorithm, text, number)  # raises, naming the line and the hash
-                    else:
+        try:
+            for block in blocks(stream, whole_lines=self.wanted is None):
+                for line in block:
+                    number += 1
+                    if only is not None and number not in only and not line.startswith(b"%%%%"):
+                        # A line not asked for: the rest of a wanted entry's name, or the end of it.
                         if pending is not None:
-                            path = pending[0]
-                            yield pending if path[:1] not in b"./" else _done(pending)
-                        name = parts[cut]
-                        if name[:2] == b"./":
-                            name = name[2:]
-                        pending = new(Entry, (name, int(parts[0]), hashes, number))
+                            if _continues(line):
+                                pending = pending._replace(path=pending.path + b"\n" + line)
+                            else:
+                                yield _done(pending)
+                                pending = None
                         continue
-                if line.startswith(b"%%%%"):
-                    header = line[4:].strip().decode("latin-1")
-                    if header.startswith("HASHDEEP-"):
-                        seen_header = True
-                        continue
-                    fields = header.split(",")
-                    if fields[:1] != ["size"] or fields[-1:] != ["filename"] or len(fields) < 3:
-                        raise ReadError(
-                            number, gettext_noop("The column line must be size,<hashes>,filename.")
-                        )
-                    for column in fields[1:-1]:
-                        if column not in DIGEST_SIZES:
+                    parts = line.split(b",", cut)
+                    if len(parts) == width and parts[0].isdigit():
+                        hashes = {}
+                        for index, hex_length, algorithm in checks:
+                            text = parts[index]
+                            if len(text) != hex_length:
+                                break
+                            try:
+                                hashes[algorithm] = unhex(text)
+                            except binascii.Error:
+                                digest(algorithm, text, number)  # raises, naming the line and the hash
+                        else:
+                            if pending is not None:
+                                path = pending[0]
+                                yield pending if path[:1] not in b"./" else _done(pending)
+                            name = parts[cut]
+                            if name[:2] == b"./":
+                                name = name[2:]
+                            pending = new(Entry, (name, int(parts[0]), hashes, number))
+                            continue
+                    if line.startswith(b"%%%%"):
+                        header = line[4:].strip().decode("latin-1")
+                        if header.startswith("HASHDEEP-"):
+                            seen_header = True
+                            continue
+                        fields = header.split(",")
+                        if fields[:1] != ["size"] or fields[-1:] != ["filename"] or len(fields) < 3:
                             raise ReadError(
-                                number, gettext_noop("Unknown hash column %(column)s."), column=column
+                                number, gettext_noop("The column line must be size,<hashes>,filename.")
                             )
-                    if not seen_header:
+                        for column in fields[1:-1]:
+                            if column not in DIGEST_SIZES:
+                                raise ReadError(
+                                    number, gettext_noop("Unknown hash column %(column)s."), column=column
+                                )
+                        if not seen_header:
+                            raise ReadError(
+                                number,
+                                gettext_noop("A hashdeep file starts with %(header)s."),
+                                header=_HEADER,
+                            )
+                        columns = fields[1:-1]
+                        # The columns to read: all of them, or only those the caller wants (a
+                        # comparison of a manifest whose every column was checked at its upload).
+                        checks = [
+                            (index, 2 * DIGEST_SIZES[column], column)
+                            for index, column in enumerate(columns, 1)
+                            if self.wanted is None or column in self.wanted
+                        ]
+                        cut = len(columns) + 1
+                        width = cut + 1
+                        continue
+                    if line.startswith(b"##"):
+                        continue
+                    if not cut:
                         raise ReadError(
-                            number, gettext_noop("A hashdeep file starts with %(header)s."), header=_HEADER
+                            number,
+                            gettext_noop("A hashdeep file starts with %(header)s and its column line."),
+                            header=_HEADER,
                         )
-                    columns = fields[1:-1]
-                    # The columns to read: all of them, or only those the caller wants (a
-                    # comparison of a manifest whose every column was checked at its upload).
-                    checks = [
-                        (index, 2 * DIGEST_SIZES[column], column)
-                        for index, column in enumerate(columns, 1)
-                        if self.wanted is None or column in self.wanted
-                    ]
-                    cut = len(columns) + 1
-                    width = cut + 1
-                    continue
-                if line.startswith(b"##"):
-                    continue
-                if not cut:
+                    _refuse_tool_message(line, number)
+                    if pending is not None and _continues(line):
+                        # The name of the entry before holds a line feed (hashdeep does not escape it).
+                        pending = pending._replace(path=pending.path + b"\n" + line)
+                        continue
+                    if len(parts) == width and parts[0].isdigit():
+                        for alg, field in zip(columns, parts[1:cut], strict=True):
+                            digest(alg, field, number)  # raises, naming the line and the hash
                     raise ReadError(
                         number,
-                        gettext_noop("A hashdeep file starts with %(header)s and its column line."),
-                        header=_HEADER,
+                        gettext_noop("This is not a line of hashdeep's list (%(fields)s fields)."),
+                        fields=cut + 1,
                     )
-                if pending is not None and _continues(line):
-                    # The name of the entry before holds a line feed (hashdeep does not escape it).
-                    pending = pending._replace(path=pending.path + b"\n" + line)
-                    continue
-                if len(parts) == width and parts[0].isdigit():
-                    for alg, field in zip(columns, parts[1:cut], strict=True):
-                        digest(alg, field, number)  # raises, naming the line and the hash
-                raise ReadError(
-                    number,
-                    gettext_noop("This is not a line of hashdeep's list (%(fields)s fields)."),
-                    fields=cut + 1,
-                )
+        except LineRefused as refused:
+            raise ReadError(number + 1, refused.message) from None
         if pending is not None:
             yield _done(pending)
         if not cut:
@@ -277,6 +298,17 @@ def _continues(line: bytes) -> bool:
     """Whether a line that is not an entry can be the rest of a name (one that cannot start an entry
     or be hashdeep's own header or comment)."""
     return not line.startswith((b"%%%%", b"##")) and not _DEEP_START.match(line)
+
+
+def _refuse_tool_message(line: bytes, number: int) -> None:
+    if _TOOL_MESSAGE.match(line):
+        raise ReadError(
+            number,
+            gettext_noop(
+                "This is a message of the hash tool, not an entry: its error output was mixed into the "
+                "list. Upload the list alone, and ask the supplier about the files it could not read."
+            ),
+        )
 
 
 def _done(entry: Entry) -> Entry:
@@ -299,7 +331,7 @@ class DeepReader(Reader):
 
     def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         pending: Entry | None = None
-        for number, line in lines(stream):
+        for number, line in lines(stream, whole_lines=self.wanted is None):
             body = line.lstrip(b" ")
             size: int | None = None
             head, sep, rest = body.partition(b"  ")
@@ -326,6 +358,7 @@ class DeepReader(Reader):
                     algorithm=algorithm,
                     list_algorithm=self.algorithm,
                 )
+            _refuse_tool_message(line, number)
             if pending is not None and line and not _DEEP_START.match(line):
                 pending = pending._replace(path=pending.path + b"\n" + line)
                 continue
