@@ -190,9 +190,19 @@ def compare_files(
     return FileComparison(algorithms=list(algorithms), matched=matched, differences=differences)
 
 
-def compare_images(delivered: dict[str, str], imported: dict[str, str]) -> dict[str, Any] | None:
+def compare_images(
+    delivered: dict[str, str],
+    imported: dict[str, str],
+    delivered_size: int | None = None,
+    imported_size: int | None = None,
+) -> dict[str, Any] | None:
     """The image-level hashes, where both sides give one on a common algorithm: matched when every
-    common algorithm agrees. The strongest common algorithm is the one shown."""
+    common algorithm agrees. The strongest common algorithm is the one shown.
+
+    The sizes each side states go with them, and ``sizes_agree`` (None unless both state one). The
+    hashes decide whether the data is the same; a size that disagrees beside matching hashes means
+    one tool misstates it (FTK's sector count, a log edited by hand), which the reader must be told,
+    not a difference in the data."""
     from hashtotals.readers import ordered
 
     common = ordered(set(delivered) & set(imported))
@@ -205,4 +215,9 @@ def compare_images(delivered: dict[str, str], imported: dict[str, str]) -> dict[
         "delivered": delivered[shown],
         "imported": imported[shown],
         "matched": all(delivered[name].lower() == imported[name].lower() for name in common),
+        "delivered_size": delivered_size,
+        "imported_size": imported_size,
+        "sizes_agree": None
+        if delivered_size is None or imported_size is None
+        else delivered_size == imported_size,
     }

@@ -141,7 +141,9 @@ def _compare(
         # A list of no files: every entry of the other side is missing (or extra) whatever the
         # algorithm, so the other side's are used. Two empty lists agree, with nothing to read.
         common = ordered(delivered.algorithms or imported.algorithms)
-    image = compare_images(delivered.image_hashes, imported.image_hashes)
+    image = compare_images(
+        delivered.image_hashes, imported.image_hashes, delivered.image_size, imported.image_size
+    )
     if lists_files and not common and (delivered.entries or imported.entries):
         raise refusal(
             "file",

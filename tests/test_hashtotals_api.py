@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from audit.actor import Actor
 from audit.models import AuditEvent
@@ -331,6 +332,34 @@ def test_a_list_of_no_files_is_compared_not_passed_over(
     assert sorted(d["path"] for d in body["differences"] if d["kind"] == "missing") == sorted(
         name for name in delivered if imported is not None and name not in imported
     )
+
+
+def test_image_sizes_that_disagree_beside_matching_hashes_are_pointed_out(world: Cast):
+    """The hashes decide (complete), but the page and the API say that one log misstates the size:
+    FTK's sector count against dc3dd's bytes, found by a tester with the same MD5 on both sides."""
+    image = hashlib.md5(b"the image").hexdigest()  # noqa: S324
+    client = world.api("hansken_production")
+    url = _manifests(CASE_PROJECT_ID, IMAGE_ID)
+    for side, size in (("delivered", 4_193_792), ("imported", 4_194_304)):
+        manifest = json.dumps({"image": {"size": size, "md5": image}}).encode()
+        response = client.post(url, {"side": side, "file": _file(manifest, f"{side}.json")})
+        assert response.status_code == 201, response.content
+    body = world.api("operator").get(_hashtotals(CASE_PROJECT_ID, IMAGE_ID)).json()
+    assert body["verdict"] == "complete"
+    assert body["image"]["matched"] is True
+    assert (
+        body["image"]["delivered_size"],
+        body["image"]["imported_size"],
+        body["image"]["sizes_agree"],
+    ) == (
+        4_193_792,
+        4_194_304,
+        False,
+    )
+    page = Client()
+    page.force_login(world["operator"])
+    text = page.get(f"/hashtotals/{CASE_PROJECT_ID}/{IMAGE_ID}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "the sizes stated differ: 4193792 bytes delivered, 4194304 bytes imported" in text
 
 
 def test_a_deleted_dataset_takes_no_manifest(world: Cast):

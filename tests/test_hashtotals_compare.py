@@ -244,6 +244,9 @@ def test_image_logs_give_the_media_hash(cast: Cast, images):
         "delivered": hashlib.sha256(raw).hexdigest(),
         "imported": hashlib.sha256(raw).hexdigest(),
         "matched": True,
+        "delivered_size": len(raw),
+        "imported_size": len(raw),
+        "sizes_agree": True,
     }
 
     dataset = _dataset(cast)
