@@ -191,6 +191,16 @@ def test_a_utf16_list_reads_as_the_plain_one():
             "The field md5 is given twice",
         ),
         ("json", b'{"files": 3}', None, "is a list"),
+        # A JSON refusal names the entry, never a "Line": not even the whole-file check of algorithms.
+        (
+            "json",
+            f'{{"files": [{{"path": "a", "md5": "{EMPTY_MD5}"}}, '
+            f'{{"path": "b", "sha256": "{EMPTY_SHA256}"}}]}}'.encode(),
+            1,
+            "files[1]: This entry shares no hash algorithm",
+        ),
+        # Something after the object is not the last entry's fault.
+        ("json", f'{{"files": [{{"path": "a", "md5": "{EMPTY_MD5}"}}]}} x'.encode(), None, "cannot be read"),
         # A copy cut off in its last line: every tool ends every line with a line feed. Without this
         # refusal a stray "6" was taken as the rest of the name before, and the entry was lost.
         ("sha256sum", f"{EMPTY_SHA256}  a\n{EMPTY_SHA256}  b".encode(), 2, "cut off"),

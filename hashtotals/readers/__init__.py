@@ -138,6 +138,7 @@ def scan(reader: Reader, stream: BinaryIO) -> Summary:
                 raise ReadError(
                     entry.line,
                     gettext_noop("This entry shares no hash algorithm with the entries before it."),
+                    where=reader.where(entry.line),
                 )
     if count == 0 and not reader.image_hashes:
         raise ReadError(None, gettext_noop("The file lists no file and no image hash."))

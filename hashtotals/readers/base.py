@@ -124,6 +124,11 @@ class Reader:
         # reader may then leave the others out (and unchecked). None: every one, every one checked.
         self.wanted: frozenset[str] | None = None
 
+    def where(self, line: int) -> str:
+        """How a refusal names an entry's place, when not by its line ("Line 4"): JSON's say
+        ``files[3]``."""
+        return ""
+
     def entries(self, stream: BinaryIO, only: set[int] | None = None) -> Iterator[Entry]:
         """Every entry; with ``only``, a reader may give just the entries that start on those lines
         (a hint to save work: callers still pick the entries they want)."""

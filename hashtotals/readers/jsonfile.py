@@ -57,6 +57,9 @@ class JsonReader(Reader):
         self.tool = "json"
         self.lists_files = False  # until "files" is seen
 
+    def where(self, line: int) -> str:
+        return _where(line)
+
     def _image(self, image: dict[str, Any]) -> None:
         for key, value in image.items():
             if key == "size":
@@ -104,6 +107,7 @@ class JsonReader(Reader):
         key = ""
         image: dict[str, Any] | None = None
         seen_files = False
+        finished = False
         top_keys: set[str] = set()
         try:
             for prefix, event, value in ijson.parse(stream):
@@ -156,13 +160,15 @@ class JsonReader(Reader):
                     if value in top_keys:
                         raise _error(None, TWICE, field=value)
                     top_keys.add(value)
-                elif prefix == "" and event not in ("start_map", "end_map", "map_key"):
+                elif prefix == "" and event == "end_map":
+                    finished = True  # anything after the object is no entry's fault
+                elif prefix == "" and event not in ("start_map", "map_key"):
                     raise _error(
                         None, gettext_noop('The JSON is an object: {"image": {...}, "files": [...]}.')
                     )
         except (ijson.JSONError, UnicodeDecodeError) as error:
             raise _error(
-                index if index >= 0 else None,
+                index if index >= 0 and not finished else None,
                 gettext_noop("The JSON cannot be read: %(reason)s."),
                 reason=str(error),
             ) from None
