@@ -219,6 +219,55 @@ def test_it_renders_no_script_and_no_remote_images(markdown: str, forbidden: str
     assert re.search(forbidden, html) is None, html
 
 
+# Markdown with one link, and the href the rendered HTML keeps (None: no href at all, the text stays).
+# Kept: http, https and mailto with their scheme spelled out, in any case. Dropped: everything a browser
+# would read against the page's own address (so in another interface, another server), and the
+# schemes markdown-it refuses.
+# fmt: off
+LINKS: list[tuple[str, str | None]] = [
+    ("[x](https://www.nfi.nl/a?b=c#d)",      "https://www.nfi.nl/a?b=c#d"),
+    ("[x](http://www.nfi.nl)",               "http://www.nfi.nl"),
+    ("[x](HTTPS://www.nfi.nl)",              "HTTPS://www.nfi.nl"),
+    ("[x](Http://www.nfi.nl)",               "Http://www.nfi.nl"),
+    ("[x](mailto:privacy@nfi.nl)",           "mailto:privacy@nfi.nl"),
+    ("[x](MAILTO:privacy@nfi.nl)",           "MAILTO:privacy@nfi.nl"),
+    ("<https://www.nfi.nl>",                 "https://www.nfi.nl"),
+    ("[x](//evil.example/)",                 None),
+    ("[x](///evil.example/)",                None),
+    ("[x][ref]\n\n[ref]: //evil.example/",   None),
+    ("[x](<  //evil.example>)",              None),
+    ("[x](\u3000//evil.example)",            None),
+    ("[x](&#47;/evil.example)",              None),
+    ("[x](\\\\evil.example)",                None),
+    ("[x](/\\evil.example)",                 None),
+    ("[x](\\/evil.example)",                 None),
+    ("[x](%2F%2Fevil.example)",              None),
+    ("[x](https:evil.example)",              None),
+    ("[x](https:/evil.example)",             None),
+    ("[x](https:///evil.example)",           None),
+    ("[x](http:\\\\evil.example)",           None),
+    ("[x](/privacy/)",                       None),
+    ("[x](#rights)",                         None),
+    ("[x](evil.example)",                    None),
+    ("[x](ftp://evil.example/)",             None),
+    ("[x](javascript:alert(1))",             None),
+    ("[x](JaVaScRiPt:alert(1))",             None),
+    ("[x](java%0ascript:alert(1))",          None),
+    ("[x](<\tjavascript:alert(1)>)",         None),
+    ("[x](\x01javascript:alert(1))",         None),
+    ("[x](\x01https://www.nfi.nl)",          None),
+    ("[x](vbscript:msgbox(1))",              None),
+    ("[x](data:text/html,x)",                None),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("markdown", "href"), LINKS)
+def test_it_keeps_only_http_https_and_mailto_links(markdown: str, href: str | None):
+    html = render(markdown)
+    assert re.findall(r'href="([^"]*)"', html) == ([href] if href else []), html
+
+
 def test_it_renders_headings_lists_tables_and_safe_links():
     html = render("## Rights\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[NFI](https://www.nfi.nl)")
     assert "<h2>Rights</h2>" in html and "<li>one</li>" in html and "<td>1</td>" in html
