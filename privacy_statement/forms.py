@@ -23,6 +23,9 @@ SERVICE_WORDS: dict[str, Promise] = {
     "summary_missing": _("Say what changed (in Dutch and in English)."),
     "effective_from_missing": _("Give the date from which the version is in force."),
     "effective_in_past": _("A version cannot take effect in the past."),
+    "effective_too_far": _(
+        "A version can take effect at most %(days)s days ahead, on %(date)s at the latest."
+    ),
     "needed_for_publication": _("Needed before publication."),
     "effective_before_latest": _(
         "Version %(number)s takes effect on %(date)s; a newer version cannot take effect before it."

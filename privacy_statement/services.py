@@ -12,6 +12,7 @@ import datetime
 import difflib
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -175,6 +176,13 @@ def start_of_day(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
+def last_effective_day(now: datetime.datetime | None = None) -> datetime.date:
+    """The last day on which a version published now may take effect (``HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD``
+    from today)."""
+    today = timezone.localdate(now or timezone.now())
+    return today + datetime.timedelta(days=settings.HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD)
+
+
 @transaction.atomic
 def statement_publish(
     *,
@@ -187,8 +195,9 @@ def statement_publish(
     now: datetime.datetime | None = None,
 ) -> StatementVersion:
     """Publish a draft: it gets the next number, takes effect at ``effective_from`` (not before
-    today, and not before the version published last), and is frozen with the live facts, the
-    Markdown with the placeholders filled in, its sanitised HTML and their hashes."""
+    today, not after ``last_effective_day``, and not before the version published last), and is
+    frozen with the live facts, the Markdown with the placeholders filled in, its sanitised HTML and
+    their hashes."""
     _require_privacy_officer(publisher)
     now = now or timezone.now()
     errors: dict[str, ValidationError] = {}
@@ -205,6 +214,16 @@ def statement_publish(
     elif effective_from < start_of_day(timezone.localdate(now)):
         errors["effective_from"] = refusal(
             None, "A version cannot take effect in the past.", "effective_in_past"
+        )
+    elif effective_from >= start_of_day(last_effective_day(now) + datetime.timedelta(days=1)):
+        # A published version never changes and no newer one may take effect before it: a date far
+        # ahead would block every later version until then.
+        errors["effective_from"] = refusal(
+            None,
+            "A version can take effect at most %(days)s days ahead, on %(date)s at the latest.",
+            "effective_too_far",
+            days=settings.HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD,
+            date=last_effective_day(now).isoformat(),
         )
     if errors:
         raise ValidationError(errors)

@@ -852,6 +852,7 @@ NOT_SEAM_WRITERS: dict[str, str] = {
     "authz.services.grants_notify_ending_soon": "notifications to people, not a change of rights or data",
     "notifications.services.notify": "a notification; the writer that caused it records the cause",
     "privacy_statement.services.start_of_day": "computes the time a date begins; writes nothing",
+    "privacy_statement.services.last_effective_day": "computes a date; writes nothing",
     "notifications.services.notification_mark_read": "a person marks their own notification as read",
 }
 

@@ -4,7 +4,10 @@ service and in the database), the live facts and their warning, and safe renderi
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,6 +67,73 @@ def test_it_refuses_a_date_in_the_past_or_before_the_last_version(cast: Cast):
         publish(cast, version)
     assert "cannot take effect before" in error.value.message_dict["effective_from"][0]
     assert StatementVersion.objects.get(pk=version.pk).status == VersionStatus.DRAFT
+
+
+# Days from today (None: 31-12-9999, as a tester typed it), the bound, and the refusal's code (None:
+# published). The bound counts in whole days in DJANGO_TIME_ZONE: its last day is still allowed.
+# fmt: off
+EFFECTIVE_DATES: list[tuple[int | None, int, str | None]] = [
+    (-1,   366, "effective_in_past"),
+    (0,    366, None),
+    (1,    366, None),
+    (366,  366, None),
+    (367,  366, "effective_too_far"),
+    (3650, 366, "effective_too_far"),
+    (None, 366, "effective_too_far"),
+    (30,   30,  None),
+    (31,   30,  "effective_too_far"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("days", "bound", "code"), EFFECTIVE_DATES)
+def test_it_publishes_only_for_a_date_from_today_to_the_bound(
+    cast: Cast, settings, days: int | None, bound: int, code: str | None
+):
+    settings.HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD = bound
+    today = timezone.localdate()
+    day = datetime.date(9999, 12, 31) if days is None else today + datetime.timedelta(days=days)
+    version = draft(cast)
+    if code is None:
+        assert publish(cast, version, effective_from=services.start_of_day(day)).number == 1
+        return
+    with pytest.raises(ValidationError) as error:
+        publish(cast, version, effective_from=services.start_of_day(day))
+    [refused] = error.value.error_dict["effective_from"]
+    assert refused.code == code
+    if code == "effective_too_far":
+        last = (today + datetime.timedelta(days=bound)).isoformat()
+        assert error.value.message_dict["effective_from"] == [
+            f"A version can take effect at most {bound} days ahead, on {last} at the latest."
+        ]
+    assert StatementVersion.objects.get(pk=version.pk).status == VersionStatus.DRAFT
+    assert not AuditEvent.objects.filter(action="privacy_statement.published").exists()
+
+
+def test_a_version_at_the_bound_still_lets_the_next_one_follow(cast: Cast, settings):
+    """What the bound is for: the furthest a publication can block newer versions is the bound."""
+    settings.HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD = 10
+    last = timezone.localdate() + datetime.timedelta(days=10)
+    publish(cast, effective_from=services.start_of_day(last))
+    assert publish(cast, effective_from=services.start_of_day(last)).number == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "3661", "forever"])
+def test_the_settings_refuse_to_start_with_a_bound_out_of_range(value: str):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hansken_governance.settings.test",
+        "HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD": value,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD must be" in result.stderr
 
 
 def test_it_refuses_to_publish_without_both_languages_or_a_summary(cast: Cast):
@@ -217,6 +287,55 @@ def test_it_renders_no_script_and_no_remote_images(markdown: str, forbidden: str
     html = render(markdown)
     # Raw HTML in the Markdown comes out as text (&lt;...), never as a tag.
     assert re.search(forbidden, html) is None, html
+
+
+# Markdown with one link, and the href the rendered HTML keeps (None: no href at all, the text stays).
+# Kept: http, https and mailto with their scheme spelled out, in any case. Dropped: everything a browser
+# would read against the page's own address (so in another interface, another server), and the
+# schemes markdown-it refuses.
+# fmt: off
+LINKS: list[tuple[str, str | None]] = [
+    ("[x](https://www.nfi.nl/a?b=c#d)",      "https://www.nfi.nl/a?b=c#d"),
+    ("[x](http://www.nfi.nl)",               "http://www.nfi.nl"),
+    ("[x](HTTPS://www.nfi.nl)",              "HTTPS://www.nfi.nl"),
+    ("[x](Http://www.nfi.nl)",               "Http://www.nfi.nl"),
+    ("[x](mailto:privacy@nfi.nl)",           "mailto:privacy@nfi.nl"),
+    ("[x](MAILTO:privacy@nfi.nl)",           "MAILTO:privacy@nfi.nl"),
+    ("<https://www.nfi.nl>",                 "https://www.nfi.nl"),
+    ("[x](//evil.example/)",                 None),
+    ("[x](///evil.example/)",                None),
+    ("[x][ref]\n\n[ref]: //evil.example/",   None),
+    ("[x](<  //evil.example>)",              None),
+    ("[x](\u3000//evil.example)",            None),
+    ("[x](&#47;/evil.example)",              None),
+    ("[x](\\\\evil.example)",                None),
+    ("[x](/\\evil.example)",                 None),
+    ("[x](\\/evil.example)",                 None),
+    ("[x](%2F%2Fevil.example)",              None),
+    ("[x](https:evil.example)",              None),
+    ("[x](https:/evil.example)",             None),
+    ("[x](https:///evil.example)",           None),
+    ("[x](http:\\\\evil.example)",           None),
+    ("[x](/privacy/)",                       None),
+    ("[x](#rights)",                         None),
+    ("[x](evil.example)",                    None),
+    ("[x](ftp://evil.example/)",             None),
+    ("[x](javascript:alert(1))",             None),
+    ("[x](JaVaScRiPt:alert(1))",             None),
+    ("[x](java%0ascript:alert(1))",          None),
+    ("[x](<\tjavascript:alert(1)>)",         None),
+    ("[x](\x01javascript:alert(1))",         None),
+    ("[x](\x01https://www.nfi.nl)",          None),
+    ("[x](vbscript:msgbox(1))",              None),
+    ("[x](data:text/html,x)",                None),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("markdown", "href"), LINKS)
+def test_it_keeps_only_http_https_and_mailto_links(markdown: str, href: str | None):
+    html = render(markdown)
+    assert re.findall(r'href="([^"]*)"', html) == ([href] if href else []), html
 
 
 def test_it_renders_headings_lists_tables_and_safe_links():

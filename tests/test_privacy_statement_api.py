@@ -196,6 +196,33 @@ def test_it_refuses_an_unknown_language_or_parameter(cast: Cast, query: dict):
     assert response.json()["errors"][0]["field"] in ("lang", "language")
 
 
+TWICE = "This parameter is given more than once."
+# A query string and the errors it gets on both public endpoints (None: answered 200). A parameter
+# given twice has no one meaning, whichever value comes last; it is refused and named.
+# fmt: off
+REPEATED: list[tuple[str, list[dict] | None]] = [
+    ("lang=en",                 None),
+    ("lang=en&lang=nl",         [{"field": "lang", "message": TWICE}]),
+    ("lang=nl&lang=en",         [{"field": "lang", "message": TWICE}]),
+    ("lang=en&lang=en",         [{"field": "lang", "message": TWICE}]),
+    ("lang=en&lang=",           [{"field": "lang", "message": TWICE}]),
+    ("lang=en&x=1&lang=nl&x=2", [{"field": "lang", "message": TWICE}, {"field": "x", "message": TWICE}]),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("url", [URL, VERSIONS_URL])
+@pytest.mark.parametrize(("query", "errors"), REPEATED)
+def test_it_refuses_a_parameter_given_twice(cast: Cast, url: str, query: str, errors: list[dict] | None):
+    publish(cast)
+    response = APIClient().get(f"{url}?{query}")
+    if errors is None:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.content
+    assert response.json() == {"errors": errors}
+
+
 def test_it_lists_published_versions_newest_first_with_their_change_summary(cast: Cast):
     publish(cast)
     draft(cast)

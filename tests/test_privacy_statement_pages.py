@@ -159,6 +159,36 @@ def test_it_shows_a_refusal_on_the_field_and_stores_nothing(cast: Cast):
     assert StatementVersion.objects.get().source_nl == TEXTS["source_nl"]
 
 
+@pytest.mark.parametrize(
+    ("language", "typed", "words"),
+    [
+        ("en", "9999-12-31", "A version can take effect at most 366 days ahead, on {last} at the latest."),
+        ("nl", "31-12-9999", "Een versie kan hoogstens 366 dagen vooruit ingaan, uiterlijk op {last}."),
+    ],
+)
+def test_it_refuses_a_date_past_the_bound_on_the_field_and_stores_nothing(
+    cast: Cast, settings, language: str, typed: str, words: str
+):
+    settings.HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD = 366
+    pending = draft(cast)
+    client = signed_in(cast, "privacy_officer")
+    response = client.post(
+        f"/privacy/manage/drafts/{pending.pk}/",
+        {
+            "action": "publish",
+            "publish-effective_date": typed,
+            "publish-change_summary_nl": "x",
+            "publish-change_summary_en": "x",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert response.status_code == 400
+    last = (timezone.localdate() + datetime.timedelta(days=366)).isoformat()
+    assert response.context["publish_form"].errors["effective_date"] == [words.format(last=last)]
+    assert StatementVersion.objects.get().status == VersionStatus.DRAFT
+    assert not AuditEvent.objects.filter(action="privacy_statement.published").exists()
+
+
 def test_it_warns_on_the_list_when_a_published_value_changed(cast: Cast, settings):
     settings.HG_AUDIT_RETENTION_DAYS = 2555
     publish(cast)

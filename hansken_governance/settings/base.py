@@ -359,6 +359,13 @@ HG_AUTHZ_CACHE_MAX_AGE = env_int("HG_AUTHZ_CACHE_MAX_AGE", 300)
 # facts at once, instead of paying a database round trip per person later.
 HG_AUTHZ_PRELOAD = env_bool("HG_AUTHZ_PRELOAD", True)
 HG_API_TOKEN_DEFAULT_DAYS = env_int("HG_API_TOKEN_DEFAULT_DAYS", 365)
+# How far ahead a privacy statement version may be published to take effect (docs/privacy-statement.md):
+# a published version never changes and a newer one may not take effect before it, so one typed far
+# into the future would block every later version until its date. A year and a day, so "the same day
+# next year" is always allowed; at most ten years, as a larger bound would bring that lock back.
+HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD = env_int("HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD", 366)
+if not 1 <= HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD <= 3660:
+    raise ImproperlyConfigured("HG_PRIVACY_STATEMENT_MAX_DAYS_AHEAD must be from 1 to 3660.")
 # How long audit rows stay in the trail before the weekly purge removes them (retention.purge).
 HG_AUDIT_RETENTION_DAYS = env_int("HG_AUDIT_RETENTION_DAYS", 7 * 365)
 # The checkpoint file outside the database (audit.checkpoints); default HG_DATA_DIR/audit-checkpoints.log.

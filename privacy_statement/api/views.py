@@ -32,6 +32,11 @@ CACHE_CONTROL = "no-cache"
 
 
 def _language(request: Request) -> str:
+    # A parameter given twice (?lang=en&lang=nl) has no one meaning; QueryDict.dict() would quietly
+    # keep the last. Refused and named, as an unknown one is.
+    repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
+    if repeated:
+        raise ValidationError({name: ["This parameter is given more than once."] for name in repeated})
     filters = LanguageFilter(data=request.query_params.dict())
     filters.is_valid(raise_exception=True)
     return str(filters.validated_data["lang"])
