@@ -56,6 +56,18 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+def single_query_values(params: QueryDict) -> dict[str, str]:
+    """The query's parameters, each with its one value. A parameter given twice (``?lang=en&lang=nl``,
+    ``?status=open&status=kept``) has no one meaning, and ``QueryDict.dict()`` would quietly keep the
+    last: refused with 400 and named, as an unknown one is. No API of ours takes a list in its query."""
+    repeated = sorted(name for name, values in params.lists() if len(values) > 1)
+    if repeated:
+        raise serializers.ValidationError(
+            {name: ["This parameter is given more than once."] for name in repeated}
+        )
+    return {name: str(values[0]) for name, values in params.lists()}
+
+
 class StrictUUIDField(serializers.UUIDField):
     """A UUID given as a JSON string, as the contract says. DRF's own field also takes a JSON number
     and reads 5 as 00000000-0000-0000-0000-000000000005: a different project than the caller meant."""

@@ -38,6 +38,7 @@ from audit.selectors import (
 from audit.usage import MAX_EVENTS, parse_usage_events
 from authz.selectors import access_at
 from cases.models import Case
+from hansken_governance.api_base import single_query_values
 from hansken_governance.bulk_input import BulkProblem
 from hansken_governance.query_numbers import whole_number
 from hansken_governance.request_context import client_address
@@ -219,7 +220,7 @@ class UsageEventsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         scope = _scope_or_403(request)
-        params = request.query_params
+        params = single_query_values(request.query_params)
         try:
             _only(params, {"project_id", "user", "action", "outcome", "since", "until", "cursor", "limit"})
             filters = EventFilters(
@@ -312,7 +313,7 @@ class AccessAtApi(APIView):
     )
     def get(self, request: Request) -> Response:
         scope = _scope_or_403(request)
-        params = request.query_params
+        params = single_query_values(request.query_params)
         try:
             _only(params, {"project_id", "at"})
             project_id = _query_uuid(params, "project_id")

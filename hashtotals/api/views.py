@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from api_clients.permissions import scope_or_role
 from audit.actor import Actor
 from cases.selectors import CasePurpose
+from hansken_governance.api_base import single_query_values
 from hashtotals import selectors, services
 from hashtotals.api.serializers import (
     PAGE,
@@ -72,7 +73,7 @@ class HashtotalsApi(APIView):
     )
     def get(self, request: Request, project_id: str, image_id: str) -> Response:
         dataset = selectors.dataset_for(request, project_id, image_id, CasePurpose.HASHTOTALS_VIEW)
-        filters = DifferenceFilter(data=request.query_params.dict())
+        filters = DifferenceFilter(data=single_query_values(request.query_params))
         filters.is_valid(raise_exception=True)
         delivered, imported, comparison = selectors.current_state(dataset)
         body: dict[str, Any] = {

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from api_clients.permissions import calling_client, scope_or_role
 from audit.actor import Actor
+from hansken_governance.api_base import single_query_values
 from privacy_statement import selectors, services
 from privacy_statement.api.serializers import (
     AcknowledgementInput,
@@ -32,12 +33,7 @@ CACHE_CONTROL = "no-cache"
 
 
 def _language(request: Request) -> str:
-    # A parameter given twice (?lang=en&lang=nl) has no one meaning; QueryDict.dict() would quietly
-    # keep the last. Refused and named, as an unknown one is.
-    repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
-    if repeated:
-        raise ValidationError({name: ["This parameter is given more than once."] for name in repeated})
-    filters = LanguageFilter(data=request.query_params.dict())
+    filters = LanguageFilter(data=single_query_values(request.query_params))
     filters.is_valid(raise_exception=True)
     return str(filters.validated_data["lang"])
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from api_clients.permissions import PeopleOnly, calling_client, client_may
 from audit.actor import Actor
 from cases.selectors import CasePurpose, case_for
+from hansken_governance.api_base import single_query_values
 from hansken_governance.bulk_input import BulkProblem
 from privilege import selectors, services
 from privilege.marks_input import MAX_MARKS, parse_marks, split_trace_uid
@@ -134,7 +135,7 @@ class PrivilegedMarksApi(APIView):
     )
     def get(self, request: Request, project_id: str) -> Response:
         case = case_for(request, project_id, CasePurpose.REVIEW_PRIVILEGED)
-        params = request.query_params
+        params = single_query_values(request.query_params)
         unknown = sorted(set(params) - {"status", "under", "cursor", "limit"})
         if unknown:
             return _bad(unknown[0], "This parameter is not known.")

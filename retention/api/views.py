@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from api_clients.permissions import PeopleOnly, person_of, scope_or_role
 from audit.actor import Actor
 from cases.selectors import CasePurpose, case_for
+from hansken_governance.api_base import single_query_values
 from hansken_governance.api_schema import results_of
 from people.roles import Role
 from retention import selectors, services
@@ -32,7 +33,7 @@ class NoticeListApi(APIView):
 
     @extend_schema(parameters=[NoticeFilter], responses={200: results_of("NoticeList", NoticeOutput)})
     def get(self, request: Request) -> Response:
-        filters = NoticeFilter(data=request.query_params.dict())
+        filters = NoticeFilter(data=single_query_values(request.query_params))
         filters.is_valid(raise_exception=True)
         notices = selectors.notices_visible_to(person_of(request))
         if "project_id" in filters.validated_data:
@@ -69,7 +70,7 @@ class RemovalListApi(APIView):
 
     @extend_schema(parameters=[RemovalFilter], responses={200: results_of("RemovalList", RemovalOutput)})
     def get(self, request: Request) -> Response:
-        filters = RemovalFilter(data=request.query_params.dict())
+        filters = RemovalFilter(data=single_query_values(request.query_params))
         filters.is_valid(raise_exception=True)
         tasks = selectors.removal_tasks()
         if "status" in filters.validated_data:
