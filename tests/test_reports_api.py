@@ -146,6 +146,36 @@ def test_a_bad_file_is_refused_naming_the_problem_and_nothing_is_stored(cast: Ca
     assert _rows() == before
 
 
+# Home folders in every field a reader keeps (suite, class, name, message, traceback, tool), in each
+# format; none of their user names is stored, answered, listed, shown or written to the trail.
+USER_NAMES = ("alice", "Alice", "Smith", "bobby", "Carol", "King", "tooluser", "/root")
+
+
+@pytest.mark.parametrize(
+    "data", [pytest.param(samples.JUNIT_HOMES, id="junit"), pytest.param(samples.CTRF_HOMES, id="ctrf")]
+)
+def test_no_user_name_of_a_home_folder_is_stored_or_shown(cast: Cast, data: bytes):
+    _release(cast)
+    response = _upload(cast, data)
+    assert response.status_code == 201, response.content
+    assert response.json()["failed"] == 2  # every field was read, not skipped
+    client = Client()
+    client.force_login(cast["investigator"])
+    shown = [
+        response.content.decode(),
+        cast.api("operator").get("/api/v1/releases/1.0.0").content.decode(),
+        cast.api("operator").get("/api/v1/releases").content.decode(),
+        client.get("/releases/1.0.0/").content.decode(),
+        repr(list(NotPassedTest.objects.values())),
+        repr(list(Report.objects.values())),
+        repr([event.details for event in AuditEvent.objects.all()]),
+    ]
+    assert "…" in shown[1]
+    for text in shown:
+        for name in USER_NAMES:
+            assert name not in text, (name, text)
+
+
 def test_a_kind_outside_the_three_is_refused(cast: Cast):
     _release(cast)
     before = _rows()
