@@ -245,6 +245,16 @@ NOT_A_REPORT_TEXT = b"PASSED 10 of 10\n"
 MALFORMED_XML = b'<testsuite name="cut"><testcase classname="a" name="b"><failure'
 NO_TESTS = b'<testsuites name="empty"><testsuite name="none" tests="0"/></testsuites>'
 
+# A key given twice in one object (refused: which one counts would be the parser's choice).
+CTRF_TESTS_TWICE = (
+    b'{"results": {"tests": [{"name": "a", "status": "passed"}],'
+    b' "tests": [{"name": "b", "status": "failed"}]}}'
+)
+# The second <testcase> has no name (refused, as a CTRF test without one).
+JUNIT_NAMELESS = (
+    b'<testsuite name="s"><testcase classname="c" name="a"/><testcase classname="c"/></testsuite>'
+)
+
 # Home folders of build machines (user names alice, Alice Smith, bobby, Carol King, tooluser, and
 # /root) in every field the readers keep.
 JUNIT_HOMES = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -134,6 +134,8 @@ BAD_FILES = [
     pytest.param(samples.NOT_A_REPORT_TEXT, "not a test report", id="text"),
     pytest.param(samples.MALFORMED_XML, "not well formed", id="cut-off-xml"),
     pytest.param(samples.NO_TESTS, "no test cases", id="no-tests"),
+    pytest.param(samples.CTRF_TESTS_TWICE, "The field results.tests is given twice.", id="ctrf-key-twice"),
+    pytest.param(samples.JUNIT_NAMELESS, "<testcase> number 2 has no name.", id="junit-no-name"),
 ]
 
 

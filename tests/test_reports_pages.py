@@ -182,6 +182,10 @@ def test_the_pages_are_in_dutch(cast: Cast):
     assert "De JSON is niet goed gevormd" in cut_off.text
     nameless = _upload(client, b'{"results": {"tests": [{"status": "passed"}]}}')
     assert "results.tests[0] is niet te lezen" in nameless.text
+    nameless_case = _upload(client, samples.JUNIT_NAMELESS)
+    assert "&lt;testcase&gt; number 2 is niet te lezen" in nameless_case.text
+    twice = _upload(client, samples.CTRF_TESTS_TWICE)
+    assert "Het veld results.tests staat er twee keer in." in twice.text
 
 
 @pytest.mark.parametrize(

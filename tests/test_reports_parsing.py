@@ -167,6 +167,47 @@ def test_a_ctrf_report_is_counted_from_its_tests_not_its_summary():
         pytest.param(
             b'{"results": {"tests": [{"status": "passed"}]}}', "ctrf_invalid", "no name", id="ctrf-name"
         ),
+        # A key twice in one object: which one counts is the parser's choice, so neither does.
+        pytest.param(
+            b'{"results": {"tests": [{"name": "a", "status": "passed"}],'
+            b' "tests": [{"name": "b", "status": "failed"}]}}',
+            "field_twice",
+            "The field results.tests is given twice.",
+            id="ctrf-tests-twice",
+        ),
+        pytest.param(
+            b'{"results": {"tests": [{"name": "a", "status": "passed"},'
+            b' {"name": "b", "status": "failed", "status": "passed"}]}}',
+            "field_twice",
+            "The field results.tests[1].status is given twice.",
+            id="ctrf-status-twice",
+        ),
+        pytest.param(
+            b'{"results": {"tests": []}, "results": {"tests": [{"name": "a", "status": "passed"}]}}',
+            "field_twice",
+            "The field results is given twice.",
+            id="ctrf-results-twice",
+        ),
+        # As a CTRF test without a name: a <testcase> without one is refused, naming which.
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name="a"/><testcase classname="c"/></testsuite>',
+            "junit_invalid",
+            "<testcase> number 2 has no name.",
+            id="junit-no-name",
+        ),
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name=""><failure message="m"/></testcase>'
+            b"</testsuite>",
+            "junit_invalid",
+            "<testcase> number 1 has no name.",
+            id="junit-empty-name",
+        ),
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name="a" name="b"/></testsuite>',
+            "xml_malformed",
+            "duplicate attribute",
+            id="junit-attribute-twice",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_readable_report_is_refused_in_words(data, code, words):
