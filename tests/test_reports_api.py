@@ -148,6 +148,36 @@ def test_a_bad_file_is_refused_naming_the_problem_and_nothing_is_stored(cast: Ca
     assert _rows() == before
 
 
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({"kind": ["unit", "integration"]}, ["kind"], id="two-kinds"),
+        pytest.param({"kind": ["unit", "unit"]}, ["kind"], id="one-kind-twice"),
+        pytest.param({"file": "twice"}, ["file"], id="two-files"),
+        pytest.param({"kind": ["unit", "regression"], "file": "twice"}, ["kind", "file"], id="both"),
+    ],
+)
+def test_a_form_field_given_twice_is_refused_naming_it_and_nothing_is_stored(
+    cast: Cast, fields: dict[str, Any], named: list[str]
+):
+    _release(cast)
+    before = _rows()
+    body: dict[str, Any] = {"kind": "unit", "file": _named(samples.GRADLE, "r.xml"), **fields}
+    if body["file"] == "twice":
+        body["file"] = [_named(samples.GRADLE, "a.xml"), _named(samples.ANT, "b.xml")]
+    response = cast.api("hansken_production").post("/api/v1/releases/1.0.0/reports", body, format="multipart")
+    assert _errors(response, 400) == [
+        {"field": name, "message": f"The field {name} is given twice."} for name in named
+    ]
+    assert _rows() == before
+
+
+def _named(data: bytes, name: str) -> io.BytesIO:
+    upload = io.BytesIO(data)
+    upload.name = name
+    return upload
+
+
 # Home folders in every field a reader keeps (suite, class, name, message, traceback, tool), in each
 # format; none of their user names is stored, answered, listed, shown or written to the trail.
 USER_NAMES = ("alice", "Alice", "Smith", "bobby", "Carol", "King", "tooluser", "/root")
