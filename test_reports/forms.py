@@ -14,6 +14,7 @@ from authz.forms import DayField
 from hansken_governance.service_errors import ServiceErrorForm
 from test_reports.models import Kind
 from test_reports.services import NOTES_LIMIT
+from test_reports.upload import repeated_fields
 
 SERVICE_WORDS = {
     "version_invalid": _(
@@ -39,6 +40,8 @@ SERVICE_WORDS = {
     "too_many_tests": _("The report holds more than %(limit)s tests; split it by kind or module."),
     "time_naive": _("Give the time with an offset."),
     "notes_long": _("Keep the notes under %(limit)s characters."),
+    "junit_invalid": _("%(where)s cannot be read: in JUnit XML every <testcase> has a name."),
+    "field_twice": _("The field %(field)s is given twice."),
 }
 
 
@@ -70,3 +73,9 @@ class ReportUploadForm(ServiceErrorForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any] | None:
+        # Two kinds or two files: only one would be used, so neither is (nothing is stored).
+        for name in repeated_fields(self.fields, self.data, self.files):
+            self.add_error(name, SERVICE_WORDS["field_twice"] % {"field": name})
+        return super().clean()

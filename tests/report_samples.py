@@ -244,3 +244,69 @@ NOT_A_REPORT_JSON = b'{"name": "package.json", "version": "1.0.0"}'
 NOT_A_REPORT_TEXT = b"PASSED 10 of 10\n"
 MALFORMED_XML = b'<testsuite name="cut"><testcase classname="a" name="b"><failure'
 NO_TESTS = b'<testsuites name="empty"><testsuite name="none" tests="0"/></testsuites>'
+
+# A key given twice in one object (refused: which one counts would be the parser's choice).
+CTRF_TESTS_TWICE = (
+    b'{"results": {"tests": [{"name": "a", "status": "passed"}],'
+    b' "tests": [{"name": "b", "status": "failed"}]}}'
+)
+# The second <testcase> has no name (refused, as a CTRF test without one).
+JUNIT_NAMELESS = (
+    b'<testsuite name="s"><testcase classname="c" name="a"/><testcase classname="c"/></testsuite>'
+)
+
+# Home folders of build machines (user names alice, Alice Smith, bobby, Carol King, tooluser, and
+# /root) in every field the readers keep.
+JUNIT_HOMES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="/home/tooluser/ci">
+  <testsuite name="/home/alice/suite">
+    <testcase classname="C:\\Users\\Alice Smith\\src\\Foo" name="test_read[/home/alice]">
+      <failure message="at /Users/bobby/x.py">Trace C:\\Documents and Settings\\Carol King\\y.txt
+  /home/alice/my project/tests/t.py:3 failed with /home/alice</failure>
+    </testcase>
+    <testcase classname="c" name="flaky">
+      <flakyFailure message="/root/x failed">
+        <stackTrace>at /home/alice:/home/bobby/lib.jar</stackTrace>
+      </flakyFailure>
+    </testcase>
+    <testcase classname="c" name="skip"><skipped message="C:/Users/alice/skip"/></testcase>
+    <testcase classname="c" name="cp">
+      <failure message="cp=C:\\Users\\alice\\a.jar;C:\\Users\\Alice Smith\\b.jar"/>
+    </testcase>
+    <testcase classname="c" name="repr">
+      <error message="e">'C:\\\\Users\\\\alice\\\\x.txt' ~alice/q/r</error>
+    </testcase>
+  </testsuite>
+</testsuites>
+"""
+CTRF_HOMES = json.dumps(
+    {
+        "results": {
+            "tool": {"name": "jest /home/tooluser"},
+            "tests": [
+                {
+                    "name": "reads /home/alice/data/in.csv",
+                    "status": "failed",
+                    "suite": ["/Users/bobby/suite", "C:\\Users\\Alice Smith\\s"],
+                    "filePath": "/home/alice/my project/tests/a.spec.ts",
+                    "message": "cp=/home/alice/a.jar:/home/alice/b.jar",
+                    "trace": "at C:\\Users\\Alice Smith\\src\\proj\\Foo.java:3\n at /home/alice",
+                },
+                {
+                    "name": "retried",
+                    "status": "passed",
+                    "flaky": True,
+                    "message": "in /root",
+                    "trace": "C:\\Documents and Settings\\Carol King\\x",
+                },
+                {"name": "skip", "status": "skipped", "message": "file:///home/alice/x/y"},
+                {
+                    "name": "cp",
+                    "status": "failed",
+                    "message": "C:\\Users\\alice\\a.jar;C:\\Users\\Alice Smith\\b",
+                },
+                {"name": "other", "status": "other", "trace": "'C:\\\\Users\\\\alice\\\\x.txt' ~alice/q/r"},
+            ],
+        }
+    }
+).encode()

@@ -134,6 +134,8 @@ BAD_FILES = [
     pytest.param(samples.NOT_A_REPORT_TEXT, "not a test report", id="text"),
     pytest.param(samples.MALFORMED_XML, "not well formed", id="cut-off-xml"),
     pytest.param(samples.NO_TESTS, "no test cases", id="no-tests"),
+    pytest.param(samples.CTRF_TESTS_TWICE, "The field results.tests is given twice.", id="ctrf-key-twice"),
+    pytest.param(samples.JUNIT_NAMELESS, "<testcase> number 2 has no name.", id="junit-no-name"),
 ]
 
 
@@ -144,6 +146,66 @@ def test_a_bad_file_is_refused_naming_the_problem_and_nothing_is_stored(cast: Ca
     (error,) = _errors(_upload(cast, data), 400)
     assert error["field"] == "file" and words in error["message"]
     assert _rows() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({"kind": ["unit", "integration"]}, ["kind"], id="two-kinds"),
+        pytest.param({"kind": ["unit", "unit"]}, ["kind"], id="one-kind-twice"),
+        pytest.param({"file": "twice"}, ["file"], id="two-files"),
+        pytest.param({"kind": ["unit", "regression"], "file": "twice"}, ["kind", "file"], id="both"),
+    ],
+)
+def test_a_form_field_given_twice_is_refused_naming_it_and_nothing_is_stored(
+    cast: Cast, fields: dict[str, Any], named: list[str]
+):
+    _release(cast)
+    before = _rows()
+    body: dict[str, Any] = {"kind": "unit", "file": _named(samples.GRADLE, "r.xml"), **fields}
+    if body["file"] == "twice":
+        body["file"] = [_named(samples.GRADLE, "a.xml"), _named(samples.ANT, "b.xml")]
+    response = cast.api("hansken_production").post("/api/v1/releases/1.0.0/reports", body, format="multipart")
+    assert _errors(response, 400) == [
+        {"field": name, "message": f"The field {name} is given twice."} for name in named
+    ]
+    assert _rows() == before
+
+
+def _named(data: bytes, name: str) -> io.BytesIO:
+    upload = io.BytesIO(data)
+    upload.name = name
+    return upload
+
+
+# Home folders in every field a reader keeps (suite, class, name, message, traceback, tool), in each
+# format; none of their user names is stored, answered, listed, shown or written to the trail.
+USER_NAMES = ("alice", "Alice", "Smith", "bobby", "Carol", "King", "tooluser", "/root")
+
+
+@pytest.mark.parametrize(
+    "data", [pytest.param(samples.JUNIT_HOMES, id="junit"), pytest.param(samples.CTRF_HOMES, id="ctrf")]
+)
+def test_no_user_name_of_a_home_folder_is_stored_or_shown(cast: Cast, data: bytes):
+    _release(cast)
+    response = _upload(cast, data)
+    assert response.status_code == 201, response.content
+    assert response.json()["failed"] == 2  # every field was read, not skipped
+    client = Client()
+    client.force_login(cast["investigator"])
+    shown = [
+        response.content.decode(),
+        cast.api("operator").get("/api/v1/releases/1.0.0").content.decode(),
+        cast.api("operator").get("/api/v1/releases").content.decode(),
+        client.get("/releases/1.0.0/").content.decode(),
+        repr(list(NotPassedTest.objects.values())),
+        repr(list(Report.objects.values())),
+        repr([event.details for event in AuditEvent.objects.all()]),
+    ]
+    assert "…" in shown[1]
+    for text in shown:
+        for name in USER_NAMES:
+            assert name not in text, (name, text)
 
 
 def test_a_kind_outside_the_three_is_refused(cast: Cast):

@@ -182,6 +182,14 @@ def test_the_pages_are_in_dutch(cast: Cast):
     assert "De JSON is niet goed gevormd" in cut_off.text
     nameless = _upload(client, b'{"results": {"tests": [{"status": "passed"}]}}')
     assert "results.tests[0] is niet te lezen" in nameless.text
+    nameless_case = _upload(client, samples.JUNIT_NAMELESS)
+    assert "&lt;testcase&gt; number 2 is niet te lezen" in nameless_case.text
+    twice = _upload(client, samples.CTRF_TESTS_TWICE)
+    assert "Het veld results.tests staat er twee keer in." in twice.text
+    kinds = client.post(
+        PAGE, {"kind": ["unit", "integration"], "file": SimpleUploadedFile("r.xml", samples.GRADLE)}
+    )
+    assert "Het veld kind staat er twee keer in." in kinds.text
 
 
 @pytest.mark.parametrize(
@@ -197,6 +205,29 @@ def test_a_refused_upload_names_the_problem_on_the_field_and_stores_nothing(
     assert response.status_code == 400
     field_error = re.search(r'<p class="field-error" id="id_file_error">([^<]+)</p>', response.text)
     assert field_error and words in field_error.group(1)
+    assert _rows() == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({"kind": ["unit", "integration"]}, ["kind"], id="two-kinds"),
+        pytest.param(
+            {"file": [SimpleUploadedFile("a.xml", samples.GRADLE), SimpleUploadedFile("b.xml", samples.ANT)]},
+            ["file"],
+            id="two-files",
+        ),
+    ],
+)
+def test_a_form_field_given_twice_in_the_browser_is_refused_on_it(cast: Cast, fields, named):
+    _release()
+    client = _signed_in("engineer")
+    before = _rows()
+    body = {"kind": "unit", "file": SimpleUploadedFile("r.xml", samples.GRADLE), **fields}
+    response = client.post(PAGE, body)
+    assert response.status_code == 400
+    for name in named:
+        assert re.search(rf'id="id_{name}_error">The field {name} is given twice.<', response.text)
     assert _rows() == before
 
 

@@ -167,6 +167,47 @@ def test_a_ctrf_report_is_counted_from_its_tests_not_its_summary():
         pytest.param(
             b'{"results": {"tests": [{"status": "passed"}]}}', "ctrf_invalid", "no name", id="ctrf-name"
         ),
+        # A key twice in one object: which one counts is the parser's choice, so neither does.
+        pytest.param(
+            b'{"results": {"tests": [{"name": "a", "status": "passed"}],'
+            b' "tests": [{"name": "b", "status": "failed"}]}}',
+            "field_twice",
+            "The field results.tests is given twice.",
+            id="ctrf-tests-twice",
+        ),
+        pytest.param(
+            b'{"results": {"tests": [{"name": "a", "status": "passed"},'
+            b' {"name": "b", "status": "failed", "status": "passed"}]}}',
+            "field_twice",
+            "The field results.tests[1].status is given twice.",
+            id="ctrf-status-twice",
+        ),
+        pytest.param(
+            b'{"results": {"tests": []}, "results": {"tests": [{"name": "a", "status": "passed"}]}}',
+            "field_twice",
+            "The field results is given twice.",
+            id="ctrf-results-twice",
+        ),
+        # As a CTRF test without a name: a <testcase> without one is refused, naming which.
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name="a"/><testcase classname="c"/></testsuite>',
+            "junit_invalid",
+            "<testcase> number 2 has no name.",
+            id="junit-no-name",
+        ),
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name=""><failure message="m"/></testcase>'
+            b"</testsuite>",
+            "junit_invalid",
+            "<testcase> number 1 has no name.",
+            id="junit-empty-name",
+        ),
+        pytest.param(
+            b'<testsuite name="s"><testcase classname="c" name="a" name="b"/></testsuite>',
+            "xml_malformed",
+            "duplicate attribute",
+            id="junit-attribute-twice",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_readable_report_is_refused_in_words(data, code, words):
@@ -189,6 +230,81 @@ def test_a_file_that_is_not_a_readable_report_is_refused_in_words(data, code, wo
     ],
 )
 def test_absolute_paths_keep_only_their_last_two_steps(text, shown):
+    assert shorten_paths(text) == shown
+
+
+# Home folders (the build machine's user names): whatever else happens to a path, the folder and
+# its user name never reach the output (docs/test-reports.md, "Safe to publish").
+HOME_FOLDERS = [
+    # Found by a tester over HTTP.
+    pytest.param(r"C:\Users\Alice Smith\src\proj\Foo.java", r"…\proj\Foo.java", id="windows-name-space"),
+    pytest.param("cd /home/alice", "cd …", id="bare-home"),
+    pytest.param(
+        "path=/home/alice/.m2/r/foo.jar:/home/alice/lib/bar.jar",
+        "path=…/r/foo.jar:…/lib/bar.jar",
+        id="class-path",
+    ),
+    pytest.param("/home/alice/my project/tests/test_x.py", "…/tests/test_x.py", id="step-with-space"),
+    # A path followed by prose: the prose stays.
+    pytest.param("/home/alice/x.py failed with 3", "…/x.py failed with 3", id="prose-after"),
+    pytest.param("/home/alice is not writable", "… is not writable", id="prose-after-bare-home"),
+    pytest.param("/Users/alice/Library/Application Support/x.log", "…/Application Support/x.log", id="macos"),
+    pytest.param("/Users/alice", "…", id="bare-macos-home"),
+    pytest.param("/mnt/c/Users/alice/x/y/z.py", "…/y/z.py", id="wsl"),
+    pytest.param("/var/home/alice/x.py", "…/x.py", id="home-deeper"),
+    pytest.param("cd /root && ls", "cd … && ls", id="root"),
+    pytest.param("/root/.cache/pip/x.whl", "…/pip/x.whl", id="root-path"),
+    pytest.param("~alice/src/x/y.py", "…/x/y.py", id="tilde-user"),
+    pytest.param("see ../home/alice/notes.txt", "see …/notes.txt", id="relative-to-home"),
+    pytest.param("jar:file:/home/alice/.m2/a.jar!/org/Foo.class", "jar:…/org/Foo.class", id="jar-url"),
+    pytest.param("file://localhost/home/alice/r.xml", "…/r.xml", id="file-url-with-host"),
+    pytest.param(
+        "-Duser.home=/home/alice -cp /home/bob/a.jar", "-Duser.home=… -cp …/a.jar", id="java-options"
+    ),
+    pytest.param("(/home/alice/x.py)", "(…/x.py)", id="in-brackets"),
+    pytest.param("test_read[/home/alice/data]", "test_read[…/data]", id="in-a-test-id"),
+    pytest.param(r"C:\Users\Alice Smith", "…", id="bare-windows-home"),
+    pytest.param(r"C:\Users\alice is locked", "…", id="bare-windows-home-takes-the-line"),
+    pytest.param(r"C:\Documents and Settings\Bob Jones\x.txt", r"…\x.txt", id="documents-and-settings"),
+    pytest.param(r"C:\Documents and Settings\Bob Jones", "…", id="bare-documents-and-settings"),
+    pytest.param("C:/Users/alice/a/b/c.java", "…/b/c.java", id="windows-forward-slashes"),
+    pytest.param(r"c:\users\alice\x.java", r"…\x.java", id="windows-lower-case"),
+    pytest.param(r"'C:\\Users\\alice\\x.txt'", r"'…\\x.txt'", id="python-repr"),
+    pytest.param(r"\\srv\share\Users\alice\x", r"…\x", id="unc"),
+    pytest.param(r"\\?\C:\Users\alice\x", r"\\?\…\x", id="long-path-prefix"),
+    pytest.param(
+        r"C:\a\b.jar;C:\Users\alice\c.jar;D:\x\y\z.jar",
+        r"C:\a\b.jar;…\c.jar;…\y\z.jar",
+        id="windows-class-path",
+    ),
+    pytest.param("…/home/alice/x.py", "……/x.py", id="after-an-ellipsis"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), HOME_FOLDERS)
+def test_no_user_name_of_a_home_folder_survives(text, shown):
+    assert shorten_paths(text) == shown
+    for name in ("alice", "Alice", "Smith", "Bob", "Jones", "bob", "root"):
+        assert name not in shown
+    assert shorten_paths(shown) == shown  # shortened twice (a message, then the messages joined) is once
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Spaces in a step count only where another step follows; the last step ends at a space.
+        (r"C:\Program Files (x86)\Java\bin\java.exe", r"…\bin\java.exe"),
+        ("/opt/ci/a b/tests/test_x.py:3: AssertionError", "…/tests/test_x.py:3: AssertionError"),
+        ("/opt/ci/build/x.py failed, see /opt/ci/log/out.txt", "…/build/x.py failed, see …/log/out.txt"),
+        # Not home folders: left alone, or shortened as any path.
+        ("/api/users/42", "…/users/42"),
+        ("./templates/home/index.html", "./templates/home/index.html"),
+        ("templates/home/index.html", "templates/home/index.html"),
+        ("/srv/app/root/x.py", "…/root/x.py"),
+        ("~ 5 ms", "~ 5 ms"),
+    ],
+)
+def test_paths_with_spaces_and_paths_that_are_no_home_folder(text, shown):
     assert shorten_paths(text) == shown
 
 

@@ -4,7 +4,9 @@
 Read as a stream with ``ijson``: each test is built, counted and dropped in turn. The ``summary`` is
 ignored (counts come from the tests) and so is ``environment`` (build machine details). Status
 ``passed`` counts as passed (as flaky when ``flaky`` is true), ``failed`` as failed, ``skipped`` and
-``pending`` as skipped, ``other`` as an error."""
+``pending`` as skipped, ``other`` as an error. A key given twice in one object (``"tests"`` twice in
+``"results"``, ``"status"`` twice in a test) is refused, naming it: such a file does not say one
+thing (``hansken_governance.json_keys``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from hansken_governance.json_keys import TWICE, RepeatedKey, unique_keys
 from test_reports.parsers.common import SUITE_SEPARATOR, Outcome, ParsedReport, ReportRefused, Tally
 from test_reports.parsers.publish import publishable
 
@@ -73,7 +76,7 @@ def read_ctrf(stream: BinaryIO) -> ParsedReport:
     depth = 0
     first = True
     try:
-        for prefix, event, value in ijson.parse(stream):
+        for prefix, event, value in unique_keys(ijson.parse(stream)):
             if builder is not None:
                 builder.event(event, value)
                 if event in ("start_map", "start_array"):
@@ -101,6 +104,8 @@ def read_ctrf(stream: BinaryIO) -> ParsedReport:
                     builder = None
             elif prefix == "results.tool.name" and event == "string":
                 tool = publishable(str(value), 50).split("\n", 1)[0]
+    except RepeatedKey as repeated:
+        raise ReportRefused(TWICE, code="field_twice", field=repeated.path) from None
     except ijson.JSONError as broken:
         raise ReportRefused(
             "The JSON is not well formed: %(reason)s.", code="json_malformed", reason=str(broken)

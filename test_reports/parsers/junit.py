@@ -5,7 +5,9 @@ The file is read as a stream by ``defusedxml`` (no entity is ever expanded, no e
 fetched, no DTD read); each ``<testcase>`` is interpreted by ``junitparser``'s xunit2 test case the
 moment it is complete and then dropped, so memory does not grow with the file. ``<properties>``,
 ``<system-out>`` and ``<system-err>`` are never read (the build machine's class path, user name and
-home folder are in Surefire's properties)."""
+home folder are in Surefire's properties). A ``<testcase>`` without a name is refused (as a CTRF test
+without one), naming its number in the file; an attribute given twice is not well-formed XML and is
+refused by the parser."""
 
 from __future__ import annotations
 
@@ -48,7 +50,12 @@ def _first_line(text: str | None) -> str:
     return (text or "").strip().split("\n", 1)[0]
 
 
-def _case(tally: Tally, elem: Any, suites: list[str]) -> float:
+def _case(tally: Tally, elem: Any, suites: list[str], number: int) -> float:
+    if not elem.get("name"):
+        # As a CTRF test without a name: a test nobody can name cannot be counted as one test.
+        raise ReportRefused(
+            "%(where)s has no name.", code="junit_invalid", where=f"<testcase> number {number}"
+        )
     case = TestCase.fromelem(elem)
     final = case.result
     outcome = Outcome.PASSED
@@ -87,6 +94,7 @@ def read_junit(stream: BinaryIO) -> ParsedReport:
     root: Any | None = None
     first_suite: dict[str, str] = {}
     duration = 0.0
+    cases = 0
     try:
         for event, elem in SafeET.iterparse(stream, events=("start", "end"), forbid_dtd=True):
             tag = _local(elem.tag)
@@ -106,7 +114,8 @@ def read_junit(stream: BinaryIO) -> ParsedReport:
                 continue
             stack.pop()
             if tag == "testcase" and not any(_local(e.tag) == "testcase" for e in stack):
-                duration += _case(tally, elem, suites)
+                cases += 1
+                duration += _case(tally, elem, suites, cases)
             elif tag == "testsuite":
                 suites.pop()
             elif tag not in _DROPPED:
