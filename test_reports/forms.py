@@ -39,6 +39,9 @@ SERVICE_WORDS = {
     ),
     "too_many_tests": _("The report holds more than %(limit)s tests; split it by kind or module."),
     "time_naive": _("Give the time with an offset."),
+    "released_far_ahead": _(
+        "A release date more than a year ahead is refused: give the day the release is made."
+    ),
     "notes_long": _("Keep the notes under %(limit)s characters."),
     "junit_invalid": _("%(where)s cannot be read: in JUnit XML every <testcase> has a name."),
     "field_twice": _("The field %(field)s is given twice."),

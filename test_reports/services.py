@@ -23,6 +23,9 @@ from test_reports.upload import CHUNK, HashingReader, TooLarge, max_bytes
 
 BATCH = 2000
 NOTES_LIMIT = 10_000
+# A release may be announced before its date, but not for a year from now or more: a date far ahead
+# (2999, a slip of the keyboard) would sort first in the list for ever and can never be changed.
+RELEASED_AHEAD = datetime.timedelta(days=366)
 
 
 @transaction.atomic
@@ -43,11 +46,17 @@ def release_create(
         )
     if timezone.is_naive(released_at):
         raise refusal("released_at", "Give the time with an offset.", "time_naive")
+    now = now or timezone.now()
+    if released_at > now + RELEASED_AHEAD:
+        raise refusal(
+            "released_at",
+            "A release date more than a year ahead is refused: give the day the release is made.",
+            "released_far_ahead",
+        )
     if len(notes) > NOTES_LIMIT:
         raise refusal("notes", "Keep the notes under %(limit)s characters.", "notes_long", limit=NOTES_LIMIT)
     if Release.objects.filter(version=version).exists():
         raise refusal("version", "Release %(version)s exists already.", "release_exists", version=version)
-    now = now or timezone.now()
     try:
         with transaction.atomic():
             release = Release.objects.create(

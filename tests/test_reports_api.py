@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from test_reports.models import NotPassedTest, Release, Report
@@ -234,6 +235,9 @@ def test_a_version_posted_twice_is_refused(cast: Cast):
         pytest.param({"version": "2.0.0", "released_at": "2026-12-01T10:00:00"}, "released_at", id="naive"),
         pytest.param({"version": "2.0.0"}, "released_at", id="no-time"),
         pytest.param(
+            {"version": "2.0.0", "released_at": "2999-12-01T10:00:00Z"}, "released_at", id="far-ahead"
+        ),
+        pytest.param(
             {"version": "2.0.0", "released_at": "2026-12-01T10:00:00Z", "colour": 1}, "colour", id="unknown"
         ),
     ],
@@ -243,6 +247,14 @@ def test_a_bad_release_is_refused_naming_the_field(cast: Cast, body: dict[str, A
     response = cast.api("hansken_production").post("/api/v1/releases", body, format="json")
     assert field in [error["field"] for error in _errors(response, 400)]
     assert _rows() == before
+
+
+def test_a_release_announced_a_month_ahead_is_taken(cast: Cast):
+    ahead = (timezone.now() + datetime.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = cast.api("hansken_production").post(
+        "/api/v1/releases", {"version": "3.0.0", "released_at": ahead}, format="json"
+    )
+    assert response.status_code == 201, response.content
 
 
 def test_a_report_for_an_unknown_release_is_404(cast: Cast):
