@@ -25,12 +25,13 @@ The rules and their thresholds (settings, documented in docs/siem.md):
   had no grant covering the experiment environment (the case lead excepted).
 - ``chain_verification_failed``: the audit chain failed verification (``audit.verification_failed``).
 - ``person_privileges_changed``: a change of a person's roles or screening (``person.roles_changed``,
-  ``person.screening_changed``), or a reset of their second factor (``person.second_factor_reset``);
-  per changed person and day. High when the change did not pass a second administrator (made from
-  the command line), medium when it did: each changes who may reach case data or approve such
-  changes, or what protects such an account, so reviewers see every one. The enrolment of a second
-  factor that the person's roles require (``person.second_factor_enrolled`` with
-  ``required_by_roles``) is seen too, medium: the person's own act, but whoever held their new
+  ``person.screening_changed``), or a reset of their second factor (``person.second_factor_reset``),
+  or a new person given roles (``person.created``: as much a change of privileges as giving the
+  roles later); per changed person and day. High when the change did not pass a second
+  administrator (made from the command line), medium when it did: each changes who may reach case
+  data or approve such changes, or what protects such an account, so reviewers see every one. The
+  enrolment of a second factor that the person's roles require (``person.second_factor_enrolled``
+  with ``required_by_roles``) is seen too, medium: the person's own act, but whoever held their new
   password first could have enrolled in their place (trust on first use), and the person would only
   notice at their next sign-in.
 - ``sign_in_failures_person``: more than ``HG_MONITOR_FAILED_SIGN_INS_PER_HOUR`` failed sign-ins
@@ -280,6 +281,17 @@ def _screening_lapsed(rows: list[Row]) -> list[AlertSighting]:
     return _group(Rule.SCREENING_LAPSED, lapsed, lambda r: (r.actor, None), day_window)
 
 
+def _changes_privileges(row: Row, details: dict[str, Any]) -> bool:
+    """A change of roles, screening or second factor; an enrolment the person's roles require; or a
+    new person given roles (as much a change of privileges as giving those roles later, which is
+    alerted whatever the roles; from the command line it passes no second administrator either)."""
+    if row.action == audit_actions.PERSON_SECOND_FACTOR_ENROLLED:
+        return bool(details.get("required_by_roles"))
+    if row.action == audit_actions.PERSON_CREATED:
+        return bool(details.get("roles"))
+    return row.action in PRIVILEGE_ACTIONS
+
+
 def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
     """One sighting per changed person and day; the person and whether a second administrator
     approved are in the event's details, read for these few rows only. An enrolment counts only
@@ -288,7 +300,8 @@ def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
     changes = [
         row
         for row in rows
-        if row.action in PRIVILEGE_ACTIONS or row.action == audit_actions.PERSON_SECOND_FACTOR_ENROLLED
+        if row.action in PRIVILEGE_ACTIONS
+        or row.action in (audit_actions.PERSON_SECOND_FACTOR_ENROLLED, audit_actions.PERSON_CREATED)
     ]
     if not changes:
         return []
@@ -297,15 +310,12 @@ def _privileges_changed(rows: list[Row]) -> list[AlertSighting]:
             "sequence", "details"
         )
     )
-    changes = [
-        row
-        for row in changes
-        if row.action in PRIVILEGE_ACTIONS or (details.get(row.sequence) or {}).get("required_by_roles")
-    ]
+    changes = [row for row in changes if _changes_privileges(row, details.get(row.sequence) or {})]
     unapproved = {
         row.sequence
         for row in changes
-        if row.action in PRIVILEGE_ACTIONS and "proposal_id" not in (details.get(row.sequence) or {})
+        if row.action != audit_actions.PERSON_SECOND_FACTOR_ENROLLED
+        and "proposal_id" not in (details.get(row.sequence) or {})
     }
     sightings = _group(
         Rule.PERSON_PRIVILEGES_CHANGED,

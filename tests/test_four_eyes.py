@@ -260,8 +260,43 @@ def test_the_command_creates_case_roles_at_once_audited_as_a_command(db: None):
 # --- monitoring ----------------------------------------------------------------------------------
 
 
+def test_a_new_person_given_roles_raises_an_alert(db: None):
+    """Created from the command line, a person given roles passed no second administrator: high, as a
+    change of roles made there is. Through an approved proposal: medium."""
+    for username, role in (
+        ("lead.one", "case_lead"),
+        ("admin.one", "administrator"),
+        ("po.one", "privacy_officer"),
+    ):
+        call_command(
+            "create_person", username, "--role", role, "--screened-until", "2030-01-01", stdout=StringIO()
+        )
+    sweep()
+    alerts = {a.subject_person: a for a in Alert.objects.filter(rule="person_privileges_changed")}
+    assert {name: (a.severity, a.details["without_second_administrator"]) for name, a in alerts.items()} == {
+        "lead.one": ("high", True),
+        "admin.one": ("high", True),
+        "po.one": ("high", True),
+    }
+    admin, other = User.objects.get(username="admin.one"), second_admin()
+    Alert.objects.all().delete()
+    proposal = proposals.person_create_propose(
+        username="lead.two",
+        roles=["case_lead"],
+        screened_until=SOON,
+        password="Amber-Kite-Lantern-47",
+        proposed_by=admin,
+        by=browser(admin),
+        reason="new lead",
+    )
+    proposals.person_proposal_approve(proposal=proposal, approved_by=other, by=browser(other))
+    sweep()
+    created = Alert.objects.get(rule="person_privileges_changed", subject_person="lead.two")
+    assert (created.severity, created.details["without_second_administrator"]) == ("medium", False)
+
+
 def test_every_change_of_roles_or_screening_raises_an_alert(cast: Cast):
-    sweep()  # the cast's own creation: no change of roles or screening
+    sweep()  # the rules start after the cast's own creation (tests/personas.py)
     assert not Alert.objects.filter(rule="person_privileges_changed").exists()
     services.person_set_screening(person=cast["investigator"], valid_until=SOON, reference="S-9", by=COMMAND)
     services.person_set_roles(person=cast["investigator"], roles=["investigator", "engineer"], by=COMMAND)
@@ -272,7 +307,7 @@ def test_every_change_of_roles_or_screening_raises_an_alert(cast: Cast):
     proposals.person_proposal_approve(proposal=approved, approved_by=other, by=browser(other))
     sweep()
     alerts = {a.subject_person: a for a in Alert.objects.filter(rule="person_privileges_changed")}
-    assert set(alerts) == {"investigator", "operator"}
+    assert set(alerts) == {"investigator", "operator", "admin.two"}  # admin.two: made by a command
     assert (alerts["investigator"].count, alerts["investigator"].severity) == (2, "high")
     assert alerts["investigator"].details["without_second_administrator"] is True
     assert (alerts["operator"].count, alerts["operator"].severity) == (1, "medium")
