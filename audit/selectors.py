@@ -22,7 +22,7 @@ from audit.actions import AUDIT_VERIFICATION_FAILED
 from audit.models import AuditEvent, ChainCheckpoint
 from audit.usage import HANSKEN_ACTION_PREFIX
 from cases.selectors import CasePurpose, cases_for
-from people.roles import REVIEWER_ROLES, has_role
+from people.roles import REVIEWER_ROLES, Role, has_role
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -45,7 +45,12 @@ def review_scope(request: Any) -> ReviewScope | None:
         return ReviewScope(everything=True)
     # A case lead's cases are few: the ids are read once, so the page query filters on constants.
     project_ids = frozenset(cases_for(request, CasePurpose.REVIEW_AUDIT).values_list("project_id", flat=True))
-    return ReviewScope(everything=False, project_ids=project_ids) if project_ids else None
+    # A case lead reviews the trail of the cases they lead or deputise on, however many that is now:
+    # with none, a case asked about is outside their scope (404, as for any other lead's case), not a
+    # review they may not make (403). A deputy without the role reviews only while deputising.
+    if project_ids or has_role(user, Role.CASE_LEAD):
+        return ReviewScope(everything=False, project_ids=project_ids)
+    return None
 
 
 def encode_cursor(sequence: int) -> str:

@@ -103,6 +103,11 @@ SERVICE_WORDS: dict[str, Promise] = {
     "already_revoked": _("This access has already been revoked."),
     "reason_for_revoke": _("Say why the access is revoked."),
     "reason_for_sign_off": _("Say why the person is signed off the case."),
+    "sign_off_lead": _("%(name)s is the case lead and cannot be signed off the case."),
+    "nothing_to_sign_off": _(
+        "%(name)s holds no access to this case (no grant in force or to come, no deputyship): "
+        "there is nothing to sign off."
+    ),
     "request_case_not_open": _("Access can only be requested on an open case."),
     "requester_leads_case": _("You lead this case and already have access."),
     "reason_for_request": _("Say why you need access."),

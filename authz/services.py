@@ -21,7 +21,7 @@ from authz.models import AccessRequest, ChangeKind, Grant, RequestStatus
 from authz.notices import ENDING_SOON, announce_ending, notify_access_requested, notify_answer
 from authz.terms import check_grantee, check_may_hold_access, clean_terms
 from cases.models import Case, CaseStatus
-from cases.selectors import is_case_manager
+from cases.selectors import deputyships_not_ended, is_case_manager
 from cases.services import deputyships_end
 from hansken_governance.environments import Environment
 from hansken_governance.service_errors import ServiceWarning, refusal
@@ -198,12 +198,30 @@ def case_sign_off(*, case: Case, person: User, reason: str, signed_off_by: User,
     _require_manager(case, signed_off_by)
     if not reason or not reason.strip():
         raise refusal("reason", "Say why the person is signed off the case.", "reason_for_sign_off")
+    name = person.get_username()
+    if person.pk == case.case_lead_id:
+        # The trail would say the lead left the case while the lead stays: a case keeps its lead.
+        raise refusal(
+            "person",
+            "%(name)s is the case lead and cannot be signed off the case.",
+            "sign_off_lead",
+            name=name,
+        )
     now = timezone.now()
     grants = list(
         Grant.objects.select_for_update()
         .select_related("case", "grantee")
         .filter(case=case, grantee=person, revoked_at__isnull=True, valid_until__gt=now)
     )
+    if not grants and not deputyships_not_ended().filter(case=case, deputy=person).exists():
+        # Nothing would change, yet the trail would record a sign-off that never took anything away.
+        raise refusal(
+            "person",
+            "%(name)s holds no access to this case (no grant in force or to come, no deputyship): "
+            "there is nothing to sign off.",
+            "nothing_to_sign_off",
+            name=name,
+        )
     for grant in grants:
         _revoke(grant, reason=reason.strip(), by=by, person=signed_off_by, now=now)
     # Whoever leaves the case stops being its deputy too.

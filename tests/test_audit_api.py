@@ -14,11 +14,15 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from api_clients.services import personal_token_create
+from audit.actor import Actor
 from audit.models import AuditEvent, ChainHead
 from audit.verify import verify_chain
 from authz.services import grant_revoke
 from cases.models import Case, Dataset
+from people.services import person_create
 from tests.audit_helpers import triggers_off
 from tests.authz_helpers import grant
 from tests.matrix import (
@@ -538,6 +542,27 @@ def test_a_case_lead_cannot_ask_about_another_case(cast: Cast):
         ACCESS_AT, {"project_id": str(OTHER_PROJECT_ID), "at": iso(timezone.now())}
     )
     assert response.status_code == 404
+
+
+def test_a_case_lead_who_leads_no_case_now_gets_404_for_a_case_not_403(cast: Cast):
+    """The contract: an object outside the caller's scope is 404. A case lead's scope may be empty
+    (a deputyship ended, no case of their own yet); they are still a case lead, not a stranger."""
+    idle = person_create(
+        username="lead.idle",
+        roles=["case_lead"],
+        screened_until=timezone.localdate() + datetime.timedelta(days=30),
+        by=Actor.command("tests"),
+    )
+    _, token = personal_token_create(person=idle, by=Actor.command("tests"))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    asked = {"project_id": str(CASE_PROJECT_ID), "at": iso(timezone.now())}
+    assert api.get(ACCESS_AT, asked).status_code == 404
+    assert api.get(EVENTS, {"project_id": str(CASE_PROJECT_ID)}).status_code == 404
+    everything = api.get(EVENTS)
+    assert everything.status_code == 200 and everything.json()["results"] == []
+    # Without the role, someone with no case to review is no reviewer at all.
+    assert cast.api("investigator").get(ACCESS_AT, asked).status_code == 403
 
 
 def test_a_tampered_row_is_still_shown_as_stored(cast: Cast):

@@ -237,6 +237,39 @@ def test_sign_off_revokes_every_grant_of_the_person_on_the_case(cast: Cast):
     assert check(cast)["reason"] == "grant_revoked"
 
 
+@pytest.mark.parametrize(
+    ("asker", "person", "words"),
+    [
+        # A deputy (or the lead) cannot sign the case lead off: the trail would say the lead left.
+        ("deputy", "case_lead", "is the case lead"),
+        ("case_lead", "case_lead", "is the case lead"),
+        # Nobody to sign off: no grant, no deputyship. Nothing would change but the trail.
+        ("case_lead", "privacy_officer", "nothing to sign off"),
+        ("deputy", "engineer", "nothing to sign off"),
+    ],
+)
+def test_a_sign_off_that_would_take_nothing_away_is_refused(cast: Cast, asker: str, person: str, words: str):
+    events = AuditEvent.objects.count()
+    response = cast.api(asker).post(
+        f"/api/v1/cases/{CASE_PROJECT_ID}/sign-off", {"person": person, "reason": "x"}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    [error] = response.json()["errors"]
+    assert error["field"] == "person" and words in error["message"]
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_deputy_is_signed_off_and_the_deputyship_ends(cast: Cast):
+    response = cast.api("case_lead").post(
+        f"/api/v1/cases/{CASE_PROJECT_ID}/sign-off", {"person": "deputy", "reason": "Moved on"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json() == {"revoked": 0}
+    event = AuditEvent.objects.filter(action="case.person_signed_off").get()
+    assert event.details["deputyship_ended"] is True
+    assert check(cast, user="deputy")["allowed"] is False
+
+
 def test_access_request_approved_narrowed_and_seen_by_the_requester(cast: Cast):
     asked = cast.api("investigator").post(
         f"/api/v1/cases/{CASE_PROJECT_ID}/access-requests",
