@@ -8,6 +8,9 @@ each through the real API (Django's test client in-process, a privacy officer's 
 authentication, the scoping door, serialisation and the `audit.viewed` event written by every opening
 of the trail are included). Target: each under 100 ms.
 
+Among the events are the gates' history that access-at reads back (session 10): 20,000 screening
+changes (half of them to a lapsed date) and 5,000 case status changes (closing and reopening).
+
 The 10,000,000 rows are generated inside PostgreSQL (INSERT ... SELECT generate_series) for speed:
 their hashes are placeholders, so the chain of this scratch database does not verify — what is
 measured here is reading, not the chain (benchmarks/audit_ingest.py measures writing it).
@@ -47,12 +50,21 @@ SELECT i,
        %(start)s::timestamptz + (i * interval '3 seconds') + interval '1 second',
        'p' || lpad(((i * 7919) %% %(people)s)::text, 5, '0'),
        '', '', 'hansken-production', 'production', 'api', '10.1.2.3',
-       (ARRAY['hansken.read','hansken.search','hansken.read','hansken.export','authz.denied',
-              'hansken.read','hansken.search','grant.created','hansken.read','hansken.tag']
-       )[(1 + i %% 10)::int],
+       CASE WHEN i %% 500 = 7 THEN 'person.screening_changed'
+            WHEN i %% 2000 = 13 THEN 'case.status_changed'
+            ELSE (ARRAY['hansken.read','hansken.search','hansken.read','hansken.export','authz.denied',
+                        'hansken.read','hansken.search','grant.created','hansken.read','hansken.tag']
+                 )[(1 + i %% 10)::int] END,
        CASE WHEN i %% 20 = 0 THEN 'denied' WHEN i %% 50 = 1 THEN 'failure' ELSE 'success' END,
        case_ids[(1 + (i * 104729) %% %(cases)s)::int],
-       NULL, '', '', '', NULL, 'grant', '', '{}'::jsonb,
+       NULL, '', '', '', NULL, 'grant', '',
+       CASE WHEN i %% 500 = 7 THEN jsonb_build_object(
+                'username', 'p' || lpad(((i * 31) %% %(people)s)::text, 5, '0'),
+                'before', '2030-01-01',
+                'after', CASE WHEN i %% 1000 = 7 THEN '2020-01-01' ELSE '2030-01-01' END)
+            WHEN i %% 4000 = 13 THEN '{"before": "open", "after": "closed", "reason": "bench"}'::jsonb
+            WHEN i %% 4000 = 2013 THEN '{"before": "closed", "after": "open", "reason": "bench"}'::jsonb
+            ELSE '{}'::jsonb END,
        md5('p' || (i - 1)) || md5('q' || (i - 1)), md5('p' || i) || md5('q' || i)
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i,
      (SELECT array_agg(project_id ORDER BY id) AS case_ids FROM cases_case) AS c
