@@ -57,3 +57,7 @@ MODEL_CHANGED = "model.changed"  # field diffs from django-auditlog
 
 AUDIT_VIEWED = "audit.viewed"  # every opening of the trail (review API and pages), with its filters
 AUDIT_VERIFICATION_FAILED = "audit.verification_failed"  # audit_verify or a checkpoint found the chain broken
+
+# The changes of a person's standing (screening, active) that are read back by the username in their
+# details (``people.selectors.standing_at``, the screening-lapsed rule): ``audit_person_history``.
+PERSON_HISTORY_ACTIONS = (PERSON_SCREENING_CHANGED, PERSON_DEACTIVATED, PERSON_REACTIVATED)

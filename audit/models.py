@@ -6,8 +6,12 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from audit.actions import PERSON_HISTORY_ACTIONS
 
 
 class Outcome(models.TextChoices):
@@ -64,6 +68,15 @@ class AuditEvent(models.Model):
             # millions of rows, and with the sequence every key is distinct, so an append lands at
             # the end of its action's range instead of in a long run of equal keys.
             models.Index(fields=["action", "sequence"], name="audit_action_seq"),
+            # The history of a person's standing (screening, active), read back by username for
+            # "access at a moment" and the screening-lapsed rule: a few rows among millions, found
+            # by the username in their details (``details__username__in``), not by reading every
+            # change of that kind.
+            models.Index(
+                KeyTransform("username", "details"),
+                name="audit_person_history",
+                condition=Q(action__in=PERSON_HISTORY_ACTIONS),
+            ),
         ]
 
     def __str__(self) -> str:
