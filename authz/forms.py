@@ -99,6 +99,7 @@ SERVICE_WORDS: dict[str, Promise] = {
     "grant_revoked": _("This access has been revoked and cannot be changed; grant access anew."),
     "grant_ended": _("This access has ended; grant access anew."),
     "reason_for_change": _("Say why the access is changed."),
+    "nothing_to_change": _("Nothing to change: give other rights, environments or an end date."),
     "change_own_access": _("You cannot change your own access."),
     "already_revoked": _("This access has already been revoked."),
     "reason_for_revoke": _("Say why the access is revoked."),

@@ -122,6 +122,15 @@ def grant_change(
         valid_until=valid_until or grant.valid_until,
         now=now,
     )
+    if (
+        set(terms.rights) == set(grant.rights)
+        and set(terms.environments) == set(grant.environments)
+        and terms.valid_until == grant.valid_until
+    ):
+        # A version and a trail event that change nothing would tell of a change that never was.
+        raise refusal(
+            "grant", "Nothing to change: give other rights, environments or an end date.", "nothing_to_change"
+        )
     kind = change_kind(grant, terms.rights, terms.environments, terms.valid_until)
     if kind != ChangeKind.NARROWED:
         # Extending or widening gives access anew, so the grantee must still be active and screened;

@@ -176,6 +176,31 @@ def test_a_grant_of_someone_whose_screening_lapsed_can_be_narrowed_but_not_exten
     assert narrowed.json()["history"][-1]["kind"] == "narrowed"
 
 
+def test_a_change_that_changes_nothing_is_refused_and_recorded_nowhere(cast: Cast):
+    created = cast.api("case_lead").post(GRANTS_URL, grant_body(valid_until=iso(30)), format="json").json()
+    url = f"/api/v1/grants/{created['id']}"
+    events = AuditEvent.objects.count()
+    for body in (
+        {"reason": "nothing"},
+        {
+            "rights": list(reversed(created["rights"])),
+            "environments": created["environments"],
+            "reason": "same",
+        },
+        {"valid_until": created["valid_until"], "reason": "same end"},
+    ):
+        refused = cast.api("case_lead").patch(url, body, format="json")
+        assert refused.status_code == 400, body
+        assert refused.json()["errors"] == [
+            {
+                "field": "grant",
+                "message": "Nothing to change: give other rights, environments or an end date.",
+            }
+        ]
+    assert AuditEvent.objects.count() == events
+    assert Grant.objects.get(pk=created["id"]).version == 1
+
+
 def test_revoke_via_api_keeps_history_and_the_past_stays_answerable(cast: Cast):
     created = cast.api("case_lead").post(GRANTS_URL, grant_body(), format="json").json()
     moment_granted = timezone.now()
