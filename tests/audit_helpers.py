@@ -8,13 +8,16 @@ tables empty, which the triggers allow.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection, transaction
 
 from audit import triggers
+from tests.personas import CASE_PROJECT_ID, Cast
 
 AUDIT_TABLES = ("audit_auditevent", "audit_chaincheckpoint", "audit_chainhead")
 
@@ -78,3 +81,20 @@ def as_role(name: str) -> Iterator[None]:
         yield
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
+
+
+ACCESS_AT = "/api/v1/audit/access-at"
+
+
+def iso(moment: datetime.datetime) -> str:
+    """A moment as the API takes it: UTC with "Z"."""
+    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def access_at_rows(cast: Cast, moment: datetime.datetime) -> dict[str, dict[str, Any]]:
+    """The privacy officer's answer to "who could act on the cast's case at this moment", by user."""
+    response = cast.api("privacy_officer").get(
+        ACCESS_AT, {"project_id": str(CASE_PROJECT_ID), "at": iso(moment)}
+    )
+    assert response.status_code == 200, response.content
+    return {row["user"]: row for row in response.json()["access"]}

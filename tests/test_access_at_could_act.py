@@ -20,25 +20,13 @@ from audit.actor import Actor
 from authz.decisions import GATE_REASONS
 from cases.services import case_set_status
 from people.services import person_deactivate, person_reactivate, person_set_screening
+from tests.audit_helpers import access_at_rows
 from tests.authz_helpers import check, grant
-from tests.personas import CASE_PROJECT_ID, Cast
+from tests.personas import Cast
 from tests.test_audit_pages import csv_rows
 
-ACCESS_AT = "/api/v1/audit/access-at"
 COMMAND = Actor.command("tests")
 SECOND = datetime.timedelta(seconds=1)
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
-
-
-def access_at(cast: Cast, moment: datetime.datetime) -> dict[str, dict[str, Any]]:
-    response = cast.api("privacy_officer").get(
-        ACCESS_AT, {"project_id": str(CASE_PROJECT_ID), "at": iso(moment)}
-    )
-    assert response.status_code == 200, response.content
-    return {row["user"]: row for row in response.json()["access"]}
 
 
 def standing(rows: dict[str, dict[str, Any]]) -> dict[str, tuple[bool, str | None]]:
@@ -61,17 +49,17 @@ def test_while_the_case_was_closed_nobody_could_act_and_after_reopening_they_cou
     while_open = timezone.now()
     case_set_status(case=cast.case, status="closed", reason="Investigation finished", by=COMMAND)
     while_closed = timezone.now()
-    closed_now = access_at(cast, while_closed)
+    closed_now = access_at_rows(cast, while_closed)
     assert_agrees_with_check(cast, closed_now)
     case_set_status(case=cast.case, status="open", reason="New evidence", by=COMMAND)
     reopened = timezone.now() + SECOND
 
     everyone = ("case_lead", "deputy", "investigator")
-    assert standing(access_at(cast, while_open)) == dict.fromkeys(everyone, (True, None))
+    assert standing(access_at_rows(cast, while_open)) == dict.fromkeys(everyone, (True, None))
     assert standing(closed_now) == dict.fromkeys(everyone, (False, "case_closed"))
     # Asked again after reopening, the closed spell is still told as it was.
-    assert standing(access_at(cast, while_closed)) == dict.fromkeys(everyone, (False, "case_closed"))
-    now = access_at(cast, reopened)
+    assert standing(access_at_rows(cast, while_closed)) == dict.fromkeys(everyone, (False, "case_closed"))
+    now = access_at_rows(cast, reopened)
     assert standing(now) == dict.fromkeys(everyone, (True, None))
     assert_agrees_with_check(cast, now)
 
@@ -82,7 +70,7 @@ def test_a_lapsed_screening_stops_the_person_then_and_only_then(cast: Cast):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     person_set_screening(person=cast["investigator"], valid_until=yesterday, reference="lapsed", by=COMMAND)
     lapsed = timezone.now()
-    lapsed_now = access_at(cast, lapsed)
+    lapsed_now = access_at_rows(cast, lapsed)
     assert_agrees_with_check(cast, lapsed_now)
     renewed_until = timezone.localdate() + datetime.timedelta(days=2)
     person_set_screening(
@@ -90,14 +78,14 @@ def test_a_lapsed_screening_stops_the_person_then_and_only_then(cast: Cast):
     )
     renewed = timezone.now() + SECOND
 
-    assert standing(access_at(cast, before_lapse))["investigator"] == (True, None)
+    assert standing(access_at_rows(cast, before_lapse))["investigator"] == (True, None)
     assert standing(lapsed_now)["investigator"] == (False, "screening_expired")
-    assert standing(access_at(cast, lapsed))["investigator"] == (False, "screening_expired")
+    assert standing(access_at_rows(cast, lapsed))["investigator"] == (False, "screening_expired")
     assert standing(lapsed_now)["case_lead"] == (True, None)  # the others are not touched
-    assert standing(access_at(cast, renewed))["investigator"] == (True, None)
+    assert standing(access_at_rows(cast, renewed))["investigator"] == (True, None)
     # No change is needed for a screening to lapse: the calendar does it. Three days on, the grant
     # (thirty days) is still in force, the screening renewed for two days is not.
-    three_days_on = standing(access_at(cast, renewed + datetime.timedelta(days=3)))
+    three_days_on = standing(access_at_rows(cast, renewed + datetime.timedelta(days=3)))
     assert three_days_on["investigator"] == (False, "screening_expired")
     assert three_days_on["case_lead"] == (True, None)
 
@@ -105,15 +93,15 @@ def test_a_lapsed_screening_stops_the_person_then_and_only_then(cast: Cast):
 def test_a_deactivated_case_lead_could_not_act_until_reactivated(cast: Cast):
     person_deactivate(person=cast["case_lead"], reason="Suspended", by=COMMAND)
     deactivated = timezone.now()
-    deactivated_now = access_at(cast, deactivated)
+    deactivated_now = access_at_rows(cast, deactivated)
     assert_agrees_with_check(cast, deactivated_now)
     person_reactivate(person=cast["case_lead"], reason="Back at work", by=COMMAND)
     reactivated = timezone.now() + SECOND
 
     # The lead's role is not a grant: deactivation does not end it, the gate stops it.
     assert standing(deactivated_now)["case_lead"] == (False, "user_inactive")
-    assert standing(access_at(cast, deactivated))["case_lead"] == (False, "user_inactive")
-    now = access_at(cast, reactivated)
+    assert standing(access_at_rows(cast, deactivated))["case_lead"] == (False, "user_inactive")
+    now = access_at_rows(cast, reactivated)
     assert standing(now)["case_lead"] == (True, None)
     assert_agrees_with_check(cast, now)
 

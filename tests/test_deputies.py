@@ -21,28 +21,16 @@ from cases import services as case_services
 from cases.models import DeputyPeriod, DeputyVersion
 from cases.selectors import CasePurpose, cases_for_person, is_case_manager
 from people.services import person_deactivate, person_reactivate, person_set_screening
+from tests.audit_helpers import access_at_rows, iso
 from tests.authz_helpers import check
 from tests.personas import CASE_PROJECT_ID, Cast
 
 DEPUTIES = f"/api/v1/cases/{CASE_PROJECT_ID}/deputies"
-ACCESS_AT = "/api/v1/audit/access-at"
 COMMAND = Actor.command("tests")
 
 
 def lead_actor(cast: Cast) -> Actor:
     return Actor(username="case_lead", user_id=cast["case_lead"].pk, channel="test")
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
-
-
-def access_at(cast: Cast, moment: datetime.datetime) -> dict[str, dict[str, Any]]:
-    response = cast.api("privacy_officer").get(
-        ACCESS_AT, {"project_id": str(CASE_PROJECT_ID), "at": iso(moment)}
-    )
-    assert response.status_code == 200, response.content
-    return {row["user"]: row for row in response.json()["access"]}
 
 
 def manages(cast: Cast, username: str) -> bool:
@@ -239,17 +227,17 @@ def test_access_at_shows_the_deputyship_as_it_was_then(cast: Cast):
     case_services.case_remove_deputy(case=cast.case, deputy=cast["deputy"], by=lead_actor(cast))
     after_removal = timezone.now() + datetime.timedelta(seconds=1)
 
-    then = access_at(cast, before_change)["deputy"]
+    then = access_at_rows(cast, before_change)["deputy"]
     assert then["valid_until"] == iso(first_end)
     assert then["grant_id"] is None and then["granted_by"] == "command:tests"
-    assert access_at(cast, after_change)["deputy"]["valid_until"] == iso(sooner)
-    assert "deputy" not in access_at(cast, after_removal)
+    assert access_at_rows(cast, after_change)["deputy"]["valid_until"] == iso(sooner)
+    assert "deputy" not in access_at_rows(cast, after_removal)
     # A moment after a deputyship's end, even one never removed: not listed.
     case_services.case_add_deputy(
         case=cast.case, deputy=cast["engineer"], valid_until=sooner, by=lead_actor(cast)
     )
-    assert "engineer" in access_at(cast, timezone.now() + datetime.timedelta(days=1))
-    assert "engineer" not in access_at(cast, sooner + datetime.timedelta(seconds=1))
+    assert "engineer" in access_at_rows(cast, timezone.now() + datetime.timedelta(days=1))
+    assert "engineer" not in access_at_rows(cast, sooner + datetime.timedelta(seconds=1))
 
 
 def test_the_case_lead_names_a_deputy_with_an_end_date_in_the_browser(cast: Cast):
@@ -319,12 +307,12 @@ def test_the_migration_tells_the_truth_about_periods_before_end_dates(cast: Cast
     assert old.valid_until <= timezone.now()  # appointed longer ago than allowed: ends at the migration
     assert removed.valid_until == removed.removed_at
     # Before the migration: the period as it was, without an end date.
-    before = access_at(cast, now - datetime.timedelta(days=7))
+    before = access_at_rows(cast, now - datetime.timedelta(days=7))
     assert before["deputy"]["valid_until"] is None
     assert before["investigator"]["valid_until"] is None
-    assert "investigator" not in access_at(cast, now - datetime.timedelta(days=4))
+    assert "investigator" not in access_at_rows(cast, now - datetime.timedelta(days=4))
     # After it: the end date it got.
-    later = access_at(cast, timezone.now() + datetime.timedelta(seconds=1))
+    later = access_at_rows(cast, timezone.now() + datetime.timedelta(seconds=1))
     assert later["deputy"]["valid_until"] == iso(recent.valid_until)
     assert "engineer" not in later
     answer = check(cast, user="engineer")

@@ -46,6 +46,18 @@ def second_admin() -> User:
     )
 
 
+def propose_case_lead(admin: User, username: str) -> PersonProposal:
+    return proposals.person_create_propose(
+        username=username,
+        roles=["case_lead"],
+        screened_until=SOON,
+        password="Amber-Kite-Lantern-47",
+        proposed_by=admin,
+        by=browser(admin),
+        reason="new lead",
+    )
+
+
 def actions_after(sequence: int) -> list[str]:
     return list(
         AuditEvent.objects.filter(sequence__gt=sequence)
@@ -152,15 +164,7 @@ def test_the_puppet_account_scenario_needs_a_second_administrator(cast: Cast):
     it and name himself deputy. The account is only a proposal until another administrator approves;
     he cannot approve it himself, and even then he cannot be named deputy."""
     admin = cast["administrator"]
-    proposal = proposals.person_create_propose(
-        username="puppet",
-        roles=["case_lead"],
-        screened_until=SOON,
-        password="Amber-Kite-Lantern-47",
-        proposed_by=admin,
-        by=browser(admin),
-        reason="new lead",
-    )
+    proposal = propose_case_lead(admin, "puppet")
     assert not User.objects.filter(username="puppet").exists()
     with pytest.raises(ValidationError, match="not its proposer"):
         proposals.person_proposal_approve(proposal=proposal, approved_by=admin, by=browser(admin))
@@ -280,15 +284,7 @@ def test_a_new_person_given_roles_raises_an_alert(db: None):
     }
     admin, other = User.objects.get(username="admin.one"), second_admin()
     Alert.objects.all().delete()
-    proposal = proposals.person_create_propose(
-        username="lead.two",
-        roles=["case_lead"],
-        screened_until=SOON,
-        password="Amber-Kite-Lantern-47",
-        proposed_by=admin,
-        by=browser(admin),
-        reason="new lead",
-    )
+    proposal = propose_case_lead(admin, "lead.two")
     proposals.person_proposal_approve(proposal=proposal, approved_by=other, by=browser(other))
     sweep()
     created = Alert.objects.get(rule="person_privileges_changed", subject_person="lead.two")

@@ -8,9 +8,6 @@ HTTP. Only existing, active people sign in; every outcome leaves exactly one aud
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -32,6 +29,7 @@ from tests.matrix import events_since as events_after
 from tests.matrix import last_sequence
 from tests.oidc_provider import OIDCProvider, new_key
 from tests.second_factor_helpers import enrol
+from tests.settings_helpers import django_setup_refused
 
 BROWSER_ADDRESS = "192.0.2.41"
 BACKENDS = [
@@ -391,24 +389,16 @@ def test_the_backend_reads_settings_when_it_is_built(provider):
 
 
 def test_settings_refuse_to_start_with_rs256_and_no_jwks_endpoint():
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "hansken_governance.settings.test",
-        "OIDC_RP_CLIENT_ID": "hansken-governance",
-        "OIDC_OP_AUTHORIZATION_ENDPOINT": "http://127.0.0.1:1/authorize",
-        "OIDC_OP_TOKEN_ENDPOINT": "http://127.0.0.1:1/token",
-        "OIDC_RP_SIGN_ALGO": "RS256",
-    }
-    env.pop("OIDC_OP_JWKS_ENDPOINT", None)
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    refused = django_setup_refused(
+        {
+            "OIDC_RP_CLIENT_ID": "hansken-governance",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT": "http://127.0.0.1:1/authorize",
+            "OIDC_OP_TOKEN_ENDPOINT": "http://127.0.0.1:1/token",
+            "OIDC_RP_SIGN_ALGO": "RS256",
+        },
+        unset=("OIDC_OP_JWKS_ENDPOINT",),
     )
-    assert result.returncode != 0
-    assert "OIDC_OP_JWKS_ENDPOINT is required with RS256" in result.stderr
+    assert "OIDC_OP_JWKS_ENDPOINT is required with RS256" in refused
 
 
 @pytest.mark.parametrize("persona", ["administrator", "privacy_officer", "security_manager"])
