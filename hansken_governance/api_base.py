@@ -4,11 +4,14 @@ dropped), timezone-aware datetime input, and output in UTC."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 from django.http import QueryDict
 from rest_framework import serializers
+
+from hansken_governance.json_keys import TWICE
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -33,6 +36,17 @@ class OutputSerializer(serializers.ModelSerializer):
 _MANY = (serializers.ListField, serializers.MultipleChoiceField, serializers.ManyRelatedField)
 
 
+def repeated_fields(names: Iterable[str], *sources: Any) -> list[str]:
+    """Which of ``names`` a form gives more than once, across ``sources`` (its data and its files:
+    ``QueryDict``/``MultiValueDict``, or DRF's ``request.data`` holding both). Django would take
+    the last silently; the API's ``StrictSerializer`` and the pages' upload forms refuse them."""
+    return [
+        name
+        for name in names
+        if sum(len(source.getlist(name)) for source in sources if hasattr(source, "getlist")) > 1
+    ]
+
+
 class StrictSerializer(serializers.Serializer):
     """An input serializer that names every field it does not know, instead of ignoring it, and, in a
     form (multipart or urlencoded), every field of one value given more than once: Django would take
@@ -43,9 +57,9 @@ class StrictSerializer(serializers.Serializer):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
         unknown_errors = {name: ["This field is not known."] for name in unknown}
         if isinstance(data, QueryDict):
-            for name in sorted(set(data) & set(self.fields)):
-                if len(data.getlist(name)) > 1 and not isinstance(self.fields[name], _MANY):
-                    unknown_errors[name] = ["This field is given more than once; give it once."]
+            single = [name for name, field in self.fields.items() if not isinstance(field, _MANY)]
+            for name in repeated_fields(single, data):
+                unknown_errors[name] = [TWICE % {"field": name}]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

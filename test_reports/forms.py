@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authz.forms import DayField
+from hansken_governance.api_base import repeated_fields
 from hansken_governance.service_errors import ServiceErrorForm
 from test_reports.models import Kind
 from test_reports.services import NOTES_LIMIT
-from test_reports.upload import repeated_fields
 
 SERVICE_WORDS = {
     "version_invalid": _(

@@ -1,14 +1,14 @@
 """Reading an upload once: the SHA-256 and size are computed while the reader consumes it, and an
 upload larger than ``settings.TEST_REPORT_MAX_BYTES`` is stopped as it streams in
 (``CappedUploadHandler``), before it is read or stored anywhere. A form field given twice (two
-``kind`` values, two ``file`` parts) is refused (``repeated_fields``): only one would be used, and
-which one is the parser's choice, not the sender's."""
+``kind`` values, two ``file`` parts) is refused by the API's ``StrictSerializer`` and by the page's
+form (``hansken_governance.api_base.repeated_fields``): only one would be used, and which one is the
+parser's choice, not the sender's."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -94,13 +94,3 @@ def declared_too_large(request: Any) -> bool:
     except ValueError:
         return False
     return declared > max_bytes() + ENVELOPE
-
-
-def repeated_fields(names: Iterable[str], *sources: Any) -> list[str]:
-    """Which of ``names`` the request gives more than once, across ``sources`` (a request's form data
-    and its files: ``QueryDict``/``MultiValueDict``, or DRF's ``request.data`` holding both)."""
-    return [
-        name
-        for name in names
-        if sum(len(source.getlist(name)) for source in sources if hasattr(source, "getlist")) > 1
-    ]

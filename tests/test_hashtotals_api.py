@@ -198,10 +198,10 @@ def test_the_comparison_as_the_api_gives_it(world: Cast):
         ({"side": "delivered", "file": DELIVERED, "format": "hashdeep"}, "Line 1"),
         ({"side": "delivered", "file": b""}, "file"),
         # Given twice: Django would take the last one silently.
-        ({"side": ["imported", "delivered"], "file": None}, "side: This field is given more than once"),
+        ({"side": ["imported", "delivered"], "file": None}, "side: The field side is given twice."),
         (
             {"side": "delivered", "file": None, "format": ["sha256sum", "hashdeep"]},
-            "format: This field is given",
+            "format: The field format is given twice.",
         ),
         # PostgreSQL's text holds no NUL byte: refused on upload, not a 500 at the next comparison.
         (
@@ -281,9 +281,7 @@ def test_two_files_in_one_upload_are_refused(world: Cast):
         format="multipart",
     )
     assert response.status_code == 400, response.content
-    assert response.json()["errors"] == [
-        {"field": "file", "message": "This field is given more than once; give it once."}
-    ]
+    assert response.json()["errors"] == [{"field": "file", "message": "The field file is given twice."}]
     assert _stored() == before
 
 

@@ -121,7 +121,8 @@ class Reader:
         self.not_files: Counter[str] = Counter()
         self.tool = ""
         # The algorithms a comparison needs, when the manifest was checked whole at its upload: a
-        # reader may then leave the others out (and unchecked). None: every one, every one checked.
+        # reader may then leave the others out (and unchecked). None: every one, every one checked;
+        # that is the upload's check, which also refuses a cut-off last line (``blocks``).
         self.wanted: frozenset[str] | None = None
 
     def where(self, line: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from hansken_governance.json_keys import TWICE
 from hashtotals.readers.base import (
     DIGEST_SIZES,
     EMPTY_DIGESTS,
@@ -25,8 +26,6 @@ from hashtotals.readers.base import (
     gettext_noop,
     normalise,
 )
-
-TWICE = gettext_noop("The field %(field)s is given twice.")
 
 
 def _where(index: int | None) -> str:

@@ -7,10 +7,8 @@ from typing import Any
 from rest_framework import serializers
 
 from hansken_governance.api_base import AwareDateTimeField, OutputSerializer, StrictSerializer
-from hansken_governance.json_keys import TWICE
 from test_reports.models import Kind, NotPassedTest, Release, Report
 from test_reports.services import NOTES_LIMIT
-from test_reports.upload import repeated_fields
 
 
 class ReleaseInput(StrictSerializer):
@@ -23,13 +21,7 @@ class ReportInput(StrictSerializer):
     kind = serializers.ChoiceField(
         choices=Kind.values, error_messages={"invalid_choice": "Choose unit, integration or regression."}
     )
-    file = serializers.FileField(allow_empty_file=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        repeated = repeated_fields(self.fields, data)
-        if repeated:
-            raise serializers.ValidationError({name: [TWICE % {"field": name}] for name in repeated})
-        return super().to_internal_value(data)
+    file = serializers.FileField(allow_empty_file=False)  # given twice: StrictSerializer refuses
 
 
 class NotPassedOutput(OutputSerializer):
