@@ -41,7 +41,7 @@ class Actor:
     @classmethod
     def from_request(cls, request: Any) -> Actor:
         from api_clients.models import ApiClient, PersonalToken
-        from people.roles import roles_of
+        from people.roles import role_text, roles_of
 
         django_request: HttpRequest = getattr(request, "_request", request)
         auth = getattr(request, "auth", None)
@@ -60,7 +60,7 @@ class Actor:
         channel = "api" if isinstance(auth, PersonalToken) else "browser"
         return cls(
             username=user.get_username() if user.is_authenticated else "anonymous",
-            role=",".join(sorted(roles_of(user))),
+            role=role_text(roles_of(user)),
             source_address=source,
             request_id=request_id,
             channel=channel,

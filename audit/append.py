@@ -201,12 +201,16 @@ class ClientEvent(NamedTuple):
     trace_uid: str
     grant_id: int | None
     details: dict[str, Any]
+    # The person's roles (``people.roles.role_text``): NEN 7513 asks with which roles a person
+    # acted, denied or not.
+    actor_role: str = ""
 
     def fields(self) -> dict[str, Any]:
         """As the trail's fields (what ``_asdict`` gives, several times faster)."""
         return {
             "event_id": self.event_id,
             "actor": self.actor,
+            "actor_role": self.actor_role,
             "project_id": self.project_id,
             "image_id": self.image_id,
             "trace_uid": self.trace_uid,
@@ -234,7 +238,7 @@ def append_client_events(
         return
     now = timezone.now()
     shared = client_request_fields(now, client_name, environment, source_address, request_id)
-    constant = {**shared, "occurred_at": now, "actor_role": "", "action": action, "outcome": str(outcome)}
+    constant = {**shared, "occurred_at": now, "action": action, "outcome": str(outcome)}
     encoder = RowEncoder(shared)
     if connection.vendor == "postgresql":
         records = []

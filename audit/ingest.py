@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from audit import real_access
@@ -22,27 +21,13 @@ from audit.usage import HANSKEN_ACTION_PREFIX, UsageEvent
 from authz.selectors import deputies_at, grants_covering
 from cases.last_access import last_access_move_forward
 from cases.selectors import ManagedCase, managed_cases
+from people.roles import role_texts
 
 
 @dataclass(frozen=True)
 class IngestResult:
     accepted: int
     duplicates: int
-
-
-def _known_usernames(usernames: set[str]) -> dict[str, str]:
-    """Username → the person's roles (comma-separated), for the people that exist."""
-    user_model = get_user_model()
-    roles: dict[str, list[str]] = {
-        name: []
-        for name in user_model.objects.filter(username__in=usernames).values_list("username", flat=True)
-    }
-    memberships = user_model.groups.through.objects.filter(user__username__in=list(roles)).values_list(
-        "user__username", "group__name"
-    )
-    for username, group in memberships:
-        roles[username].append(group)
-    return {name: ",".join(sorted(groups)) for name, groups in roles.items()}
 
 
 def _move_last_access(events: Sequence[UsageEvent], cases: dict[uuid.UUID, ManagedCase]) -> None:
@@ -86,7 +71,7 @@ def usage_events_ingest(
     now = timezone.now()
     real_access.refuse_real_cases_of_test_clients(events, environment)
     # Reads first, outside the chain lock, so the lock is held only for the append itself.
-    roles = _known_usernames({event.user for event in events})
+    roles = role_texts({event.user for event in events})
     cases = managed_cases({event.project_id for event in events})
     coverable = [i for i, e in enumerate(events) if e.user in roles and e.project_id in cases]
     # Per coverable event: the covering grant, and whether a covering grant held the action's right.

@@ -38,6 +38,7 @@ FUNCTION = "audit_append_client_events"
 ROW_COLUMNS = (
     ("event_id", "uuid"),
     ("actor", "text"),
+    ("actor_role", "text"),
     ("project_id", "uuid"),
     ("image_id", "uuid"),
     ("trace_uid", "text"),
@@ -50,7 +51,6 @@ PART_COLUMNS = (("before", "text"), ("after", "text"))
 SHARED_COLUMNS = (
     ("occurred_at", "timestamptz"),
     ("recorded_at", "timestamptz"),
-    ("actor_role", "text"),
     ("on_behalf_of", "text"),
     ("client_name", "text"),
     ("environment", "text"),

@@ -397,6 +397,26 @@ class FactCache:
                 _keep_out_of_collections()
         return found.__getitem__
 
+    def roles_of(self, usernames: Iterable[str], use: bool) -> dict[str, str]:
+        """Each person's roles as the trail writes them (``PersonFacts.roles``; "" for an unknown
+        person): from the facts in the cache, and for people not there one query for their roles
+        alone (the people of a request's denials, or of an export check)."""
+        from people.roles import role_texts
+
+        people = self.people if use else {}
+        found: dict[str, str] = {}
+        missing: set[str] = set()
+        for username in usernames:
+            if username in people:
+                person = people[username]
+                found[username] = person.roles if person is not None else ""
+            else:
+                missing.add(username)
+        if missing:
+            loaded = role_texts(missing)
+            found.update((username, loaded.get(username, "")) for username in missing)
+        return found
+
     def people_and_cases(
         self, usernames: Iterable[str], project_ids: Iterable[str], use: bool
     ) -> tuple[dict[str, PersonFacts | None], dict[str, CaseFacts | None]]:

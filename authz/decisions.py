@@ -70,6 +70,9 @@ class PersonFacts:
     # The end of each deputyship that has not been ended, by case: a deputy acts as the case lead
     # until that moment only (issue 11, item 5).
     deputy_until: dict[int, datetime.datetime] = field(default_factory=dict)
+    # The person's roles, as the trail writes them (``people.roles.role_text``): a denial's event
+    # says with which roles the person asked (NEN 7513), without a query on the decision path.
+    roles: str = ""
 
 
 @dataclass(frozen=True, slots=True)

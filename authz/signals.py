@@ -1,6 +1,7 @@
-"""A safety net for cache invalidation: any save or delete of a model that decisions depend on
-publishes the change, naming the person or case it touches where it can (see ``authz.cache``). This
-covers changes made in the Django admin too. Services that write with ``QuerySet.update`` (which sends
+"""A safety net for cache invalidation: any save or delete of a model that decisions depend on (and
+any change of a person's roles, which the decision facts carry for the trail) publishes the change,
+naming the person or case it touches where it can (see ``authz.cache``). This covers changes made in
+the Django admin too. Services that write with ``QuerySet.update`` (which sends
 no signal) call ``authz.cache.invalidate`` themselves.
 
 Grants are not in the net: only ``authz.services`` writes them (the admin refuses direct writes), and
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from api_clients.models import ApiClient, PersonalToken
 from authz.cache import invalidate
@@ -51,7 +52,20 @@ def _deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     invalidate()
 
 
+def _roles_changed(sender: Any, instance: Any, action: str, reverse: bool, **kwargs: Any) -> None:
+    """A person's roles (groups) changed: the decision facts carry them for the trail's
+    ``actor_role`` of a denial."""
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        invalidate(people=[instance.username])
+    else:
+        # Changed from the group's side (group.user_set): rare, so every worker starts over.
+        invalidate()
+
+
 def connect() -> None:
+    m2m_changed.connect(_roles_changed, sender=User.groups.through, dispatch_uid="authz-invalidate-roles")
     for model in (User, Profile, Case, Dataset, DeputyPeriod, ApiClient, PersonalToken):
         post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

@@ -3,6 +3,7 @@ and change them; code asks through ``has_role`` so that the lookup is cached per
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -43,6 +44,29 @@ def roles_of(user: Any) -> frozenset[str]:
         cached = frozenset(name for name in user.groups.values_list("name", flat=True) if name in valid)
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def role_text(names: Iterable[str]) -> str:
+    """Role names as the audit trail writes them in ``actor_role``: the known roles, sorted, joined
+    by commas (what ``audit.actor.Actor`` holds for a person in the browser)."""
+    return ",".join(sorted(name for name in names if name in _KNOWN))
+
+
+_KNOWN = frozenset(Role.values)
+
+
+def role_texts(usernames: Iterable[str]) -> dict[str, str]:
+    """``role_text`` of each of these people that exists (one query; "" for a person without roles)."""
+    from django.contrib.auth.models import User
+
+    names: dict[str, list[str]] = {}
+    for username, group in User.objects.filter(username__in=set(usernames)).values_list(
+        "username", "groups__name"
+    ):
+        names.setdefault(username, [])
+        if group is not None:
+            names[username].append(group)
+    return {username: role_text(groups) for username, groups in names.items()}
 
 
 def has_role(user: Any, *roles: str) -> bool:

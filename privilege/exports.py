@@ -180,6 +180,7 @@ def export_check_record(
     *,
     event_ids: Sequence[str],
     user: str,
+    actor_role: str,
     project_id: str,
     traces: Traces,
     allowed: bool,
@@ -222,6 +223,7 @@ def export_check_record(
                 part.uids[0] if only else "",
                 grant_id,
                 details,
+                actor_role,
             )
         )
     audit_record_client_events(

@@ -214,8 +214,9 @@ def _set_roles(*, person: User, roles: list[str], by: Actor, proposal: dict[str,
     _refuse_admin_with_case_access(person, clean_roles)
     before = sorted(roles_of(person))
     _set_groups(person, clean_roles)
-    # No cache invalidation: decisions rest on grants, case leadership, screening and the active
-    # flag, never on roles (authz.facts).
+    # Decisions rest on grants, case leadership, screening and the active flag, never on roles; the
+    # decision facts carry the roles only for the trail (a denial's ``actor_role``), and the change
+    # of groups drops them on every worker (``authz.signals``, as for a change in the admin).
     audit_record(
         action=actions.PERSON_ROLES_CHANGED,
         actor=by,

@@ -218,6 +218,7 @@ class ExportCheckApi(FastDecisionView):
         export_check_record(
             event_ids=ids,
             user=user,
+            actor_role=fact_cache.roles_of([user], use_cache)[user],
             project_id=project_id,
             traces=traces,
             allowed=allowed,

@@ -98,7 +98,8 @@ class CheckApi(FastDecisionView):
     def post(self, request: HttpRequest, client: ApiClient, use_cache: bool) -> HttpResponse:
         check = parse_check(parse_json_object(request), None, CHECK_FIELDS)
         decision = decide_all([check], client.environment, use_cache)[0]
-        ids = record_denials(request, client, [] if decision.allowed else [(0, check, decision)], 1)
+        denials = [] if decision.allowed else [(0, check, decision)]
+        ids = record_denials(request, client, denials, 1, use_cache)
         return json_response(decision_body(decision, ids[0]))
 
 
@@ -126,7 +127,7 @@ class CheckBatchApi(FastDecisionView):
         if len(items) > MAX_BATCH:
             raise problem(400, f"At most {MAX_BATCH} checks per request; split the batch.", "checks")
         decisions, correlation_ids = decide_batch(items, client.environment, use_cache)
-        ids = record_denials(request, client, denials_of(items, decisions), len(items))
+        ids = record_denials(request, client, denials_of(items, decisions), len(items), use_cache)
         return HttpResponse(batch_body(correlation_ids, decisions, ids), content_type="application/json")
 
 
