@@ -20,7 +20,7 @@ import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from django.utils import timezone
@@ -175,6 +175,15 @@ def decide(
     return decision
 
 
+# The longest username the decision API accepts (Django's username length).
+USERNAME_MAX = 150
+
+
+def is_username(value: Any) -> TypeGuard[str]:
+    """Text that can be a username: printable (so no NUL, no line break), 1 to USERNAME_MAX long."""
+    return isinstance(value, str) and 0 < len(value) <= USERNAME_MAX and value.isprintable()
+
+
 # What is asked: (username, project id, action). ``decide_many`` remembers answers by it.
 Question = tuple[str, str, str]
 # One check: (question, trace uid, the trace's image id or None, correlation id). Plain tuples: a
@@ -228,7 +237,10 @@ def decide_many(
             person = people[user]
             case = cases[project_id]
             decision = decide(person, case, action, environment, now, today)
-            if "\0" not in user:  # keeps every remembered key unambiguous (answer_key)
+            if is_username(user):
+                # Only a username the API accepts is remembered: the key is then unambiguous (no
+                # NUL), and the batch's short way may take a remembered answer as proof that the
+                # username sent is well-formed (authz.api.decision.deciding.decide_batch).
                 answers.remember(key, decision, timestamp, _next_change(person, case, now))
         if image_id is not None and decision.reason not in GATE_REASONS:
             case = cases[project_id]

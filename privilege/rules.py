@@ -213,6 +213,13 @@ class Withheld:
         marks = self._images.get(image_id)
         return CLEAR if marks is None else marks.state(trace_id)
 
+    def withholds_of_image(self, image_id: str) -> Callable[[str], bool] | None:
+        """``withholds_canonical`` of one image, as a function of the trace id: for a caller that
+        asks about many traces of the image (a batch of checks). None when nothing in the image is
+        withheld."""
+        marks = self._images.get(image_id)
+        return None if marks is None else marks.withholds
+
     def state_of_image(self, image_id: str) -> Callable[[str], int] | None:
         """``state_canonical`` of one image, as a function of the trace id: for a caller that asks
         about many traces of the image (the export check), the image is looked up once. None when

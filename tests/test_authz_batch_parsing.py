@@ -166,6 +166,9 @@ def known_facts(monkeypatch):
 # A fifth field, with the four usual ones good.
 @example(batch=[{**GOOD, "extra": 1}])
 @example(batch=[{**GOOD, "trace_uid": "11111111-1111-4111-8111-111111111111:0"}])
+# A trace uid of null or empty text is no trace; four fields of which one is not the usual one.
+@example(batch=[{**GOOD, "trace_uid": None}, {**GOOD, "trace_uid": ""}])
+@example(batch=[{"user": "investigator", "project_id": PROJECT, "action": "read", "trace_uid": ""}])
 # The same trace twice: the second finds the image read by the first, and takes the short way.
 @example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-3-1"}, {**GOOD, "trace_uid": f"{IMAGE}:0-3-1"}])
 @example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-4"}, {**GOOD, "trace_uid": f"{IMAGE}:0-03"}])

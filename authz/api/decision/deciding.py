@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from django.utils import timezone
@@ -14,7 +16,6 @@ from authz.api.decision.parsing import (
     BATCH_ITEM_FIELDS,
     CORRELATION_ID_MAX,
     MAX_TRACE_UID,
-    USERNAME_MAX,
     parse_check,
     parse_uuid,
 )
@@ -66,6 +67,11 @@ def decide_all(
 Denial = tuple[int, Check, Decision]
 
 
+# The fields of a batch item on the short way, in one call each: without a trace, and with one.
+_FIELDS = itemgetter("user", "project_id", "action", "correlation_id")
+_FIELDS_WITH_TRACE = itemgetter("user", "project_id", "action", "correlation_id", "trace_uid")
+
+
 def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[list[Decision], list[str]]:
     """The decisions of a batch's items and their correlation ids, in order (``denials_of`` gives
     the denials with their checks, for ``record_denials``).
@@ -73,12 +79,15 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     The usual item takes a short way: exactly the four fields user, project id, action and
     correlation id (or these and a trace uid), checked as ``parse_check`` checks them, and a
     question whose answer is remembered (``authz.answers.Answers``), found by the project id as
-    sent; with a trace, the trace's part (``decide_trace``) from facts already in the cache. An answer is only
-    ever remembered under the canonical text of a project id that was checked, so finding one
-    means that the text sent is that canonical text. (The key is unambiguous: a username has no
-    NUL, and no action ends with another action.) Every other item goes through ``parse_check`` and
-    ``decide_all``, in order, so the first bad item is the one reported, and the short way accepts,
-    refuses and decides exactly what the full way does (tests/test_authz_batch_parsing.py)."""
+    sent; with a trace, the trace's part (``decide_trace``) from facts already in the cache. An
+    answer is only ever remembered under the canonical text of a project id that was checked and a
+    username that ``is_username`` accepts (``decide_many``), so finding one means that the text
+    sent is that canonical text and that the username is well-formed: the short way checks the
+    username's type only. (The key is unambiguous: a remembered username has no NUL, a canonical
+    project id none either, and no action ends with another action.) Every other item goes
+    through ``parse_check`` and ``decide_all``, in order, so the first bad item is the one
+    reported, and the short way accepts, refuses and decides exactly what the full way does
+    (tests/test_authz_batch_parsing.py)."""
     now = timezone.now()
     timestamp = now.timestamp()
     # Answers before facts (the rule: ``authz.cache.FactCache``).
@@ -89,37 +98,46 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     correlation_ids: list[str] = []
     full_way: list[int] = []
     add_decision, add_correlation_id = decisions.append, correlation_ids.append
-    # For items with a trace: facts already in the cache, read after the answers (the same rule).
+    # For items with a trace: facts already in the cache, read after the answers (the same rule),
+    # and looked up again only when the project or the image differs from the item before (a
+    # batch is usually about one case and one image).
     cases: dict[str, CaseFacts | None] = fact_cache.cases if use_cache else {}
     withheld_facts: dict[str, Withheld] = fact_cache.withheld if use_cache else {}
-    cases_get, withheld_get = cases.get, withheld_facts.get
     image_get, canonical_id = CANONICAL_IMAGES.get, CANONICAL_TRACE_ID.match
+    looked_up: tuple[str, str] | None = None  # (project text, image id) of the facts below
+    case: CaseFacts | None = None
+    withheld: Withheld | None = None
+    image_usable = False  # a dataset of the case, not removed
+    withholds: Callable[[str], bool] | None = None  # the image's marks (None: nothing withheld)
     for index, item in enumerate(items):
-        # Four fields (or five, with a trace), and these found: then there is no other field.
-        size = len(item) if type(item) is dict else 0
-        if size == 4 or size == 5:
-            user = item.get("user")
-            action = item.get("action")
-            correlation_id = item.get("correlation_id")
-            project_text = item.get("project_id")
+        decision: Decision | None = None
+        if type(item) is dict:
+            size = len(item)
+            try:
+                if size == 4:
+                    user, project_text, action, correlation_id = _FIELDS(item)
+                    trace_uid = None
+                elif size == 5:
+                    user, project_text, action, correlation_id, trace_uid = _FIELDS_WITH_TRACE(item)
+                else:
+                    trace_uid = user = None  # another number of fields: the full way says why
+            except KeyError:  # another field than these: the full way names it
+                user = None
             if (
                 type(user) is str
                 and type(action) is str
                 and type(correlation_id) is str
                 and type(project_text) is str
                 and action in ACTIONS
-                and 0 < len(user) <= USERNAME_MAX  # is_username, spelled out: this runs per item
                 and len(correlation_id) <= CORRELATION_ID_MAX
-                and user.isprintable()
                 and correlation_id.isprintable()
             ):
                 decision = known.get(f"{user}\0{project_text}{action}")  # answer_key, spelled out
-                if decision is not None and size == 5:
+                if decision is not None and trace_uid is not None:
                     # The trace's part (authz.decisions.decide_trace) on the remembered answer. Taken
                     # here only for a trace uid that parse_check would read the same way: an image
                     # text it has read before, an id in its one spelling. Anything else, or a fact
                     # not in the cache, goes the full way (decision None).
-                    trace_uid = item.get("trace_uid")
                     if type(trace_uid) is not str or len(trace_uid) > MAX_TRACE_UID:
                         decision = None
                     elif trace_uid:
@@ -128,18 +146,26 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                         if image_id is None or canonical_id(trace_id) is None:
                             decision = None
                         elif decision.reason not in GATE_REASONS:
-                            case = cases_get(project_text)
-                            withheld = withheld_get(project_text)
+                            if looked_up != (project_text, image_id):
+                                looked_up = (project_text, image_id)
+                                case, withheld = cases.get(project_text), withheld_facts.get(project_text)
+                                image_usable = (
+                                    case is not None
+                                    and image_id in case.image_ids
+                                    and image_id not in case.removed_image_ids
+                                )
+                                withholds = (
+                                    None if withheld is None else withheld.withholds_of_image(image_id)
+                                )
                             if case is None or withheld is None:
                                 decision = None
                             elif not (
                                 decision.allowed
-                                and image_id in case.image_ids
-                                and image_id not in case.removed_image_ids
+                                and image_usable
                                 and (
                                     withheld.state_canonical(image_id, trace_id) == CLEAR
                                     if action == EXPORT
-                                    else not withheld.withholds_canonical(image_id, trace_id)
+                                    else withholds is None or not withholds(trace_id)
                                 )
                             ):
                                 # Denied, or a trace withheld (for export: or holding withheld data)
@@ -170,8 +196,8 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     if full_way:
         checks = [parse_check(items[index], index, BATCH_ITEM_FIELDS) for index in full_way]
         decided = decide_all(checks, environment, use_cache, now)
-        for index, check, decision in zip(full_way, checks, decided, strict=True):
-            decisions[index] = decision
+        for index, check, full_decision in zip(full_way, checks, decided, strict=True):
+            decisions[index] = full_decision
             correlation_ids[index] = check[3]
     if not answers.still_hold(timestamp, generation):
         # Another thread of this worker forgot the answers meanwhile, or remembered one that does

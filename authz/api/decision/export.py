@@ -16,11 +16,11 @@ from rest_framework import serializers
 from api_clients.models import ApiClient
 from authz.api.decision.deciding import decide_all
 from authz.api.decision.ids import DecisionIds
-from authz.api.decision.parsing import USERNAME_PROBLEM, is_username, parse_json_object, parse_uuid
+from authz.api.decision.parsing import USERNAME_PROBLEM, parse_json_object, parse_uuid
 from authz.api.decision.problems import json_response, problem
 from authz.api.decision.views import FastDecisionView
 from authz.cache import fact_cache
-from authz.decisions import Check
+from authz.decisions import Check, is_username
 from hansken_governance.request_context import client_address
 from privilege.exports import (
     MAX_TRACES,

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import sys
 import uuid
-from typing import Any, TypeGuard
+from typing import Any
 
 import orjson
 from django.http import HttpRequest
 
 from authz.api.decision.problems import problem
-from authz.decisions import Check, image_of_trace
+from authz.decisions import USERNAME_MAX, Check, image_of_trace, is_username
 from authz.models import Action
 
 MAX_BATCH = 1000
-# The limits of a username and a correlation id, wherever one comes in (parse_check, the batch's
-# short way, projects).
-USERNAME_MAX = 150
+# The limits of a username (``authz.decisions.USERNAME_MAX``) and a correlation id, wherever one comes
+# in (parse_check, the batch's short way, projects).
 CORRELATION_ID_MAX = 200
 MAX_TRACE_UID = 500
 ACTIONS = frozenset(Action.values)
@@ -57,11 +56,6 @@ def parse_uuid(text: str) -> str:
 
 
 USERNAME_PROBLEM = f"Give the username (printable text, at most {USERNAME_MAX} characters)."
-
-
-def is_username(value: Any) -> TypeGuard[str]:
-    """Text that can be a username: printable (so no NUL, no line break), 1 to USERNAME_MAX long."""
-    return isinstance(value, str) and 0 < len(value) <= USERNAME_MAX and value.isprintable()
 
 
 def parse_check(item: Any, index: int | None, allowed_fields: frozenset[str]) -> Check:

@@ -24,14 +24,13 @@ from authz.api.decision.parsing import (
     CHECK_FIELDS,
     MAX_BATCH,
     USERNAME_PROBLEM,
-    is_username,
     parse_check,
     parse_json_object,
     query_action,
 )
 from authz.api.decision.problems import RequestProblem, json_response, problem
 from authz.cache import fact_cache
-from authz.decisions import Check
+from authz.decisions import Check, is_username
 from authz.models import Action, Grant
 from cases.models import Case
 from cases.selectors import managed_cases
