@@ -242,14 +242,19 @@ def append_client_events(
     encoder = RowEncoder(shared)
     if connection.vendor == "postgresql":
         records = []
+        parts: list[str] = []
         for event in events:
             fields = event.fields()
-            fields["before"], fields["after"] = encoder.text_parts({**constant, **fields, "basis": ""})
+            parts += encoder.text_parts({**constant, **fields, "basis": ""})
             records.append(fields)
         with prepared_cursor() as cursor:
             cursor.execute(
                 pg_append.call_sql(),
-                [orjson.dumps(records).decode(), *(constant[name] for name, _ in pg_append.SHARED_COLUMNS)],
+                [
+                    orjson.dumps(records).decode(),
+                    pg_append.PART_SEPARATOR.join(parts),
+                    *(constant[name] for name, _ in pg_append.SHARED_COLUMNS),
+                ],
             )
         return
     with transaction.atomic():

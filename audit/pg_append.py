@@ -6,8 +6,8 @@ move the head, COMMIT), each a wait for the worker and a switch for both process
 ``audit_append_client_events`` does the same work inside the database, so the caller sends one
 statement: on its own it is one transaction, inside a caller's transaction it is part of that.
 
-The function reads the records (the JSON, and each row's details into ``jsonb``) before it takes
-the chain lock, and only numbers, hashes and inserts the rows under it: every writer of the trail
+The function reads the records (the JSON, and each row's details into ``jsonb``) and splits the
+rows' canonical encodings out of their one text parameter before it takes the chain lock, and only numbers, hashes and inserts the rows under it: every writer of the trail
 waits while the lock is held, and for an export check of 1,000 traces the reading was more than
 half of the function's time under the lock (0.51-0.55 ms under the lock before, 0.20 ms after,
 measured from the lock to the function's end; docs/privileged-traces.md).
@@ -45,8 +45,12 @@ ROW_COLUMNS = (
     ("grant_id", "bigint"),
     ("details", "jsonb"),
 )
-# The canonical encoding of each row around its sequence number (``RowEncoder.text_parts``).
-PART_COLUMNS = (("before", "text"), ("after", "text"))
+# The canonical encoding of each row around its sequence number (``RowEncoder.text_parts``) comes
+# as one text parameter: every row's two parts in order, joined by this separator. Not inside the
+# JSON records: there each quote of the encoding (which is JSON) would be escaped, and unescaping
+# them was a third of the function's reading (measured in docs/privileged-traces.md). The canonical
+# encoding escapes every control character, so the separator never occurs in a part.
+PART_SEPARATOR = "\x1e"
 # The columns every row of the call shares, as typed parameters after the records, in this order.
 SHARED_COLUMNS = (
     ("occurred_at", "timestamptz"),
@@ -68,14 +72,15 @@ def _definition() -> str:
     row_names = [name for name, _ in ROW_COLUMNS]
     shared_names = [name for name, _ in SHARED_COLUMNS]
     parameters = ", ".join(f"p_{name} {kind}" for name, kind in SHARED_COLUMNS)
-    record_type = ", ".join(f"{name} {kind}" for name, kind in (*ROW_COLUMNS, *PART_COLUMNS))
-    arrays = [name for name, _ in (*ROW_COLUMNS, *PART_COLUMNS)]
-    declared = "\n".join(f"    a_{name} {kind}[];" for name, kind in (*ROW_COLUMNS, *PART_COLUMNS))
+    record_type = ", ".join(f"{name} {kind}" for name, kind in ROW_COLUMNS)
+    arrays = [name for name, _ in ROW_COLUMNS]
+    declared = "\n".join(f"    a_{name} {kind}[];" for name, kind in ROW_COLUMNS)
     return f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}(records json, {parameters}) RETURNS void
+CREATE OR REPLACE FUNCTION {FUNCTION}(records json, parts text, {parameters}) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
 {declared}
+    a_parts text[];
     head_sequence bigint;
     head_hash text;
     previous text;
@@ -91,9 +96,13 @@ BEGIN
         INTO {", ".join(f"a_{name}" for name in arrays)}
     FROM ROWS FROM (json_to_recordset(records) AS ({record_type}))
         WITH ORDINALITY AS r({", ".join(arrays)}, slot);
-    total := coalesce(array_length(a_before, 1), 0);
+    total := coalesce(array_length(a_event_id, 1), 0);
     IF total = 0 THEN
         RETURN;
+    END IF;
+    a_parts := string_to_array(parts, E'\\x1e');
+    IF coalesce(array_length(a_parts, 1), 0) <> 2 * total THEN
+        RAISE EXCEPTION 'audit_append_client_events: % rows but % parts', total, array_length(a_parts, 1);
     END IF;
     -- The chain lock: every writer of the trail takes this row first (see audit.services).
     SELECT sequence, hash INTO head_sequence, head_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE;
@@ -106,7 +115,7 @@ BEGIN
         head_sequence := head_sequence + 1;
         previous := head_hash;
         head_hash := encode(sha256(convert_to(
-            previous || a_before[slot] || head_sequence::text || a_after[slot], 'UTF8'
+            previous || a_parts[2 * slot - 1] || head_sequence::text || a_parts[2 * slot], 'UTF8'
         )), 'hex');
         sequences[slot] := head_sequence;
         previous_hashes[slot] := previous;
@@ -126,12 +135,12 @@ $$;
 
 
 def call_sql() -> str:
-    """The statement that calls the function: the records as JSON, then the shared columns."""
-    return f"SELECT {FUNCTION}(%s::json, {', '.join(['%s'] * len(SHARED_COLUMNS))})"
+    """The statement that calls the function: the records as JSON, the parts, then the shared columns."""
+    return f"SELECT {FUNCTION}(%s::json, %s, {', '.join(['%s'] * len(SHARED_COLUMNS))})"
 
 
 def _signature() -> str:
-    return f"{FUNCTION}({', '.join(['json', *(kind for _, kind in SHARED_COLUMNS)])})"
+    return f"{FUNCTION}({', '.join(['json', 'text', *(kind for _, kind in SHARED_COLUMNS)])})"
 
 
 def _drop_other_versions(cursor: Any, keep: str | None) -> None:

@@ -5,10 +5,11 @@ rolls back, other writers in between; and the function's own life cycle on Postg
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from audit import actions as audit_actions
 from audit import pg_append
@@ -162,3 +163,23 @@ def test_large_details_are_stored_with_lz4_and_read_back_unchanged_in_a_chain_th
     assert method == "lz4"
     assert size < len(str(details)) // 2
     assert verify_chain(against_checkpoints=False).ok
+
+
+def test_the_function_refuses_parts_that_do_not_match_its_rows_and_writes_nothing():
+    """Each row's canonical encoding comes as two parts of one separated text: a count that does not
+    match the rows is refused in the database, before anything is numbered or stored."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no database functions")
+    record([denial(1)])
+    before = head()
+    records = json.dumps([{"event_id": str(uuid.uuid4()), "actor": "someone", "details": {}}])
+    shared = [None] * len(pg_append.SHARED_COLUMNS)
+    for parts in ("only-one-part", pg_append.PART_SEPARATOR.join(["a", "b", "c"])):
+        with (
+            pytest.raises(DatabaseError, match="1 rows but"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(pg_append.call_sql(), [records, parts, *shared])
+    assert head() == before
+    assert AuditEvent.objects.count() == 1
