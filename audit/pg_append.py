@@ -7,9 +7,10 @@ move the head, COMMIT), each a wait for the worker and a switch for both process
 statement: on its own it is one transaction, inside a caller's transaction it is part of that.
 
 The function reads the records (the JSON, and each row's details into ``jsonb``) and splits the
-rows' canonical encodings out of their one text parameter before it takes the chain lock, and only numbers, hashes and inserts the rows under it: every writer of the trail
-waits while the lock is held, and for an export check of 1,000 traces the reading was more than
-half of the function's time under the lock (0.51-0.55 ms under the lock before, 0.20 ms after,
+rows' canonical encodings out of their one text parameter before it takes the chain lock, and only
+numbers, hashes and inserts the rows under it: every writer of the trail waits while the lock is
+held, and for an export check of 1,000 traces the reading was more than half of the function's time
+under the lock (0.51-0.55 ms under the lock before, 0.20 ms after,
 measured from the lock to the function's end; docs/privileged-traces.md).
 
 What stays in Python: the canonical encoding of every row (``audit.chain.RowEncoder``), which is the
