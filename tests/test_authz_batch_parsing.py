@@ -166,6 +166,14 @@ def known_facts(monkeypatch):
 # A fifth field, with the four usual ones good.
 @example(batch=[{**GOOD, "extra": 1}])
 @example(batch=[{**GOOD, "trace_uid": "11111111-1111-4111-8111-111111111111:0"}])
+# Trace ids are checked for their one spelling all at once after the loop: a bad one (even under a
+# withheld trace, "0-3" being marked) goes the full way, which refuses or reads it; the others stand.
+@example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-4"}, {**GOOD, "trace_uid": f"{IMAGE}:0-3-x"}])
+@example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-3-01"}, {**GOOD, "trace_uid": f"{IMAGE}:0-3-1"}])
+@example(batch=[{**GOOD, "trace_uid": f"{IMAGE}:0-4"}, {**GOOD, "trace_uid": f"{IMAGE}:"}])
+@example(
+    batch=[{**GOOD, "trace_uid": f"{IMAGE}:0\n1"}, {**GOOD, "action": "export", "trace_uid": f"{IMAGE}:0"}]
+)
 # A trace uid of null or empty text is no trace; four fields of which one is not the usual one.
 @example(batch=[{**GOOD, "trace_uid": None}, {**GOOD, "trace_uid": ""}])
 @example(batch=[{"user": "investigator", "project_id": PROJECT, "action": "read", "trace_uid": ""}])

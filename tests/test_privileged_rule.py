@@ -103,6 +103,22 @@ def test_the_bisection_for_unusual_trees_gives_what_the_plain_rule_gives(marks):
         _assert_agrees_with_the_plain_rule(marks, by_bisection=True)
 
 
+# Texts that are almost trace ids: every way an id can be wrong, beside ids in their one spelling.
+id_texts = st.one_of(
+    st.sampled_from(TRACES),
+    st.sampled_from(
+        ["", "-", "0-", "-0", "0--1", "00", "01", "0-01", "0-00-1", "0-10", "0\n1", "0-²", "٣", "a"]
+    ),
+    st.text(alphabet="0123-\n", max_size=6),
+)
+
+
+@settings(max_examples=500)
+@given(ids=st.lists(id_texts, max_size=6))
+def test_all_canonical_trace_ids_says_what_the_regular_expression_says_of_each(ids):
+    assert rules.all_canonical_trace_ids(ids) == all(rules.is_canonical_trace_id(i) for i in ids)
+
+
 def test_ids_are_compared_in_their_one_spelling():
     assert canonical_trace_id("0-03-001") == "0-3-1"
     assert canonical_trace_id("0-10") == "0-10"

@@ -30,7 +30,7 @@ from authz.decisions import (
     decide_many,
     decide_trace,
 )
-from privilege.rules import CANONICAL_TRACE_ID, CLEAR, Withheld
+from privilege.rules import CANONICAL_TRACE_ID, CLEAR, Withheld, all_canonical_trace_ids
 
 
 def decide_all(
@@ -98,13 +98,17 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
     correlation_ids: list[str] = []
     full_way: list[int] = []
     add_decision, add_correlation_id = decisions.append, correlation_ids.append
+    # The items on the short way with a trace, and their trace ids as sent.
+    traced: list[int] = []
+    trace_ids: list[str] = []
+    add_traced, add_trace_id = traced.append, trace_ids.append
     # For items with a trace: facts already in the cache, read after the answers (the same rule),
     # and looked up again only when the project or the image differs from the item before (a
     # batch is usually about one case and one image).
     cases: dict[str, CaseFacts | None] = fact_cache.cases if use_cache else {}
     withheld_facts: dict[str, Withheld] = fact_cache.withheld if use_cache else {}
     image_get, canonical_id = CANONICAL_IMAGES.get, CANONICAL_TRACE_ID.match
-    looked_up: tuple[str, str] | None = None  # (project text, image id) of the facts below
+    looked_up_project = looked_up_image = None  # the project text and image id of the facts below
     case: CaseFacts | None = None
     withheld: Withheld | None = None
     image_usable = False  # a dataset of the case, not removed
@@ -124,10 +128,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
             except KeyError:  # another field than these: the full way names it
                 user = None
             if (
-                type(user) is str
-                and type(action) is str
-                and type(correlation_id) is str
-                and type(project_text) is str
+                type(user) is str is type(action) is type(correlation_id) is type(project_text)
                 and action in ACTIONS
                 and len(correlation_id) <= CORRELATION_ID_MAX
                 and correlation_id.isprintable()
@@ -143,11 +144,21 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                     elif trace_uid:
                         image_part, _, trace_id = trace_uid.partition(":")
                         image_id = image_get(image_part)
-                        if image_id is None or canonical_id(trace_id) is None:
+                        if image_id is None:
                             decision = None
-                        elif decision.reason not in GATE_REASONS:
-                            if looked_up != (project_text, image_id):
-                                looked_up = (project_text, image_id)
+                        else:
+                            # Whether the id is in its one spelling is asked of all the batch's ids
+                            # at once, after this loop; until then nothing below may rely on it.
+                            add_traced(index)
+                            add_trace_id(trace_id)
+                        if (
+                            image_id is not None
+                            and decision is not None
+                            and decision.reason not in GATE_REASONS
+                        ):
+                            if project_text != looked_up_project or image_id is not looked_up_image:
+                                # (An image id is the one canonical text object of CANONICAL_IMAGES.)
+                                looked_up_project, looked_up_image = project_text, image_id
                                 case, withheld = cases.get(project_text), withheld_facts.get(project_text)
                                 image_usable = (
                                     case is not None
@@ -173,7 +184,7 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                                 person = fact_cache.people.get(user)
                                 decision = (
                                     None
-                                    if person is None
+                                    if person is None or canonical_id(trace_id) is None
                                     else decide_trace(
                                         person,
                                         case,
@@ -193,6 +204,15 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
         add_decision(None)
         add_correlation_id("")
         full_way.append(index)
+    if trace_ids and not all_canonical_trace_ids(trace_ids):
+        # An id not in its one spelling, or no id at all: its item goes the full way, which reads
+        # or refuses it (the rest stand: an id in its one spelling was decided as it is).
+        for index, trace_id in zip(traced, trace_ids, strict=True):
+            if canonical_id(trace_id) is None and decisions[index] is not None:
+                decisions[index] = None
+                correlation_ids[index] = ""
+                full_way.append(index)
+        full_way.sort()
     if full_way:
         checks = [parse_check(items[index], index, BATCH_ITEM_FIELDS) for index in full_way]
         decided = decide_all(checks, environment, use_cache, now)

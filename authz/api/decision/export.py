@@ -31,7 +31,7 @@ from privilege.exports import (
     export_check_record,
     export_verdict,
 )
-from privilege.rules import CANONICAL_TRACE_ID, canonical_trace_id, is_trace_id
+from privilege.rules import CANONICAL_TRACE_ID, all_canonical_trace_ids, canonical_trace_id, is_trace_id
 
 is_canonical = CANONICAL_TRACE_ID.match
 
@@ -50,15 +50,6 @@ def parse_traces(value: Any) -> Traces:
     return _read_at_once(value) or _read_one_by_one(value)
 
 
-# What an id is made of, and what never occurs in a well-formed list of ids in their one spelling
-# joined by newlines: an empty step or id, or a step with a leading zero (after the digits 1-9 are
-# all written as 1).
-_ID_CHARACTERS = b"0123456789-\n"
-_NEVER_IN_IDS = (b"--", b"-\n", b"\n-", b"\n\n")
-_ONES = bytes.maketrans(b"123456789", b"111111111")
-_LEADING_ZEROS = (b"-00", b"-01", b"\n00", b"\n01")
-
-
 def _read_at_once(uids: list[Any]) -> Traces | None:
     """The usual request (every trace in one image, spelled the same way, every id in its one
     spelling) read with a few passes over its text instead of a dozen steps per trace: about half
@@ -67,8 +58,8 @@ def _read_at_once(uids: list[Any]) -> Traces | None:
     (tests/test_export_check_parsing.py).
 
     Why the passes prove each uid is ``{image}:{id}``: the ids (each uid past the first one's
-    image part and colon) are only digits, dashes and the newlines joining them, exactly one
-    fewer newlines than uids, so no id holds a newline, a colon or anything else. Each occurrence
+    image part and colon) are trace ids in their one spelling (``all_canonical_trace_ids``), so
+    no id holds a newline, a colon or anything else. Each occurrence
     of newline-image-colon in the newline-joined uids begins at a newline; one inside a uid would
     put the colon into that uid's id. So as many occurrences as uids means every uid begins with
     the image part and its colon."""
@@ -88,21 +79,7 @@ def _read_at_once(uids: list[Any]) -> Traces | None:
     ids = list(map(itemgetter(slice(len(image_part) + 1, None)), uids))
     if max(map(len, uids)) > MAX_TRACE_UID:
         return None
-    try:
-        text = "\n".join(ids).encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if (
-        not text
-        or text.translate(None, _ID_CHARACTERS)
-        or text.count(b"\n") != count - 1
-        or text[:1] in (b"-", b"\n")
-        or text[-1:] in (b"-", b"\n")
-        or any(never in text for never in _NEVER_IN_IDS)
-    ):
-        return None
-    ones = b"\n" + text.translate(_ONES)
-    if any(zeros in ones for zeros in _LEADING_ZEROS):
+    if not all_canonical_trace_ids(ids):
         return None
     image_id = _image_id(image_part)
     if image_id is None:
