@@ -116,7 +116,7 @@ def blocked_traces(case: CaseFacts | None, withheld: Withheld, traces: Traces) -
 
     The image of a run decides how its traces are looked at: all of them blocked (a removed image,
     or one not of the case), none (an image without withholding marks), or each by its marks, one
-    call per trace (``Withheld.state_of_image``). Most traces are clear, so only a blocked one is
+    loop over its traces (``Withheld.states_of_image``). Most traces are clear, so only a blocked one is
     checked for repeats."""
     if case is None:
         return []
@@ -128,10 +128,10 @@ def blocked_traces(case: CaseFacts | None, withheld: Withheld, traces: Traces) -
         elif run.image_id not in case.image_ids:
             found += ((position, _UNKNOWN_IMAGE_CODE) for position in positions)
         else:
-            state = withheld.state_of_image(run.image_id)
-            if state is None:
+            states = withheld.states_of_image(run.image_id)
+            if states is None:
                 continue
-            codes = list(map(state, traces.trace_ids[run.start : run.stop]))
+            codes = states(traces.trace_ids[run.start : run.stop])
             found += ((run.start + offset, codes[offset]) for offset in compress(range(len(codes)), codes))
     blocked: list[dict[str, str]] = []
     seen: set[str] = set()

@@ -82,12 +82,41 @@ def _assert_agrees_with_the_plain_rule(marks, *, by_bisection: bool) -> None:
                 else CLEAR
             )
             assert withheld.state(image, trace_id) == expected, (image, trace_id)
+        # And of many traces at once (the export check), in order, repeats included.
+        states = withheld.states_of_image(image)
+        asked = [*TRACES, *reversed(TRACES)]
+        assert (states(asked) if states else [CLEAR] * len(asked)) == [
+            withheld.state(image, trace_id) for trace_id in asked
+        ], image
 
 
 @settings(max_examples=500, deadline=None)
 @given(marks=marks_strategy)
 def test_the_fast_rule_gives_what_the_plain_rule_gives(marks):
     _assert_agrees_with_the_plain_rule(marks, by_bisection=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(marks=marks_strategy)
+def test_without_the_set_of_containers_the_rule_still_gives_what_the_plain_rule_gives(marks):
+    # The topmost ids as sets, but too many containers to keep as one: "contains" bisects.
+    with mock.patch.object(rules, "MAX_HOLDERS_PER_ID", 0), mock.patch.object(rules, "MIN_HOLDERS", 0):
+        marked: dict[str, list[str]] = {}
+        for (image, trace_id), status in marks.items():
+            if status in ("suspected", "confirmed"):
+                marked.setdefault(image, []).append(trace_id)
+        withheld = Withheld(marked)
+    for image in (IMAGE_A, IMAGE_B):
+        states = withheld.states_of_image(image)
+        expected = [
+            WITHHELD
+            if withheld_by_reference(marks, image, trace_id)
+            else CONTAINS_WITHHELD
+            if contains_by_reference(marks, image, trace_id)
+            else CLEAR
+            for trace_id in TRACES
+        ]
+        assert (states(TRACES) if states else [CLEAR] * len(TRACES)) == expected, image
 
 
 @settings(max_examples=300, deadline=None)
