@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from api_clients.models import ApiClient, PersonalToken
@@ -64,8 +64,17 @@ def _roles_changed(sender: Any, instance: Any, action: str, reverse: bool, **kwa
         invalidate()
 
 
+def _group_saved_or_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A group (a role) renamed or removed: rare, so every worker starts over. (A row written
+    straight into the user-group table sends no signal at all, as Django sends none for the
+    tables it makes itself; nothing here writes it so, and ``HG_AUTHZ_CACHE_MAX_AGE`` bounds it.)"""
+    invalidate()
+
+
 def connect() -> None:
     m2m_changed.connect(_roles_changed, sender=User.groups.through, dispatch_uid="authz-invalidate-roles")
+    post_save.connect(_group_saved_or_deleted, sender=Group, dispatch_uid="authz-invalidate-group-save")
+    post_delete.connect(_group_saved_or_deleted, sender=Group, dispatch_uid="authz-invalidate-group-delete")
     for model in (User, Profile, Case, Dataset, DeputyPeriod, ApiClient, PersonalToken):
         post_save.connect(_saved, sender=model, dispatch_uid=f"authz-invalidate-save-{model.__name__}")
         post_delete.connect(_deleted, sender=model, dispatch_uid=f"authz-invalidate-delete-{model.__name__}")

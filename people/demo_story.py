@@ -50,6 +50,7 @@ from cases.models import Case, CaseStatus, Dataset
 from cases.services import case_set_status
 from hansken_governance.environments import Environment
 from hashtotals.services import manifest_upload
+from people.roles import role_texts
 from people.services import person_create
 from privilege.marks_input import MarkInput
 from privilege.services import marks_record
@@ -241,6 +242,7 @@ def denied_burst(world: DemoWorld) -> None:
     """Hansken asks 25 times within minutes whether engineer.visser may read Kestrel; each denied
     decision is in the trail (as the decision API writes them), and the monitoring raises an alert."""
     kestrel = world.cases["kestrel"]
+    role = role_texts(["engineer.visser"]).get("engineer.visser", "")
     audit_record_client_events(
         [
             ClientEvent(
@@ -251,6 +253,7 @@ def denied_burst(world: DemoWorld) -> None:
                 "",
                 None,
                 {"requested_action": "read", "reason": "no_grant"},
+                role,
             )
             for n in range(25)
         ],

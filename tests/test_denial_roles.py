@@ -81,3 +81,17 @@ def test_an_export_check_carries_the_persons_roles_allowed_or_refused(cast: Cast
         ("export_check.refused", "investigator", "investigator", IMAGE_ID),
         ("export_check.allowed", "case_lead", "case_lead", IMAGE_ID),
     ]
+
+
+def test_a_group_renamed_reaches_the_next_denial_too(cast: Cast):
+    """A group renamed sends no m2m signal: it drops every worker's facts all the same."""
+    from django.contrib.auth.models import Group
+
+    assert check(cast, "investigator")["reason"] == "no_grant"  # the facts are loaded (and cached)
+    before = _last_sequence()
+    investigators = Group.objects.get(name=Role.INVESTIGATOR)
+    investigators.name = "retired_investigator"  # no longer a role: left out of actor_role
+    investigators.save()
+    assert check(cast, "investigator")["reason"] == "no_grant"
+    (event,) = _events_after(before)
+    assert event.actor_role == ""

@@ -157,7 +157,8 @@ def decide_batch(items: list[Any], environment: str, use_cache: bool) -> tuple[l
                             and decision.reason not in GATE_REASONS
                         ):
                             if project_text != looked_up_project or image_id is not looked_up_image:
-                                # (An image id is the one canonical text object of CANONICAL_IMAGES.)
+                                # (CANONICAL_IMAGES gives one text object per image text sent: the
+                                # same image spelled otherwise only looks its facts up again.)
                                 looked_up_project, looked_up_image = project_text, image_id
                                 case, withheld = cases.get(project_text), withheld_facts.get(project_text)
                                 image_usable = (
