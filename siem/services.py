@@ -72,8 +72,9 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
 
     A later sighting of higher severity in the same window (a person's own enrolment seen in the
     morning, a reset from the command line in the afternoon) raises the alert: its severity and
-    details become the sighting's, an acknowledged alert is open again, and it is audited and
-    notified as a new alert would be, so the graver event is not hidden behind the milder one."""
+    details become the sighting's, an acknowledged alert is open again (its acknowledgement cleared:
+    it stays in the trail), and it is audited and notified as a new alert would be, so the graver
+    event is not hidden behind the milder one."""
     alert = Alert.objects.select_for_update().filter(dedup_key=sighting.dedup_key).first()
     if alert is not None:
         alert.count = sighting.count if sighting.exact else alert.count + sighting.count
@@ -84,6 +85,9 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
         escalated_from = None
         if _SEVERITY_RANK[Severity(sighting.severity)] > _SEVERITY_RANK[Severity(alert.severity)]:
             escalated_from, alert.severity, alert.status = alert.severity, sighting.severity, AlertStatus.OPEN
+            # Open again, so nobody has acknowledged it (yet): an earlier acknowledgement was of the
+            # milder alert, and stays in the trail (``monitoring.alert_acknowledged``).
+            alert.acknowledged_by, alert.acknowledged_at, alert.acknowledgement_note = None, None, ""
         if sighting.exact or escalated_from is not None:
             # An exact sighting saw the whole window, so its details (e.g. the cases a burst
             # touched) are the window's, newer than what the alert was raised with; a graver one
@@ -98,6 +102,9 @@ def alert_record(*, sighting: AlertSighting) -> tuple[Alert, bool]:
                 "details",
                 "severity",
                 "status",
+                "acknowledged_by",
+                "acknowledged_at",
+                "acknowledgement_note",
             ]
         )
         if escalated_from is not None:

@@ -445,3 +445,42 @@ def test_the_schedules_run_the_forwarder_and_the_rules_every_minute(db, settings
     assert tasks.forward_events() == 0  # forwarding off
     assert tasks.evaluate_rules() == 1
     assert tasks.evaluate_rules() == 0  # a repeated run raises nothing new
+
+
+def test_a_graver_sighting_opens_an_acknowledged_alert_without_its_old_acknowledgement(cast):
+    """The acknowledgement was of the milder alert: once graver and open again, nobody has
+    acknowledged it yet (the old acknowledgement stays in the trail), and it can be acknowledged anew."""
+    from siem.services import AlertSighting, alert_acknowledge, alert_record
+
+    now = timezone.now()
+
+    def sighting(severity: str) -> AlertSighting:
+        return AlertSighting(
+            rule="denials",
+            severity=severity,
+            person="investigator",
+            project_id=CASE_PROJECT_ID,
+            window_start=now - datetime.timedelta(minutes=5),
+            window_end=now,
+            first_seen=now - datetime.timedelta(minutes=4),
+            last_seen=now,
+            count=1,
+            first_sequence=None,
+            last_sequence=None,
+            details={},
+        )
+
+    reviewer = cast["privacy_officer"]
+    by = Actor(username="privacy_officer", channel="test")
+    alert, _ = alert_record(sighting=sighting("medium"))
+    alert_acknowledge(alert_id=alert.pk, person=reviewer, note="Looked into it: a typo.", by=by)
+    alert_record(sighting=sighting("high"))
+    alert.refresh_from_db()
+    assert (alert.severity, alert.status) == ("high", AlertStatus.OPEN)
+    assert (alert.acknowledged_by, alert.acknowledged_at, alert.acknowledgement_note) == (None, None, "")
+    acknowledged = AuditEvent.objects.filter(action="monitoring.alert_acknowledged", object_id=str(alert.pk))
+    assert [e.details.get("note") for e in acknowledged] == ["Looked into it: a typo."]
+    alert_acknowledge(alert_id=alert.pk, person=reviewer, note="The graver one: handled.", by=by)
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    assert alert.acknowledgement_note == "The graver one: handled."
