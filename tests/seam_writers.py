@@ -50,11 +50,11 @@ from retention.models import RemovalTask, RetentionNotice
 from retention.sweep import retention_sweep
 from siem import services as siem_services
 from siem.models import Alert
-from siem.services import AlertSighting
 from test_reports import services as report_services
 from test_reports.models import Release
-from tests.personas import CASE_PROJECT_ID, IMAGE_ID, Cast
+from tests.personas import IMAGE_ID, Cast
 from tests.second_factor_helpers import code_now
+from tests.siem_helpers import denials_sighting
 
 BY = Actor.command("tests")
 NEW_PROJECT_ID = uuid.UUID("44444444-4444-4444-8444-444444444444")
@@ -166,26 +166,8 @@ def _delete_requested(cast: Cast) -> None:
     )
 
 
-def _sighting() -> AlertSighting:
-    now = timezone.now()
-    return AlertSighting(
-        rule="denials",
-        severity="high",
-        person="investigator",
-        project_id=CASE_PROJECT_ID,
-        window_start=now - datetime.timedelta(minutes=5),
-        window_end=now,
-        first_seen=now - datetime.timedelta(minutes=4),
-        last_seen=now,
-        count=25,
-        first_sequence=None,
-        last_sequence=None,
-        details={"denials": 25},
-    )
-
-
 def _raise_alert(cast: Cast) -> None:
-    siem_services.alert_record(sighting=_sighting())
+    siem_services.alert_record(sighting=denials_sighting())
 
 
 def _override(cast: Cast) -> None:
@@ -754,7 +736,7 @@ WRITES: list[Write] = [
         "siem.services.alert_record",
         siem_services,
         ("monitoring.alert_raised",),
-        lambda cast: siem_services.alert_record(sighting=_sighting()),
+        lambda cast: siem_services.alert_record(sighting=denials_sighting()),
         actor="system:monitoring",
     ),
     Write(

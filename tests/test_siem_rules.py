@@ -23,6 +23,7 @@ from people.services import person_set_screening
 from siem.models import Alert, AlertStatus
 from siem.rules import MAX_CASES_NAMED, sweep
 from tests.personas import CASE_PROJECT_ID, IMAGE_ID, OTHER_PROJECT_ID, PASSWORD
+from tests.siem_helpers import denials_sighting
 
 CASE = str(CASE_PROJECT_ID)
 
@@ -450,31 +451,14 @@ def test_the_schedules_run_the_forwarder_and_the_rules_every_minute(db, settings
 def test_a_graver_sighting_opens_an_acknowledged_alert_without_its_old_acknowledgement(cast):
     """The acknowledgement was of the milder alert: once graver and open again, nobody has
     acknowledged it yet (the old acknowledgement stays in the trail), and it can be acknowledged anew."""
-    from siem.services import AlertSighting, alert_acknowledge, alert_record
+    from siem.services import alert_acknowledge, alert_record
 
     now = timezone.now()
-
-    def sighting(severity: str) -> AlertSighting:
-        return AlertSighting(
-            rule="denials",
-            severity=severity,
-            person="investigator",
-            project_id=CASE_PROJECT_ID,
-            window_start=now - datetime.timedelta(minutes=5),
-            window_end=now,
-            first_seen=now - datetime.timedelta(minutes=4),
-            last_seen=now,
-            count=1,
-            first_sequence=None,
-            last_sequence=None,
-            details={},
-        )
-
     reviewer = cast["privacy_officer"]
     by = Actor(username="privacy_officer", channel="test")
-    alert, _ = alert_record(sighting=sighting("medium"))
+    alert, _ = alert_record(sighting=denials_sighting("medium", now=now))
     alert_acknowledge(alert_id=alert.pk, person=reviewer, note="Looked into it: a typo.", by=by)
-    alert_record(sighting=sighting("high"))
+    alert_record(sighting=denials_sighting("high", now=now))
     alert.refresh_from_db()
     assert (alert.severity, alert.status) == ("high", AlertStatus.OPEN)
     assert (alert.acknowledged_by, alert.acknowledged_at, alert.acknowledgement_note) == (None, None, "")
