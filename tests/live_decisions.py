@@ -188,17 +188,20 @@ def ask(port: int, token: str, check: dict[str, Any]) -> dict[str, Any]:
 
 
 def ask_every_worker(
-    web: Gunicorn, token: str, check: dict[str, Any], rounds: int = 12, threads: int = 8
+    web: Gunicorn, token: str, check: dict[str, Any], seconds: float = 30.0, threads: int = 8
 ) -> list[dict[str, Any]]:
     """Checks from ``threads`` connections at once, round after round, until every worker has answered
-    at least one of them (or ``rounds`` ran out): every answer, in the order they came back."""
+    at least one of them (or ``seconds`` ran out): every answer, in the order they came back. Bounded
+    by time, not by a number of rounds: on a loaded machine a worker can still be starting while the
+    others have answered a hundred checks."""
     workers = web.workers()
     start = web.log_lines()
     answers: list[dict[str, Any]] = []
+    give_up = time.monotonic() + seconds
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for _ in range(rounds):
+        while True:
             answers.extend(pool.map(lambda _: ask(web.port, token, check), range(threads)))
-            if set(web.answered_by(start)) >= workers:
+            if set(web.answered_by(start)) >= workers or time.monotonic() > give_up:
                 break
     return answers
 
