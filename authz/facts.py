@@ -14,7 +14,7 @@ from authz.decisions import CaseFacts, GrantFacts, PersonFacts
 from authz.models import Grant
 from cases.models import Case, Dataset, DatasetStatus
 from cases.selectors import deputyships_not_ended
-from people.roles import role_text
+from people.roles import role_texts
 
 
 def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
@@ -31,15 +31,11 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
     leads = Case.objects.all()
     deputies = deputyships_not_ended()
     grant_rows = Grant.objects.all()
-    memberships = User.groups.through.objects.all()
     if usernames is not None:
         leads = leads.filter(case_lead_id__in=ids)
         deputies = deputies.filter(deputy_id__in=ids)
         grant_rows = grant_rows.filter(grantee_id__in=ids)
-        memberships = memberships.filter(user_id__in=ids)
-    groups: dict[int, list[str]] = defaultdict(list)
-    for user_id, group_name in memberships.values_list("user_id", "group__name"):
-        groups[user_id].append(group_name)
+    roles = role_texts(None if usernames is None else names)
     managed: dict[int, set[int]] = defaultdict(set)
     for lead_id, case_id in leads.values_list("case_lead_id", "pk"):
         managed[lead_id].add(case_id)
@@ -62,7 +58,7 @@ def load_people(usernames: Iterable[str] | None) -> dict[str, PersonFacts]:
             managed_case_ids=frozenset(managed.get(pk, ())),
             grants_by_case={case_id: tuple(items) for case_id, items in grants.get(pk, {}).items()},
             deputy_until=deputy_until.get(pk, {}),
-            roles=sys.intern(role_text(groups.get(pk, ()))),
+            roles=sys.intern(roles.get(username, "")),
         )
         for pk, username, active, screened_until in users
     }

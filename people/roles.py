@@ -55,14 +55,14 @@ def role_text(names: Iterable[str]) -> str:
 _KNOWN = frozenset(Role.values)
 
 
-def role_texts(usernames: Iterable[str]) -> dict[str, str]:
-    """``role_text`` of each of these people that exists (one query; "" for a person without roles)."""
+def role_texts(usernames: Iterable[str] | None) -> dict[str, str]:
+    """``role_text`` of each of these people that exists, or of everyone (``None``: the decision
+    facts' preload); one query, "" for a person without roles."""
     from django.contrib.auth.models import User
 
+    people = User.objects.all() if usernames is None else User.objects.filter(username__in=set(usernames))
     names: dict[str, list[str]] = {}
-    for username, group in User.objects.filter(username__in=set(usernames)).values_list(
-        "username", "groups__name"
-    ):
+    for username, group in people.values_list("username", "groups__name"):
         names.setdefault(username, [])
         if group is not None:
             names[username].append(group)
